@@ -1,0 +1,1 @@
+"""pytest hooks, options, markers and fixtures of pytest-bss."""
