@@ -1,0 +1,394 @@
+"""vcrpy assembly: the cassette class, its persister and its file formats.
+
+vcrpy stays the record/replay engine; this module extends it where BSS suites need more:
+
+- :class:`BssCassette` finds matching interactions through an index keyed on the
+  method, path and query instead of scanning every interaction with every matcher,
+  so replay cost grows linearly with the cassette; it raises errors that say which
+  test to re-record; it can start empty (whole-cassette rewrite) and can be told
+  not to save (a test that failed while recording keeps its old cassette).
+- :class:`BssPersister` scrubs every interaction, refuses to write a cassette in
+  which a known credential survived, writes atomically (temporary file + rename,
+  under a lock that also holds across pytest-xdist workers) and loads strictly:
+  an empty, unparsable or hostile file is an error, never a silent re-record.
+- Cassettes are JSON (``.json``, fast to load and easy to review in a diff) or
+  vcrpy's YAML (``.yaml``/``.yml``), chosen by the file name.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vcr.cassette import Cassette
+from vcr.matchers import method as match_method
+from vcr.matchers import path as match_path
+from vcr.matchers import query as match_query
+from vcr.matchers import requests_match
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.record_mode import RecordMode
+from vcr.request import Request
+from vcr.serializers import compat
+
+from .exceptions import (
+    CassetteCorruptError,
+    CassetteMissingError,
+    CredentialLeakError,
+    RequestAlreadyPlayedError,
+    RequestNotRecordedError,
+)
+from .scrub import NEUTRAL_BASE, SecretSet, find_leaks, scrub_interactions
+
+__all__ = [
+    "FORMAT_VERSION",
+    "BssCassette",
+    "BssPersister",
+    "cassette_lock",
+    "dump_cassette",
+    "load_cassette_data",
+]
+
+FORMAT_VERSION = 1
+_PLACEHOLDER = re.compile(r"<BSS_[A-Z_]+(?:_\d+)?>")
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+# ---------------------------------------------------------------------------
+# Files: parse, dump, write atomically, lock
+
+
+def load_cassette_data(path: Path) -> dict[str, Any]:
+    """Read and validate one cassette file; every problem is a :class:`CassetteCorruptError`.
+
+    Returns the serialized form ``{"version": 1, "interactions": [...]}`` with
+    response bodies as vcrpy keeps them. Raises :class:`FileNotFoundError` when
+    there is no file.
+    """
+    raw = path.read_bytes()
+    fix = (
+        f"Restore it from version control (git checkout -- '{path}') "
+        "or delete it and record the test again with --bss-record."
+    )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CassetteCorruptError(
+            f"Cassette {path} is not UTF-8 text. {fix}", path=str(path)
+        ) from None
+    if not text.strip():
+        raise CassetteCorruptError(
+            f"Cassette {path} is empty. An empty file is never treated as 'not recorded yet'. {fix}",
+            path=str(path),
+        )
+    try:
+        data = _parse(path, text)
+    except Exception as exc:  # any parser failure is the same user-facing problem
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CassetteCorruptError(
+            f"Cassette {path} cannot be parsed ({reason[:200]}). {fix}", path=str(path)
+        ) from None
+    _validate(path, data, fix)
+    return data  # type: ignore[no-any-return]
+
+
+def _parse(path: Path, text: str) -> Any:
+    if path.suffix in _YAML_SUFFIXES:
+        # vcrpy's own loader is a safe loader: !!python/object tags are refused.
+        from vcr.serializers import yamlserializer
+
+        return yamlserializer.deserialize(text)
+    return json.loads(text, object_hook=_decode_binary)
+
+
+def _validate(path: Path, data: Any, fix: str) -> None:
+    if not isinstance(data, dict) or "interactions" not in data:
+        raise CassetteCorruptError(
+            f"Cassette {path} has no 'interactions' list; it is not a vcrpy cassette. {fix}",
+            path=str(path),
+        )
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        raise CassetteCorruptError(
+            f"Cassette {path} is in format version {version!r}; pytest-bss reads version "
+            f"{FORMAT_VERSION}. Record it again with --bss-record.",
+            path=str(path),
+        )
+    interactions = data["interactions"]
+    if not isinstance(interactions, list):
+        raise CassetteCorruptError(f"Cassette {path}: 'interactions' is not a list. {fix}", path=str(path))
+    for number, interaction in enumerate(interactions, start=1):
+        ok = (
+            isinstance(interaction, dict)
+            and isinstance(interaction.get("request"), dict)
+            and isinstance(interaction.get("response"), dict)
+            and {"method", "uri"} <= interaction["request"].keys()
+            and {"status", "body"} <= interaction["response"].keys()
+        )
+        if not ok:
+            raise CassetteCorruptError(
+                f"Cassette {path}: interaction {number} is missing its request or response. {fix}",
+                path=str(path),
+            )
+
+
+def _decode_binary(obj: dict[str, Any]) -> Any:
+    # A body that is not UTF-8 is stored as {"base64": "..."}; give vcrpy its bytes back.
+    if obj.keys() == {"base64"} and isinstance(obj["base64"], str):
+        return base64.b64decode(obj["base64"])
+    return obj
+
+
+def _encode_binary(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON cassette")
+
+
+def dump_cassette(path: Path, data: dict[str, Any]) -> str:
+    """Serialize cassette data in the format the file name asks for."""
+    if path.suffix in _YAML_SUFFIXES:
+        from vcr.serializers import yamlserializer
+
+        return str(yamlserializer.serialize(data))
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_encode_binary) + "\n"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def cassette_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` across threads and processes (pytest-xdist workers).
+
+    The lock file lives in the temporary directory, so cassette folders stay clean.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: atomic rename still protects each file
+        yield
+        return
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    lock_dir = Path(tempfile.gettempdir()) / "pytest-bss-locks"
+    lock_dir.mkdir(exist_ok=True)
+    with open(lock_dir / f"{digest}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------------
+# Persister
+
+
+@dataclass
+class BssPersister:
+    """Loads strictly, scrubs, refuses leaks and writes atomically.
+
+    vcrpy calls ``load_cassette`` and ``save_cassette``; the serializer it passes is
+    ignored because the file name decides the format.
+    """
+
+    secrets: SecretSet
+    base_urls: tuple[str, ...] = ()
+    neutral_base: str = NEUTRAL_BASE
+    #: placeholders in every file this persister wrote (the "values scrubbed" count)
+    scrubbed_values: int = field(default=0, init=False)
+
+    def load_cassette(self, cassette_path: str | Path, serializer: object = None) -> Any:
+        path = Path(cassette_path)
+        try:
+            data = load_cassette_data(path)
+        except FileNotFoundError:
+            raise CassetteNotFoundError() from None
+        requests = [Request._from_dict(i["request"]) for i in data["interactions"]]
+        responses = [compat.convert_to_bytes(i["response"]) for i in data["interactions"]]
+        return requests, responses
+
+    def save_cassette(
+        self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: object = None
+    ) -> None:
+        path = Path(cassette_path)
+        data = {
+            "version": FORMAT_VERSION,
+            "interactions": [
+                {
+                    "request": compat.convert_to_unicode(request._to_dict()),
+                    "response": compat.convert_to_unicode(response),
+                }
+                for request, response in zip(
+                    cassette_dict["requests"], cassette_dict["responses"], strict=True
+                )
+            ],
+        }
+        data, _ = scrub_interactions(
+            data, self.secrets, base_urls=self.base_urls, neutral_base=self.neutral_base
+        )
+        leaks = find_leaks(data, self.secrets)
+        if leaks:
+            places = tuple(str(leak) for leak in leaks)
+            shown = "\n  ".join(places[:10])
+            raise CredentialLeakError(
+                f"Refused to write cassette {path}: a credential survived scrubbing at\n  {shown}\n"
+                "The file on disk was left as it was. Please report this as a pytest-bss bug "
+                "(the places above are safe to share; they hold no secret).",
+                path=str(path),
+                places=places,
+            )
+        text = dump_cassette(path, data)
+        self.scrubbed_values += len(_PLACEHOLDER.findall(text))
+        atomic_write(path, text)
+
+
+# ---------------------------------------------------------------------------
+# Cassette
+
+
+def _index_key_parts(match_on: Sequence[Callable[..., Any]]) -> tuple[bool, bool, bool]:
+    names = {m for m in match_on}
+    return (match_method in names, match_path in names, match_query in names)
+
+
+class BssCassette(Cassette):  # type: ignore[misc]
+    """A vcrpy cassette with indexed matching and errors that name the fix.
+
+    Extra keyword arguments (all optional): ``rewrite`` starts empty instead of
+    loading the file; ``nodeid`` is the test the cassette belongs to, used in
+    messages; ``record_command`` is the command that re-records it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        rewrite: bool = False,
+        nodeid: str = "",
+        record_command: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.rewrite = rewrite
+        self.nodeid = nodeid
+        self.record_command = record_command
+        self.discard = False
+        self.saved = False
+        self.file_missing = False
+        self._index: dict[tuple[Any, ...], list[int]] = {}
+        super().__init__(path, **kwargs)
+        self._key_parts = _index_key_parts(self._match_on)
+
+    # -- loading and saving -------------------------------------------------
+
+    def _load(self) -> None:
+        if self.rewrite:
+            return
+        if not Path(self._path).is_file():
+            self.file_missing = True
+            return
+        super()._load()
+
+    def _save(self, force: bool = False) -> None:
+        if self.discard:
+            return
+        if self.dirty or force:
+            self.saved = True
+        super()._save(force=force)
+
+    # -- indexed matching ----------------------------------------------------
+
+    def _key(self, request: Any) -> tuple[Any, ...]:
+        use_method, use_path, use_query = self._key_parts
+        return (
+            request.method if use_method else None,
+            (request.path or "/") if use_path else None,
+            tuple(request.query) if use_query else None,
+        )
+
+    def append(self, request: Any, response: Any) -> None:
+        before = len(self.data)
+        super().append(request, response)
+        if len(self.data) > before:
+            stored = self.data[-1][0]
+            self._index.setdefault(self._key(stored), []).append(len(self.data) - 1)
+
+    def _responses(self, request: Any) -> Iterator[tuple[int, Any]]:
+        request = self._before_record_request(request)
+        if request is None:
+            return
+        for index in self._index.get(self._key(request), ()):
+            stored_request, response = self.data[index]
+            if requests_match(request, stored_request, self._match_on):
+                yield index, response
+
+    # -- replay errors -------------------------------------------------------
+
+    def can_play_response_for(self, request: Any) -> bool:
+        if super().can_play_response_for(request):
+            return True
+        if self.record_mode == RecordMode.NONE and self._before_record_request(request) is not None:
+            raise self._unplayable(request)
+        return False
+
+    def _unplayable(self, request: Any) -> Exception:
+        filtered = self._before_record_request(request)
+        shown = f"{filtered.method} {_relative(filtered.uri)}"
+        fix = f"Record this test again:\n    {self.record_command}" if self.record_command else ""
+        test = f" for {self.nodeid}" if self.nodeid else ""
+        if self.file_missing:
+            return CassetteMissingError(
+                f"No cassette{test}: {self._path} does not exist, so {shown} cannot be replayed.\n"
+                f"{fix}\n(README: Troubleshooting, 'No cassette for this test')",
+                path=str(self._path),
+            )
+        matching = [i for i, _ in self._responses(request)]
+        if matching:
+            return RequestAlreadyPlayedError(
+                f"{shown} was recorded in {self._path}, but its {len(matching)} recorded "
+                f"response(s) were already played{test}: the test now makes this request more "
+                f"often than when it was recorded.\n{fix}\n"
+                "(README: Troubleshooting, 'Request already played')",
+                path=str(self._path),
+            )
+        lines = [
+            f"{shown} was not recorded in {self._path} ({len(self.data)} interactions){test}."
+        ]
+        nearest = self.find_requests_with_most_matches(filtered)[:3]
+        if nearest:
+            lines.append("Nearest recorded requests:")
+            for stored, _ok, failed in nearest:
+                differs = ", ".join(name for name, _ in failed) or "nothing"
+                lines.append(f"  {stored.method} {_relative(stored.uri)}  (differs in {differs})")
+        lines += [fix, "(README: Troubleshooting, 'Request not recorded')"]
+        return RequestNotRecordedError("\n".join(line for line in lines if line), path=str(self._path))
+
+
+def _relative(uri: str) -> str:
+    return uri[len(NEUTRAL_BASE) :] if uri.startswith(NEUTRAL_BASE) else uri

@@ -1,0 +1,122 @@
+"""The plugin's settings and the one function that merges their layers.
+
+Precedence, lowest first: defaults < ini (``[tool.pytest.ini_options]``) <
+the ``bss_vcr_config`` fixture < the ``@pytest.mark.bss`` marker < the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+__all__ = [
+    "DEFAULTS",
+    "FORMATS",
+    "MARKER_KEYS",
+    "RECORD_MODES",
+    "Settings",
+    "merge_settings",
+]
+
+#: ``none`` replays; ``rewrite`` replaces each cassette as a whole; the rest are vcrpy's.
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+FORMATS = ("json", "yaml")
+MARKER_KEYS = frozenset({"cassette", "match_on", "allow_playback_repeats"})
+#: vcrpy options the plugin owns; bss_vcr_config may not set them.
+RESERVED_VCR_KEYS = frozenset(
+    {
+        "path",
+        "cassette_library_dir",
+        "persister",
+        "serializer",
+        "record_mode",
+        "path_transformer",
+        "func_path_generator",
+        "inject_cassette",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides how one test's cassette is found, recorded and matched."""
+
+    record_mode: str = "none"
+    cassette_dir: str = "cassettes"
+    cassette_format: str = "json"
+    match_on: tuple[str, ...] = ("method", "path", "query")
+    allow_playback_repeats: bool = False
+    cassette: str | None = None
+
+    @property
+    def recording(self) -> bool:
+        """Whether this run talks to a tenant (every mode but ``none``)."""
+        return self.record_mode != "none"
+
+
+DEFAULTS = Settings()
+
+
+def merge_settings(
+    *,
+    ini: Mapping[str, Any] | None = None,
+    fixture: Mapping[str, Any] | None = None,
+    marker: Mapping[str, Any] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Apply the layers in precedence order; a layer's ``None`` values mean "not set".
+
+    - ini may set every field but ``cassette``;
+    - the ``bss_vcr_config`` fixture may set ``match_on`` and ``allow_playback_repeats``
+      (the rest of it is passed to vcrpy);
+    - the marker may set ``cassette``, ``match_on`` and ``allow_playback_repeats``;
+    - the command line sets ``record_mode`` and ``cassette_dir``.
+    """
+    result = DEFAULTS
+    layers = (
+        ("ini", ini, {"record_mode", "cassette_dir", "cassette_format", "match_on", "allow_playback_repeats"}),
+        ("bss_vcr_config", fixture, {"match_on", "allow_playback_repeats"}),
+        ("marker", marker, set(MARKER_KEYS)),
+        ("command line", cli, {"record_mode", "cassette_dir"}),
+    )
+    for _name, layer, allowed in layers:
+        if not layer:
+            continue
+        changes = {key: value for key, value in layer.items() if key in allowed and value is not None}
+        result = replace(result, **_normalize(changes))
+    _validate(result)
+    return result
+
+
+def _normalize(changes: dict[str, Any]) -> dict[str, Any]:
+    if "match_on" in changes:
+        changes["match_on"] = _as_names(changes["match_on"])
+    if "allow_playback_repeats" in changes:
+        changes["allow_playback_repeats"] = _as_bool(changes["allow_playback_repeats"])
+    return changes
+
+
+def _as_names(value: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return tuple(str(name) for name in value)
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _validate(settings: Settings) -> None:
+    if settings.record_mode not in RECORD_MODES:
+        raise ValueError(
+            f"bss record mode must be one of {', '.join(RECORD_MODES)}, got {settings.record_mode!r}"
+        )
+    if settings.cassette_format not in FORMATS:
+        raise ValueError(
+            f"bss_cassette_format must be one of {', '.join(FORMATS)}, got {settings.cassette_format!r}"
+        )
+    if not settings.match_on:
+        raise ValueError("match_on must name at least one vcrpy matcher, e.g. method path query")
