@@ -1,43 +1,87 @@
-"""pytest-bss: record once against an interworks.cloud BSS tenant, replay forever."""
+"""pytest-bss: record once against an interworks.cloud BSS tenant, replay forever.
 
-from .config import BssConfig
-from .exceptions import (
-    BssApiError,
-    BssAuthError,
-    BssConfigError,
-    BssConnectionError,
-    BssError,
-    BssTimeoutError,
-    BssTransportError,
-    CassetteCorruptError,
-    CassetteError,
-    CassetteMissingError,
-    CredentialLeakError,
-    InvalidClientError,
-    InvalidGrantError,
-    RequestAlreadyPlayedError,
-    RequestNotRecordedError,
-    TokenResponseError,
-    UnsupportedGrantTypeError,
-)
+The public API is re-exported here lazily: ``import pytest_bss`` (which pytest does
+for the plugin at start-up) loads nothing heavy until a name is used.
+"""
 
-__all__ = [
-    "BssApiError",
-    "BssAuthError",
-    "BssConfig",
-    "BssConfigError",
-    "BssConnectionError",
-    "BssError",
-    "BssTimeoutError",
-    "BssTransportError",
-    "CassetteCorruptError",
-    "CassetteError",
-    "CassetteMissingError",
-    "CredentialLeakError",
-    "InvalidClientError",
-    "InvalidGrantError",
-    "RequestAlreadyPlayedError",
-    "RequestNotRecordedError",
-    "TokenResponseError",
-    "UnsupportedGrantTypeError",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .auth import BssAuth, PasswordGrant, StaticToken, Token, TokenSource
+    from .cassettes import BssCassette
+    from .client import BssClient
+    from .config import BssConfig
+    from .exceptions import (
+        BssApiError,
+        BssAuthError,
+        BssConfigError,
+        BssConnectionError,
+        BssError,
+        BssTimeoutError,
+        BssTransportError,
+        CassetteCorruptError,
+        CassetteError,
+        CassetteMissingError,
+        CredentialLeakError,
+        InvalidClientError,
+        InvalidGrantError,
+        RequestAlreadyPlayedError,
+        RequestNotRecordedError,
+        TokenResponseError,
+        UnsupportedGrantTypeError,
+    )
+    from .fake import TenantEmulator
+    from .mock import BssMock
+
+_EXPORTS = {
+    "BssAuth": "auth",
+    "PasswordGrant": "auth",
+    "StaticToken": "auth",
+    "Token": "auth",
+    "TokenSource": "auth",
+    "BssCassette": "cassettes",
+    "BssClient": "client",
+    "BssConfig": "config",
+    "BssMock": "mock",
+    "TenantEmulator": "fake",
+    **{
+        name: "exceptions"
+        for name in (
+            "BssApiError",
+            "BssAuthError",
+            "BssConfigError",
+            "BssConnectionError",
+            "BssError",
+            "BssTimeoutError",
+            "BssTransportError",
+            "CassetteCorruptError",
+            "CassetteError",
+            "CassetteMissingError",
+            "CredentialLeakError",
+            "InvalidClientError",
+            "InvalidGrantError",
+            "RequestAlreadyPlayedError",
+            "RequestNotRecordedError",
+            "TokenResponseError",
+            "UnsupportedGrantTypeError",
+        )
+    },
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_bss' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

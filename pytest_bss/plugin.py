@@ -12,6 +12,7 @@ import contextvars
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import uuid
@@ -24,14 +25,16 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from . import hooks
-from .auth import PasswordGrant, StaticToken, Token, TokenSource
-from .client import BssClient
-from .config import BssConfig
-from .exceptions import BssConfigError, BssError, CassetteError
 from .settings import RECORD_MODES, RESERVED_VCR_KEYS, Settings, merge_settings
 
+# Only pytest and the standard library at import time: everything else (requests,
+# vcrpy, the client) loads when a fixture first needs it, so installing the plugin
+# costs a pytest run that uses none of it almost nothing.
 if TYPE_CHECKING:
+    from .auth import Token, TokenSource
     from .cassettes import BssCassette, BssPersister
+    from .client import BssClient
+    from .config import BssConfig
     from .fake import TenantEmulator
     from .mock import BssMock
     from .scrub import SecretSet
@@ -51,6 +54,7 @@ _MAX_NAME = 150
 
 
 def _replay_config(api_version: str) -> BssConfig:
+    from .config import BssConfig
     from .scrub import NEUTRAL_BASE
 
     return BssConfig(
@@ -126,6 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = BssState(config=config, settings=settings)
     if settings.recording and not config.getoption("bss_emulator"):
+        from .config import BssConfig
+        from .exceptions import BssConfigError
+
         try:
             state.tenant_config = BssConfig.from_env()
         except BssConfigError as exc:
@@ -400,15 +407,17 @@ class BssState:
         """Run the password grant once for this process, inside the shared auth cassette."""
         if self.first_token is not None:
             return self.first_token
+        from .auth import PasswordGrant, StaticToken, Token
+
         config = self.bss_config()
         settings = replace_mode(self.settings)
         secrets = self.secrets
 
         class _PluginGrant(PasswordGrant):
-            def fetch(self) -> Token:
+            def _renew(self, previous: Token | None) -> Token:
                 marker = _PLUGIN_TOKEN_FETCH.set(True)
                 try:
-                    return super().fetch()
+                    return super()._renew(previous)
                 finally:
                     _PLUGIN_TOKEN_FETCH.reset(marker)
 
@@ -469,10 +478,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
-    if call.excinfo is not None and call.excinfo.errisinstance(CassetteError):
+    if call.excinfo is not None and _is_cassette_error(call.excinfo.value):
         # The message already says what happened and how to fix it.
         report.longrepr = f"{call.excinfo.typename}: {call.excinfo.value}"
     return report  # type: ignore[return-value]
+
+
+def _is_cassette_error(exc: BaseException) -> bool:
+    # Only a run that used a cassette can raise one; don't import for the others.
+    module = sys.modules.get("pytest_bss.exceptions")
+    return module is not None and isinstance(exc, module.CassetteError)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -531,6 +546,8 @@ def bss_mode(_bss_state: BssState) -> str:
 @pytest.fixture(scope="session")
 def bss_config(_bss_state: BssState) -> BssConfig:
     """The tenant's BssConfig while recording; a neutral host and placeholders in replay."""
+    from .exceptions import BssError
+
     try:
         return _bss_state.bss_config()
     except BssError as exc:
@@ -556,6 +573,8 @@ def _checked_vcr_options(options: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def bss_token(_bss_state: BssState, bss_config: BssConfig) -> Token:
     """The session's access token: the password grant runs once (a placeholder in replay)."""
+    from .exceptions import BssError
+
     try:
         return _bss_state.session_token({})
     except BssError as exc:
@@ -567,6 +586,8 @@ def bss_cassette(
     request: pytest.FixtureRequest, _bss_state: BssState, bss_vcr_config: dict[str, Any]
 ) -> Iterator[BssCassette]:
     """The test's cassette (vcrpy Cassette): every HTTP request of the test goes through it."""
+    from .exceptions import CassetteError
+
     state = _bss_state
     vcr_options = _checked_vcr_options(dict(bss_vcr_config))
     marker = request.node.get_closest_marker("bss")
@@ -613,6 +634,8 @@ def bss_client(
     _bss_state: BssState, bss_config: BssConfig, bss_token: Token, bss_cassette: BssCassette
 ) -> Iterator[BssClient]:
     """A BssClient logged in to the tenant whose traffic goes to the test's cassette."""
+    from .client import BssClient
+
     client = BssClient(bss_config, token_source=_bss_state.token_source)
     try:
         yield client
