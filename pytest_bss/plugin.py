@@ -39,9 +39,11 @@ if TYPE_CHECKING:
     from .mock import BssMock
     from .scrub import SecretSet
 
-__all__ = ["AUTH_CASSETTE", "REPLAY_CONFIG"]
+__all__ = ["AUTH_CASSETTE", "REPLAY_CONFIG", "USED_CACHE_KEY"]
 
 AUTH_CASSETTE = "bss_auth"
+#: pytest cache key under which a replay run leaves the cassettes it used.
+USED_CACHE_KEY = "bss/used"
 _STATE = pytest.StashKey["BssState"]()
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 # Set while the plugin's own token source runs the password grant: per-test
@@ -202,6 +204,7 @@ class BssState:
     stats: Stats = field(default_factory=Stats)
     token_source: TokenSource | None = None
     first_token: Token | None = None
+    deselected: int = 0
     _emulator: TenantEmulator | None = None
     _secrets: SecretSet | None = None
     _persister: BssPersister | None = None
@@ -485,22 +488,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report  # type: ignore[return-value]
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        state = items[0].config.stash.get(_STATE, None)
+        if state is not None:
+            state.deselected += len(items)
+
+
 def _is_cassette_error(exc: BaseException) -> bool:
     # Only a run that used a cassette can raise one; don't import for the others.
     module = sys.modules.get("pytest_bss.exceptions")
     return module is not None and isinstance(exc, module.CassetteError)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
-    elif session.config.cache is not None and not state.recording and state.stats.used:
-        # `pytest-bss unused` reads which cassettes the last replay run used.
-        session.config.cache.set("bss/used", sorted(set(state.stats.used)))
+    elif session.config.cache is not None and not state.recording:
+        # `pytest-bss unused` reads which cassettes the last replay run used, and
+        # whether that run saw the whole suite (a -k subset uses fewer).
+        session.config.cache.set(
+            USED_CACHE_KEY,
+            {
+                "cassette_dir": str(state.cassette_dir),
+                "used": sorted({str(Path(p).resolve()) for p in state.stats.used}),
+                "args": list(session.config.args),
+                "deselected": state.deselected,
+                "exitstatus": int(exitstatus),
+            },
+        )
 
 
 @pytest.hookimpl(optionalhook=True)

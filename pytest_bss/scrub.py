@@ -442,14 +442,18 @@ def _header(headers: Mapping[str, Any], name: str) -> str:
     return ""
 
 
-def _set_header(headers: dict[str, Any], name: str, value: str | None) -> None:
+def _set_header(
+    headers: dict[str, Any], name: str, value: str | None, *, add: bool = False
+) -> None:
     for key in list(headers):
-        if key.lower() == name:
+        if key.lower() == name.lower():
             if value is None:
                 del headers[key]
             else:
                 headers[key] = [value] if isinstance(headers[key], list | tuple) else value
             return
+    if add and value is not None:
+        headers[name] = [value]
 
 
 def _auth_secret(value: str) -> tuple[str, str] | None:
@@ -723,8 +727,9 @@ def _decode_request(request: Mapping[str, Any]) -> _Message:
         decompress = AVAILABLE_DECOMPRESSORS.get(encoding)
         if decompress is not None:
             out["body"] = decompress(body)
-            _set_header(headers, "content-encoding", None)
-            _set_header(headers, "content-length", str(len(out["body"])))
+            # As vcr.filters.decode_response does for responses.
+            _set_header(headers, "Content-Encoding", None)
+            _set_header(headers, "Content-Length", str(len(out["body"])), add=True)
     return out
 
 
@@ -800,7 +805,7 @@ def _update_body(message: _Message, body: Any, *, in_dict: bool) -> None:
         message["body"] = body
     length = _body_length(body)
     if length is not None and length != _body_length(old):
-        _set_header(message.get("headers") or {}, "content-length", str(length))
+        _set_header(message.get("headers") or {}, "Content-Length", str(length))
 
 
 def _get_body(message: _Message, *, in_dict: bool) -> Any:

@@ -54,7 +54,7 @@ def test_creating_an_account_answers_its_new_id(bss_client: BssClient) -> None:
 
 
 def test_a_subscription_lists_its_attributes(bss_client: BssClient) -> None:
-    guid = "5f0c3a1e-0000-4000-8000-000000000001"
+    guid = "12e0c8b2-bad6-40fb-9948-8dec4f65d4d9"  # seeded by the emulator
     attributes = bss_client.get_json(f"api/subscriptions/{guid}/attributes")["attributes"]
 
     assert all({"id", "name", "value", "code"} <= item.keys() for item in attributes)
