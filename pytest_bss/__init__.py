@@ -71,7 +71,35 @@ _EXPORTS = {
     },
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BssApiError",
+    "BssAuth",
+    "BssAuthError",
+    "BssCassette",
+    "BssClient",
+    "BssConfig",
+    "BssConfigError",
+    "BssConnectionError",
+    "BssError",
+    "BssMock",
+    "BssTimeoutError",
+    "BssTransportError",
+    "CassetteCorruptError",
+    "CassetteError",
+    "CassetteMissingError",
+    "CredentialLeakError",
+    "InvalidClientError",
+    "InvalidGrantError",
+    "PasswordGrant",
+    "RequestAlreadyPlayedError",
+    "RequestNotRecordedError",
+    "StaticToken",
+    "TenantEmulator",
+    "Token",
+    "TokenResponseError",
+    "TokenSource",
+    "UnsupportedGrantTypeError",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -124,7 +124,9 @@ def _validate(path: Path, data: Any, fix: str) -> None:
         )
     interactions = data["interactions"]
     if not isinstance(interactions, list):
-        raise CassetteCorruptError(f"Cassette {path}: 'interactions' is not a list. {fix}", path=str(path))
+        raise CassetteCorruptError(
+            f"Cassette {path}: 'interactions' is not a list. {fix}", path=str(path)
+        )
     for number, interaction in enumerate(interactions, start=1):
         ok = (
             isinstance(interaction, dict)
@@ -377,9 +379,7 @@ class BssCassette(Cassette):  # type: ignore[misc]
                 "(README: Troubleshooting, 'Request already played')",
                 path=str(self._path),
             )
-        lines = [
-            f"{shown} was not recorded in {self._path} ({len(self.data)} interactions){test}."
-        ]
+        lines = [f"{shown} was not recorded in {self._path} ({len(self.data)} interactions){test}."]
         nearest = self.find_requests_with_most_matches(filtered)[:3]
         if nearest:
             lines.append("Nearest recorded requests:")
@@ -387,7 +387,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
                 differs = ", ".join(name for name, _ in failed) or "nothing"
                 lines.append(f"  {stored.method} {_relative(stored.uri)}  (differs in {differs})")
         lines += [fix, "(README: Troubleshooting, 'Request not recorded')"]
-        return RequestNotRecordedError("\n".join(line for line in lines if line), path=str(self._path))
+        return RequestNotRecordedError(
+            "\n".join(line for line in lines if line), path=str(self._path)
+        )
 
 
 def _relative(uri: str) -> str:

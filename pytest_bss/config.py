@@ -66,7 +66,9 @@ class BssConfig:
                 f"got {self.api_version!r}"
             )
         if not self.timeout > 0:
-            raise BssConfigError(f"BSS_TIMEOUT must be a positive number of seconds, got {self.timeout!r}")
+            raise BssConfigError(
+                f"BSS_TIMEOUT must be a positive number of seconds, got {self.timeout!r}"
+            )
 
     @classmethod
     def from_env(

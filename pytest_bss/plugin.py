@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,9 +62,9 @@ def _replay_config(api_version: str) -> BssConfig:
     return BssConfig(
         base_url=NEUTRAL_BASE,
         client_key="<BSS_CLIENT_KEY>",
-        client_secret="<BSS_CLIENT_SECRET>",
+        client_secret="<BSS_CLIENT_SECRET>",  # noqa: S106 - a placeholder, not a secret
         username="<BSS_USERNAME>",
-        password="<BSS_PASSWORD>",
+        password="<BSS_PASSWORD>",  # noqa: S106 - a placeholder, not a secret
         api_version=api_version,
     )
 
@@ -115,7 +115,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("bss_cassette_format", "Format of new cassettes: json or yaml.", default=None)
     parser.addini("bss_match_on", "vcrpy matchers for replay.", type="args", default=None)
     parser.addini(
-        "bss_allow_playback_repeats", "Let a recorded interaction play more than once.", default=None
+        "bss_allow_playback_repeats",
+        "Let a recorded interaction play more than once.",
+        default=None,
     )
     parser.addini("bss_api_version", "X-Api-Version during replay (default latest).", default=None)
 
@@ -185,7 +187,13 @@ class Stats:
     used: list[str] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
-        for name in ("replayed", "recorded", "played_interactions", "recorded_interactions", "scrubbed"):
+        for name in (
+            "replayed",
+            "recorded",
+            "played_interactions",
+            "recorded_interactions",
+            "scrubbed",
+        ):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.not_saved += other.get("not_saved", [])
         self.used += other.get("used", [])
@@ -279,7 +287,9 @@ class BssState:
             self._refuse_credentials_in_name(node.nodeid)
             stem = f"{'.'.join(module.parts)}/{_safe_name(local.replace('::', '.'))}"
         else:
-            stem = "/".join(_safe_name(part) for part in Path(name).with_suffix("").parts if part != "..")
+            stem = "/".join(
+                _safe_name(part) for part in Path(name).with_suffix("").parts if part != ".."
+            )
         base = self.cassette_dir / stem
         for suffix in (".json", ".yaml", ".yml"):
             if base.with_name(base.name + suffix).is_file():
@@ -337,7 +347,9 @@ class BssState:
         # The first test of this run (in any xdist worker) to use a cassette
         # replaces it; later users add to what this run recorded.
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        mark = self.run_dir / (re.sub(r"[^A-Za-z0-9]", "_", str(path.resolve()))[-200:] + ".rewritten")
+        mark = self.run_dir / (
+            re.sub(r"[^A-Za-z0-9]", "_", str(path.resolve()))[-200:] + ".rewritten"
+        )
         try:
             mark.touch(exist_ok=False)
         except FileExistsError:
@@ -411,7 +423,7 @@ class BssState:
         """Run the password grant once for this process, inside the shared auth cassette."""
         if self.first_token is not None:
             return self.first_token
-        from .auth import PasswordGrant, StaticToken, Token
+        from .auth import PasswordGrant, StaticToken
 
         config = self.bss_config()
         settings = replace_mode(self.settings)
@@ -449,7 +461,9 @@ def replace_mode(settings: Settings) -> Settings:
     from dataclasses import replace
 
     mode = "rewrite" if settings.recording else "none"
-    return replace(settings, record_mode=mode, match_on=("method", "path"), allow_playback_repeats=True)
+    return replace(
+        settings, record_mode=mode, match_on=("method", "path"), allow_playback_repeats=True
+    )
 
 
 def _safe_name(text: str) -> str:
@@ -478,14 +492,16 @@ def _state(config: pytest.Config) -> BssState:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
     if call.excinfo is not None and _is_cassette_error(call.excinfo.value):
         # The message already says what happened and how to fix it.
         report.longrepr = f"{call.excinfo.typename}: {call.excinfo.value}"
-    return report  # type: ignore[return-value]
+    return report
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -560,7 +576,7 @@ def _bss_state(pytestconfig: pytest.Config) -> BssState:
 
 @pytest.fixture(scope="session")
 def bss_mode(_bss_state: BssState) -> str:
-    """"record" while recording against a tenant (--bss-record), else "replay"."""
+    """ "record" while recording against a tenant (--bss-record), else "replay"."""
     return "record" if _bss_state.recording else "replay"
 
 
@@ -628,7 +644,9 @@ def bss_cassette(
     nodeid = request.node.nodeid
     message = None
     try:
-        with state.open_cassette(path, settings=settings, vcr_options=vcr_options, nodeid=nodeid) as cassette:
+        with state.open_cassette(
+            path, settings=settings, vcr_options=vcr_options, nodeid=nodeid
+        ) as cassette:
             yield cassette
             report = request.node.stash.get(_CALL_REPORT, None)
             if state.recording and (report is None or report.failed):

@@ -75,7 +75,17 @@ def merge_settings(
     """
     result = DEFAULTS
     layers = (
-        ("ini", ini, {"record_mode", "cassette_dir", "cassette_format", "match_on", "allow_playback_repeats"}),
+        (
+            "ini",
+            ini,
+            {
+                "record_mode",
+                "cassette_dir",
+                "cassette_format",
+                "match_on",
+                "allow_playback_repeats",
+            },
+        ),
         ("bss_vcr_config", fixture, {"match_on", "allow_playback_repeats"}),
         ("marker", marker, set(MARKER_KEYS)),
         ("command line", cli, {"record_mode", "cassette_dir"}),
@@ -83,7 +93,9 @@ def merge_settings(
     for _name, layer, allowed in layers:
         if not layer:
             continue
-        changes = {key: value for key, value in layer.items() if key in allowed and value is not None}
+        changes = {
+            key: value for key, value in layer.items() if key in allowed and value is not None
+        }
         result = replace(result, **_normalize(changes))
     _validate(result)
     return result

@@ -87,7 +87,13 @@ def test_replay_passes_with_the_tenant_stopped_and_no_bss_variables(
 ) -> None:
     suite.runpytest("--bss-record").assert_outcomes(passed=4)
     tenant_env.stop()
-    for name in ("BSS_BASE_URL", "BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD"):
+    for name in (
+        "BSS_BASE_URL",
+        "BSS_CLIENT_KEY",
+        "BSS_CLIENT_SECRET",
+        "BSS_USERNAME",
+        "BSS_PASSWORD",
+    ):
         monkeypatch.delenv(name)
 
     result = suite.runpytest()
@@ -158,15 +164,23 @@ def test_recording_leaves_no_credential_on_disk_even_for_gzip_and_hostile_passwo
 def test_recording_without_bss_variables_is_a_usage_error_naming_them(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("BSS_BASE_URL", "BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD"):
+    for name in (
+        "BSS_BASE_URL",
+        "BSS_CLIENT_KEY",
+        "BSS_CLIENT_SECRET",
+        "BSS_USERNAME",
+        "BSS_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     result = suite.runpytest("--bss-record")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: --bss-record needs a tenant: Missing BSS settings: BSS_BASE_URL, BSS_CLIENT_KEY, "
-         "BSS_CLIENT_SECRET, BSS_USERNAME, BSS_PASSWORD*"]
+        [
+            "ERROR: --bss-record needs a tenant: Missing BSS settings: BSS_BASE_URL, BSS_CLIENT_KEY, "
+            "BSS_CLIENT_SECRET, BSS_USERNAME, BSS_PASSWORD*"
+        ]
     )
 
 
@@ -193,7 +207,11 @@ def test_an_unrecorded_request_names_the_nearest_recorded_ones(
     suite: pytest.Pytester, tenant_env: TenantEmulator
 ) -> None:
     suite.runpytest("--bss-record", "-k", "reads_an_account").assert_outcomes(passed=1)
-    suite.makepyfile(test_suite=SUITE.replace('"api/accounts/1001")["id"] == 1001', '"api/accounts/1004")["id"] == 1004'))
+    suite.makepyfile(
+        test_suite=SUITE.replace(
+            '"api/accounts/1001")["id"] == 1001', '"api/accounts/1004")["id"] == 1004'
+        )
+    )
 
     result = suite.runpytest("-k", "reads_an_account")
 
@@ -247,7 +265,9 @@ def test_a_test_that_fails_while_recording_keeps_its_old_cassette(
     result.assert_outcomes(failed=1)
     assert cassette.read_bytes() == before
     result.stdout.fnmatch_lines(
-        ["pytest-bss: not saved because its test failed, the old cassette was kept: *test_reads_an_account.json"]
+        [
+            "pytest-bss: not saved because its test failed, the old cassette was kept: *test_reads_an_account.json"
+        ]
     )
 
 
@@ -266,7 +286,9 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
     result = suite.runpytest("--bss-record", "-k", "reads_an_account")
 
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*Refused to write cassette *: a credential survived scrubbing at"])
+    result.stdout.fnmatch_lines(
+        ["*Refused to write cassette *: a credential survived scrubbing at"]
+    )
     assert cassette.read_bytes() == before
     result.stdout.no_fnmatch_line(f"*{tenant_env.config().password}*")
 
@@ -306,7 +328,15 @@ def test_the_plugin_registers_its_options_markers_and_fixtures(pytester: pytest.
     markers.stdout.fnmatch_lines(["@pytest.mark.bss(*"])
 
     fixtures = pytester.runpytest("--fixtures")
-    for name in ("bss_client", "bss_token", "bss_config", "bss_cassette", "bss_mode", "bss_vcr_config", "bss_mock"):
+    for name in (
+        "bss_client",
+        "bss_token",
+        "bss_config",
+        "bss_cassette",
+        "bss_mode",
+        "bss_vcr_config",
+        "bss_mock",
+    ):
         fixtures.stdout.fnmatch_lines([f"{name}*", "    *"])
 
 

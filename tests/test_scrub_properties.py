@@ -1,0 +1,290 @@
+"""Property-based tests of pytest_bss.scrub: no form of a credential survives scrubbing."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlsplit
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from vcr import serialize as vcr_serialize
+from vcr.request import Request
+from vcr.serializers import jsonserializer, yamlserializer
+
+from pytest_bss.scrub import (
+    NEUTRAL_BASE,
+    SecretSet,
+    find_leaks,
+    is_placeholder,
+    scrub_interactions,
+)
+
+BASE = "http://127.0.0.1:5000/bsssmapi/"
+CLIENT_KEY = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+CLIENT_SECRET = "dGhpcy1pcy1ub3QtYS1yZWFsLXNlY3JldC8rPT0xMjM="
+USERNAME = "integration.user"
+PASSWORD = "Corr3ct-Horse/Battery+Staple"
+TOKEN = "AAEAA" + "kq3Z_9x-Lm2" * 38
+FORM = {"Content-Type": ["application/x-www-form-urlencoded"]}
+JSON = {"Content-Type": ["application/json"]}
+TEXT = {"Content-Type": ["text/plain; charset=utf-8"]}
+PROPERTIES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+characters = st.one_of(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+    st.sampled_from('+/=!%&@ "\\<>:;?#'),
+    st.characters(blacklist_categories=("Cs", "Cc")),
+)
+long_credentials = st.text(characters, min_size=6, max_size=200).filter(
+    lambda v: not is_placeholder(v)
+)
+short_credentials = st.text(characters, min_size=1, max_size=5).filter(
+    lambda v: v.strip() == v and not is_placeholder(v)
+)
+free_text_kinds = st.sampled_from(
+    ["client_key", "client_secret", "username", "password", "access_token", "refresh_token"]
+)
+
+
+def secret_set(kind: str, value: str) -> SecretSet:
+    secrets = SecretSet()
+    for k, v in (
+        ("client_key", CLIENT_KEY),
+        ("client_secret", CLIENT_SECRET),
+        ("username", USERNAME),
+        ("password", PASSWORD),
+    ):
+        secrets.add(k, v)
+    secrets.add(kind, value)
+    return secrets
+
+
+def basic(key: str, secret: str) -> str:
+    return base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+
+def request(uri: str, body: Any = None, headers: dict[str, list[str]] | None = None) -> Any:
+    return {"method": "POST" if body else "GET", "uri": uri, "body": body, "headers": headers or {}}
+
+
+def response(body: Any = "", headers: dict[str, list[str]] | None = None) -> Any:
+    return {
+        "status": {"code": 200, "message": "OK"},
+        "headers": headers or {},
+        "body": {"string": body},
+    }
+
+
+def cassette_with(value: str, kind: str, ascii_json: bool, escape_slash: bool) -> dict[str, Any]:
+    """One cassette carrying ``value`` in every place; ``value=""`` gives the bare template."""
+    key = value if kind == "client_key" else CLIENT_KEY
+    secret = value if kind == "client_secret" else CLIENT_SECRET
+    bearer = value if kind == "access_token" else TOKEN
+    document = json.dumps(
+        {"note": value, "list": [1, value], "nested": {"x": value}}, ensure_ascii=ascii_json
+    )
+    if escape_slash:
+        document = document.replace("/", "\\/")
+    raw = value.encode()
+    pairs = [
+        (
+            request(
+                BASE + "oauth/token",
+                urlencode({"grant_type": "password", "username": USERNAME, "password": PASSWORD}),
+                {"Authorization": [f"Basic {basic(key, secret)}"], **FORM},
+            ),
+            response(json.dumps({"access_token": TOKEN, "token_type": "bearer"}), JSON),
+        ),
+        (
+            request(
+                BASE
+                + "api/search?"
+                + urlencode({"q": value, "page": 1})
+                + "&r="
+                + quote(value, safe=""),
+                headers={"Authorization": [f"Bearer {bearer}"], "X-Note": [value]},
+            ),
+            response(
+                f"note: {value} . {quote(value)} . b64 {base64.b64encode(raw).decode()} .", TEXT
+            ),
+        ),
+        (
+            request(BASE + "api/notes", urlencode({"note": value, "kind": "x"}), FORM),
+            response(document, JSON),
+        ),
+        (
+            request(BASE + "api/notes", document.encode(), JSON),
+            response(
+                gzip.compress(document.encode()),
+                {"Content-Encoding": ["gzip"], **JSON},
+            ),
+        ),
+        (
+            request(BASE + "api/echo", f"pair {basic(key, secret)} .", TEXT),
+            response(f"urlsafe {base64.urlsafe_b64encode(raw).decode().rstrip('=')} .", TEXT),
+        ),
+    ]
+    return {"version": 1, "interactions": [{"request": q, "response": r} for q, r in pairs]}
+
+
+def forms(value: str) -> set[str]:
+    """Every written form of a value, computed independently of the scrubber."""
+    out = {value}
+    for encoded in (quote(value, safe=""), quote(value), quote_plus(value)):
+        out |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded)}
+    for escaped in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+        out |= {escaped, escaped.replace("/", "\\/")}
+    raw = value.encode()
+    for b64 in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        out |= {b64, b64.rstrip("=")}
+    return {form for form in out if form}
+
+
+def texts(data: dict[str, Any]) -> list[str]:
+    """Every text a cassette holds, placeholders and the neutral base blanked out."""
+    found = []
+    for interaction in data["interactions"]:
+        req, resp = interaction["request"], interaction["response"]
+        found += [req["uri"], resp["status"]["message"]]
+        for message in (req, resp):
+            for values in message["headers"].values():
+                found += values
+        for body in (req["body"], resp["body"]["string"]):
+            if body:
+                found.append(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
+    blank = re.compile(r"<BSS_[A-Z0-9_]+>|%3[Cc]BSS_[A-Z0-9_]+%3[Ee]|" + re.escape(NEUTRAL_BASE))
+    return [blank.sub("\x00", text) for text in found]
+
+
+def surviving_forms(data: dict[str, Any], value: str) -> list[str]:
+    """Forms of ``value`` found in ``data`` under the length rule (strict neighbours)."""
+    hits = []
+    for form in forms(value):
+        pattern = re.escape(form)
+        if len(value) < 16:
+            pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
+        hits += [form for text in texts(data) if re.search(pattern, text)]
+    return hits
+
+
+def assert_round_trips(data: dict[str, Any]) -> None:
+    """The cassette serializes and loads back through vcrpy's YAML and JSON serializers."""
+    cassette = {
+        "requests": [Request._from_dict(dict(i["request"])) for i in data["interactions"]],
+        "responses": [i["response"] for i in data["interactions"]],
+    }
+    for serializer in (yamlserializer, jsonserializer):
+        text = vcr_serialize.serialize(cassette, serializer)
+        requests, responses = vcr_serialize.deserialize(text, serializer)
+        for interaction, req, resp in zip(data["interactions"], requests, responses, strict=True):
+            original = interaction["request"]
+            assert (req.method, req.uri) == (original["method"], original["uri"])
+            body = original["body"]
+            assert req.body == (body.encode() if isinstance(body, str) else body)
+            expected = interaction["response"]["body"]["string"]
+            assert resp["body"]["string"] == (
+                expected.encode() if isinstance(expected, str) else expected
+            )
+            assert resp["headers"] == interaction["response"]["headers"]
+
+
+@PROPERTIES
+@given(
+    value=long_credentials,
+    kind=free_text_kinds,
+    ascii_json=st.booleans(),
+    escape_slash=st.booleans(),
+)
+def test_no_form_of_a_credential_survives_anywhere(
+    value: str, kind: str, ascii_json: bool, escape_slash: bool
+) -> None:
+    secrets = secret_set(kind, value)
+    bare, _ = scrub_interactions(cassette_with("", kind, ascii_json, escape_slash), secrets)
+    # The template alone must not already hold the value (say, "accounts" or "bearer").
+    assume(not surviving_forms(bare, value) and not find_leaks(bare, secrets))
+
+    scrubbed, count = scrub_interactions(
+        cassette_with(value, kind, ascii_json, escape_slash), secrets
+    )
+
+    assert find_leaks(scrubbed, secrets) == []
+    assert surviving_forms(scrubbed, value) == []
+    assert count > 0
+
+
+@PROPERTIES
+@given(
+    value=long_credentials,
+    kind=free_text_kinds,
+    ascii_json=st.booleans(),
+    escape_slash=st.booleans(),
+)
+def test_scrubbed_cassettes_round_trip_through_vcrpy_and_scrub_again_to_themselves(
+    value: str, kind: str, ascii_json: bool, escape_slash: bool
+) -> None:
+    secrets = secret_set(kind, value)
+    data = cassette_with(value, kind, ascii_json, escape_slash)
+
+    scrubbed, _ = scrub_interactions(data, secrets, base_urls=(BASE,))
+
+    assert_round_trips(scrubbed)
+    assert scrub_interactions(scrubbed, secrets, base_urls=(BASE,)) == (scrubbed, 0)
+    for interaction in scrubbed["interactions"]:
+        body = interaction["response"]["body"]["string"]
+        if interaction["response"]["headers"].get("Content-Type") == JSON["Content-Type"]:
+            json.loads(body)
+
+
+cookie_values = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=';,"\\'),
+    min_size=1,
+    max_size=5,
+)
+
+
+@PROPERTIES
+@given(value=short_credentials, cookie=cookie_values)
+def test_short_credentials_are_replaced_in_every_credential_position(
+    value: str, cookie: str
+) -> None:
+    secrets = secret_set("password", value)
+    data = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": request(
+                    BASE + "oauth/token?" + urlencode({"access_token": value}),
+                    urlencode({"grant_type": "password", "username": value, "password": value}),
+                    {
+                        "Authorization": [f"Basic {basic(CLIENT_KEY, value)}"],
+                        "Cookie": [f"sid={cookie}"],
+                        **FORM,
+                    },
+                ),
+                "response": response(
+                    json.dumps({"password": value, "access_token": value, "username": value}),
+                    {"Set-Cookie": [f"sid={cookie}; path=/"], **JSON},
+                ),
+            }
+        ],
+    }
+
+    scrubbed, _ = scrub_interactions(data, secrets)
+
+    assert find_leaks(scrubbed, secrets) == []
+    interaction = scrubbed["interactions"][0]
+    req, resp = interaction["request"], interaction["response"]
+    assert all(is_placeholder(v) for v in parse_qs(req["body"]).get("password", []))
+    assert all(
+        is_placeholder(v) for v in parse_qs(urlsplit(req["uri"]).query).get("access_token", [])
+    )
+    assert req["headers"]["Authorization"] == ["Basic <BSS_CLIENT_CREDENTIALS>"]
+    cookie_placeholder = req["headers"]["Cookie"][0].removeprefix("sid=")
+    assert is_placeholder(cookie_placeholder)
+    assert resp["headers"]["Set-Cookie"] == [f"sid={cookie_placeholder}; path=/"]
+    assert all(is_placeholder(v) for v in json.loads(resp["body"]["string"]).values())
+    assert_round_trips(scrubbed)
