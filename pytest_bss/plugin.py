@@ -309,10 +309,11 @@ class BssState:
         for kind, value in self.bss_config().secrets().items():
             forms = {value, quote(value, safe=""), quote_plus(value), _safe_name(value)}
             if len(value) >= 4 and any(form and form in nodeid for form in forms):
-                raise pytest.UsageError(
+                pytest.fail(
                     f"The test id {nodeid.split('::')[0]}::… contains the {kind} of the tenant; "
                     "cassette file names must not hold credentials. Give the parametrize "
-                    "ids= that name the case without the value."
+                    "ids= that name the case without the value.",
+                    pytrace=False,
                 )
 
     # -- opening cassettes -----------------------------------------------------
@@ -601,9 +602,10 @@ def bss_vcr_config() -> dict[str, Any]:
 def _checked_vcr_options(options: dict[str, Any]) -> dict[str, Any]:
     reserved = sorted(RESERVED_VCR_KEYS & options.keys())
     if reserved:
-        raise pytest.UsageError(
+        pytest.fail(
             f"bss_vcr_config may not set {', '.join(reserved)}: pytest-bss manages them "
-            "(use --bss-record-mode, --bss-cassette-dir, bss_cassette_format or @pytest.mark.bss)."
+            "(use --bss-record-mode, --bss-cassette-dir, bss_cassette_format or @pytest.mark.bss).",
+            pytrace=False,
         )
     return options
 
@@ -664,8 +666,9 @@ def _marker_layer(marker: pytest.Mark | None) -> dict[str, Any]:
         return {}
     unknown = sorted(set(marker.kwargs) - {"cassette", "match_on", "allow_playback_repeats"})
     if unknown or len(marker.args) > 1:
-        raise pytest.UsageError(
-            f"@pytest.mark.bss takes cassette=, match_on= and allow_playback_repeats=; got {unknown}"
+        pytest.fail(
+            f"@pytest.mark.bss takes cassette=, match_on= and allow_playback_repeats=; got {unknown}",
+            pytrace=False,
         )
     layer = dict(marker.kwargs)
     if marker.args:

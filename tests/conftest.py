@@ -4,6 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# In-process pytester runs drop the modules a run imported; PyYAML's C extension
+# cannot be imported twice, so load vcrpy's YAML serializer once, here.
+import vcr.serializers.yamlserializer  # noqa: F401
 from pytest_bss.fake import TenantEmulator
 
 pytest_plugins = ["pytester"]
