@@ -7,6 +7,7 @@ import pytest
 # In-process pytester runs drop the modules a run imported; PyYAML's C extension
 # cannot be imported twice, so load vcrpy's YAML serializer once, here.
 import vcr.serializers.yamlserializer  # noqa: F401
+
 from pytest_bss.fake import TenantEmulator
 
 pytest_plugins = ["pytester"]
