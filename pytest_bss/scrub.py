@@ -27,7 +27,8 @@ Every value found there is registered in the :class:`SecretSet` first, so that i
 other appearances are replaced by the second half too.
 
 **Known values.** Every value in the :class:`SecretSet` (and the Basic pairs
-``client_key:client_secret`` and ``username:password``) is replaced wherever it
+``client_key:client_secret`` -> ``<BSS_CLIENT_CREDENTIALS>`` and ``username:password``
+-> ``<BSS_USER_CREDENTIALS>``) is replaced wherever it
 appears -- uri, header values, status message, bodies -- raw; percent-encoded
 (``quote(v, safe="")``, ``quote(v)``, ``quote_plus(v)``, upper- and lowercase hex);
 JSON-escaped (``ensure_ascii`` on and off, ``\\/``, ``\\uXXXX`` in either case, and the
@@ -44,6 +45,10 @@ The replacement rule (the length is that of the raw value, for all its forms):
 * under 6 characters: replaced only in the credential positions above;
 * cookie values count as known values only from 16 characters on (shorter ones are
   preferences such as ``lang=en``); they are still replaced in cookie headers.
+
+**Host neutralization.** Each of ``base_urls`` (a trailing ``/`` is implied), raw,
+percent-encoded or with ``\\/``, is rewritten to ``neutral_base`` wherever it occurs
+(uri, header values, bodies); this is not counted as a value scrubbed.
 
 Existing placeholders and the neutral base URL are never rewritten, so scrubbing is
 idempotent. Compressed bodies (gzip, deflate, and br when vcrpy can) are stored
@@ -175,7 +180,11 @@ def is_placeholder(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Leak:
-    """Where a credential survived: the place and the form, never the value."""
+    """Where a credential survived: the place and the form, never the value.
+
+    ``interaction`` indexes ``data["interactions"]`` (from 0); ``place`` is like
+    ``request.uri``, ``request.headers.Cookie`` or ``response.body``.
+    """
 
     interaction: int
     place: str
@@ -201,19 +210,22 @@ class _Matcher:
     """One compiled regex for every form of every known value (and the base URLs).
 
     Every alternative starts with a literal character, which lets ``re`` skip positions
-    that cannot start a match (a leading lookbehind would defeat that, tenfold slower).
-    Longer forms come first, so the longest form at a position wins.
+    that cannot start a match (a leading lookbehind would defeat that: 30 times slower),
+    and forms are grouped by that character (twice as fast again). Longer forms come
+    first, so the longest form at a position wins.
     """
 
     def __init__(self, hits: Mapping[str, tuple[_Hit, bool]], protect: Sequence[str]) -> None:
         self._hits = {text: hit for text, (hit, _) in hits.items()}
-        alternatives = [*_KEEP, *map(re.escape, protect)]
+        by_first: dict[str, list[str]] = {}
         for text in sorted(hits, key=len, reverse=True):
             first, rest = re.escape(text[0]), re.escape(text[1:])
-            if hits[text][1]:
-                alternatives.append(f"{first}{_BEFORE.format(first=first)}{rest}{_AFTER}")
-            else:
-                alternatives.append(first + rest)
+            bounded = hits[text][1]
+            by_first.setdefault(first, []).append(
+                f"{_BEFORE.format(first=first)}{rest}{_AFTER}" if bounded else rest
+            )
+        alternatives = [*_KEEP, *map(re.escape, protect)]
+        alternatives += [f"{first}(?:{'|'.join(rests)})" for first, rests in by_first.items()]
         self._source = "|".join(alternatives)
         self.pattern = re.compile(self._source)
         self._bytes_pattern: re.Pattern[bytes] | None = None
@@ -425,7 +437,8 @@ class SecretSet:
                     (_lower_hex(quote(base, safe="")), quote(neutral, safe="")),
                 ):
                     hits.setdefault(old, (_Hit(new, new, "", "base URL"), False))
-            matcher = _Matcher(hits, [neutral_base]) if hits or self._kinds else None
+            protect = [neutral, neutral.replace("/", "\\/"), quote(neutral, safe="")]
+            matcher = _Matcher(hits, protect) if hits or self._kinds else None
             self._matchers[key] = matcher
             return matcher
 
@@ -882,8 +895,8 @@ def scrub_request(
     """Return a scrubbed copy of a serialized request and the number of values replaced.
 
     Credential positions are scrubbed first (registering what they hold in ``secrets``),
-    then every known value; a uri, header value or body starting with one of
-    ``base_urls`` is rewritten to start with ``neutral_base``.
+    then every known value; ``base_urls`` become ``neutral_base``. Cheap with an empty
+    ``secrets`` and no ``base_urls``: only the credential positions are looked at.
     """
     out = _decode_request(request)
     count = _structural(out, secrets, is_request=True)
@@ -1058,23 +1071,7 @@ def _url_leaks(place: str, url: str) -> Iterator[tuple[str, str, str]]:
             yield place, kind, "query field"
 
 
-def find_structural_leaks(data: Mapping[str, Any]) -> list[Leak]:
-    """Credential positions in cassette data that hold something other than a placeholder.
-
-    Needs no known value, so an audit can run it over any cassette.
-    """
-    leaks: dict[Leak, None] = {}
-    for index, request, response in _decoded(data):
-        for side, message in (("request", request), ("response", response)):
-            body = _get_body(message, in_dict=side == "response")
-            for place, kind, form in _structural_leaks(side, message, body):
-                leaks[Leak(index, place, kind, form)] = None
-    return list(leaks)
-
-
-def _value_leaks(
-    place: str, text: str, matcher: _Matcher, secrets: SecretSet
-) -> Iterator[tuple[str, str, str]]:
+def _value_leaks(place: str, text: str, matcher: _Matcher) -> Iterator[tuple[str, str, str]]:
     for layer, decoding in _layers(text):
         for hit in matcher.find(layer):
             yield place, hit.kind, hit.form if decoding is None or hit.form != "raw" else decoding
@@ -1092,13 +1089,52 @@ def _body_value_leaks(
             return
     if not isinstance(body, str) or not body:
         return
-    yield from _value_leaks(place, body, matcher, secrets)
+    yield from _value_leaks(place, body, matcher)
     if _json_body(body):
         for key, value in _json_pairs(_load_json(body)):
             if isinstance(value, str):
                 if key is not None and key.lower() in _JSON_KNOWN_ONLY and value in secrets:
                     yield place, secrets._kind_of(value), "json field"
-                yield from _value_leaks(place, value, matcher, secrets)
+                yield from _value_leaks(place, value, matcher)
+
+
+def _message_value_leaks(
+    side: str, message: _Message, matcher: _Matcher, secrets: SecretSet
+) -> Iterator[tuple[str, str, str]]:
+    if isinstance(message.get("uri"), str):
+        yield from _value_leaks(f"{side}.uri", message["uri"], matcher)
+    status = message.get("status")
+    if isinstance(status, Mapping) and isinstance(status.get("message"), str):
+        yield from _value_leaks(f"{side}.status", status["message"], matcher)
+    for name, values in (message.get("headers") or {}).items():
+        if name.lower() in _AUTH_HEADERS:
+            continue  # structural: anything but a placeholder there is a leak already
+        for value in values if isinstance(values, list | tuple) else [values]:
+            if isinstance(value, str):
+                yield from _value_leaks(f"{side}.headers.{name}", value, matcher)
+    body = _get_body(message, in_dict=side == "response")
+    yield from _body_value_leaks(f"{side}.body", body, matcher, secrets)
+
+
+def _leaks(data: Mapping[str, Any], secrets: SecretSet | None, neutral_base: str) -> list[Leak]:
+    matcher = secrets._matcher((), neutral_base) if secrets is not None else None
+    leaks: dict[Leak, None] = {}
+    for index, request, response in _decoded(data):
+        for side, message in (("request", request), ("response", response)):
+            body = _get_body(message, in_dict=side == "response")
+            found = list(_structural_leaks(side, message, body))
+            if matcher is not None and secrets is not None:
+                found += _message_value_leaks(side, message, matcher, secrets)
+            leaks.update(dict.fromkeys(Leak(index, *where) for where in found))
+    return list(leaks)
+
+
+def find_structural_leaks(data: Mapping[str, Any]) -> list[Leak]:
+    """Credential positions in cassette data that hold something other than a placeholder.
+
+    Needs no known value, so an audit can run it over any cassette.
+    """
+    return _leaks(data, None, NEUTRAL_BASE)
 
 
 def find_leaks(
@@ -1106,29 +1142,7 @@ def find_leaks(
 ) -> list[Leak]:
     """Every place in cassette data where a credential survived; empty when it is clean.
 
-    Structural findings (:func:`find_structural_leaks`) come first, then every form of
-    every known value, under the same replacement rule the scrubber applies.
+    Reports the :func:`find_structural_leaks` findings and every form of every value in
+    ``secrets``, under the same replacement rule the scrubber applies.
     """
-    leaks = dict.fromkeys(find_structural_leaks(data))
-    matcher = secrets._matcher((), neutral_base)
-    if matcher is None:
-        return list(leaks)
-    for index, request, response in _decoded(data):
-        found: list[tuple[str, str, str]] = []
-        if isinstance(request.get("uri"), str):
-            found += _value_leaks("request.uri", request["uri"], matcher, secrets)
-        status = response.get("status")
-        if isinstance(status, Mapping) and isinstance(status.get("message"), str):
-            found += _value_leaks("response.status", status["message"], matcher, secrets)
-        for side, message in (("request", request), ("response", response)):
-            for name, values in (message.get("headers") or {}).items():
-                if name.lower() in _AUTH_HEADERS:
-                    continue
-                for value in values if isinstance(values, list | tuple) else [values]:
-                    if isinstance(value, str):
-                        found += _value_leaks(f"{side}.headers.{name}", value, matcher, secrets)
-            body = _get_body(message, in_dict=side == "response")
-            found += _body_value_leaks(f"{side}.body", body, matcher, secrets)
-        for place, kind, form in found:
-            leaks[Leak(index, place, kind, form)] = None
-    return list(leaks)
+    return _leaks(data, secrets, neutral_base)

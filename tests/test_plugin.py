@@ -279,8 +279,13 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
     before = cassette.read_bytes()
     # A scrubber that does nothing: the leak check must catch what it let through.
     suite.makeconftest(
+        "import pytest\n"
         "import pytest_bss.cassettes as cassettes\n"
-        "cassettes.scrub_interactions = lambda data, secrets, **kwargs: (data, 0)\n"
+        "@pytest.fixture(autouse=True, scope='session')\n"
+        "def no_scrubbing():\n"
+        "    with pytest.MonkeyPatch.context() as mp:\n"
+        "        mp.setattr(cassettes, 'scrub_interactions', lambda data, secrets, **kw: (data, 0))\n"
+        "        yield\n"
     )
 
     result = suite.runpytest("--bss-record", "-k", "reads_an_account")

@@ -303,7 +303,7 @@ def test_bss_config_is_the_neutral_placeholder_tenant_during_replay(
     project: pytest.Pytester,
 ) -> None:
     project.makepyfile(
-        test_config="""
+        test_replay_config="""
         def test_config(bss_config):
             assert bss_config.base_url == "https://bss.tenant.invalid/"
             assert bss_config.password == "<BSS_PASSWORD>"

@@ -589,6 +589,26 @@ def test_the_status_message_is_scrubbed(secrets: SecretSet) -> None:
     assert scrubbed["status"] == {"code": 200, "message": "Bad password <BSS_PASSWORD>"}
 
 
+QUOTED = 'pa"ss\\wo/rd-x'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"a": QUOTED, QUOTED: [QUOTED, 1, None]}),
+        json.dumps({"a": QUOTED}, ensure_ascii=False).replace("/", "\\/"),
+        json.dumps([{"deep": [{"note": f"before {QUOTED} after"}]}], indent=2),
+        json.dumps(QUOTED),
+        json.dumps({"password": QUOTED, "echo": PASSWORD}),
+    ],
+)
+def test_a_json_body_still_parses_after_scrubbing(secrets: SecretSet, body: str) -> None:
+    secrets.add("password", QUOTED)
+    scrubbed, count = scrub_response(response(body, JSON), secrets)
+    assert QUOTED not in everything(json.loads(response_text(scrubbed)))
+    assert count > 0
+
+
 # --- the length rule --------------------------------------------------------------------
 
 
@@ -650,6 +670,14 @@ def test_a_value_inside_an_existing_placeholder_is_not_rewritten() -> None:
     scrubbed, count = scrub_response(response("<BSS_PASSWORD> %3CBSS_PASSWORD%3E"), secrets)
     assert response_text(scrubbed) == "<BSS_PASSWORD> %3CBSS_PASSWORD%3E"
     assert count == 0
+
+
+def test_the_neutral_base_is_never_rewritten() -> None:
+    secrets = SecretSet()
+    secrets.add("password", "invalid")
+    text = NEUTRAL_BASE + "api " + NEUTRAL_BASE.replace("/", "\\/")
+    scrubbed, count = scrub_response(response(text), secrets)
+    assert (response_text(scrubbed), count) == (text, 0)
 
 
 def test_the_longest_value_wins_where_two_overlap() -> None:

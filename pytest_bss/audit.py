@@ -1,0 +1,390 @@
+"""Find credentials in cassette files: what ``pytest-bss audit`` reports.
+
+The checks are the scrubber's own (:func:`~pytest_bss.scrub.find_structural_leaks` and
+:func:`~pytest_bss.scrub.find_leaks`), widened for files nobody scrubbed:
+
+* **structural**: a credential position (``Authorization``, ``Cookie``, ``Set-Cookie``,
+  token and password fields, URL userinfo) holding anything but a placeholder, at any
+  depth (JSON inside a JSON string, a form inside a percent-encoded value ...); and
+  Bearer tokens, Basic pairs and JWTs anywhere;
+* **canary**: any form of a ``BSS_*`` credential that is set in the environment, also
+  inside the base64 of a Basic pair;
+* **unreadable**: a file that cannot be parsed, or a body that cannot be decoded
+  (fail closed: what cannot be checked is a finding).
+
+A :class:`Finding` names the file, the interaction (numbered from 0, like
+:class:`~pytest_bss.scrub.Leak`) and the place, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import gzip
+import io
+import json
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote_plus
+
+from .cassettes import load_cassette_data
+from .config import ENV_VARS
+from .exceptions import CassetteCorruptError
+from .scrub import (
+    _AUTH_HEADERS,
+    _FORM_BODY,
+    _ABSOLUTE_URL,
+    Leak,
+    SecretSet,
+    _auth_secret,
+    _decoded,
+    _get_body,
+    _json_body,
+    _json_pairs,
+    _layers,
+    _load_json,
+    _split_url,
+    _structural_leaks,
+    find_leaks,
+    find_structural_leaks,
+    is_placeholder,
+)
+
+__all__ = [
+    "CANARY_VARS",
+    "CASSETTE_SUFFIXES",
+    "Finding",
+    "audit_data",
+    "audit_file",
+    "canary_secrets",
+    "cassette_files",
+]
+
+CASSETTE_SUFFIXES: Final = (".json", ".yaml", ".yml")
+_CANARY_KINDS: Final = ("client_key", "client_secret", "username", "password")
+#: The variables whose values the audit looks for, when they are set.
+CANARY_VARS: Final = tuple(ENV_VARS[kind] for kind in _CANARY_KINDS)
+_PAIRS: Final = {
+    "client_credentials": "BSS_CLIENT_KEY:BSS_CLIENT_SECRET pair",
+    "user_credentials": "BSS_USERNAME:BSS_PASSWORD pair",
+}
+_FORMS: Final = {
+    "json field": "a JSON field",
+    "form field": "a form field",
+    "query field": "the query string",
+}
+_MAX_DEPTH: Final = 4
+
+_BEARER: Final = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)")
+_BASIC: Final = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
+_JWT: Final = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{8,}={0,2}(?![A-Za-z0-9+/=_-])")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the audit found: where and what, never the value."""
+
+    path: str
+    interaction: int | None  # None for the file as a whole
+    place: str
+    what: str
+    category: str  # "structural", "canary" or "unreadable"
+
+    def __str__(self) -> str:
+        where = f"interaction {self.interaction}: {self.place}: " if self.place else ""
+        return f"{self.path}: {where}{self.what} ({self.category})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as a JSON-ready dict."""
+        return asdict(self)
+
+
+def canary_secrets(environ: Mapping[str, str] | None = None) -> SecretSet:
+    """A :class:`SecretSet` of whichever ``BSS_*`` credentials are set (maybe none)."""
+    env = os.environ if environ is None else environ
+    secrets = SecretSet()
+    for kind, var in zip(_CANARY_KINDS, CANARY_VARS, strict=True):
+        value = env.get(var, "").strip()
+        if value:
+            secrets.add(kind, value)
+    return secrets
+
+
+def cassette_files(paths: Iterable[Path]) -> list[Path]:
+    """Every cassette file named or under a named folder, each once, in a stable order.
+
+    Raises :class:`FileNotFoundError` for a path that does not exist and
+    :class:`ValueError` for a named file that is not ``.json``, ``.yaml`` or ``.yml``.
+    """
+    files: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.suffix in CASSETTE_SUFFIXES and p.is_file())
+            files.update(dict.fromkeys(sorted(found)))
+        elif path.is_file():
+            if path.suffix not in CASSETTE_SUFFIXES:
+                raise ValueError(f"{path} is not a cassette (.json, .yaml or .yml)")
+            files[path] = None
+        else:
+            raise FileNotFoundError(f"{path} does not exist")
+    return list(files)
+
+
+def audit_file(path: Path, secrets: SecretSet) -> list[Finding]:
+    """Load one cassette safely and audit it; a file that cannot be read is a finding."""
+    try:
+        data = load_cassette_data(path)
+    except CassetteCorruptError as exc:
+        return [_unreadable(path, _reason(path, str(exc)), secrets)]
+    except OSError as exc:
+        return [
+            _unreadable(path, f"cannot be read ({exc.strerror or type(exc).__name__})", secrets)
+        ]
+    return audit_data(data, secrets, path=str(path))
+
+
+def audit_data(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> list[Finding]:
+    """Every finding in loaded cassette data, ordered by interaction and place."""
+    try:
+        data = plain_bodies(data)
+        return sorted(_audit(data, secrets, path), key=_order)
+    except Exception as exc:  # a shape the checks do not expect: fail closed
+        return [_unreadable(Path(path), f"cannot be audited ({type(exc).__name__})", secrets)]
+
+
+def plain_bodies(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy whose file-like or iterable request bodies (old vcrpy YAML) are bytes."""
+    out = dict(data)
+    interactions = []
+    for interaction in data.get("interactions") or ():
+        body = interaction["request"].get("body")
+        if isinstance(body, io.BytesIO):
+            body = body.getvalue()
+        elif isinstance(body, Iterator | list | tuple):
+            body = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
+        else:
+            interactions.append(interaction)
+            continue
+        interaction = copy.copy(interaction)
+        interaction["request"] = {**interaction["request"], "body": body}
+        interactions.append(interaction)
+    out["interactions"] = interactions
+    return out
+
+
+def _order(finding: Finding) -> tuple[int, str, str, str]:
+    return (
+        -1 if finding.interaction is None else finding.interaction,
+        finding.place,
+        finding.category,
+        finding.what,
+    )
+
+
+def _reason(path: Path, message: str) -> str:
+    # "Cassette <path> cannot be parsed (...). Restore it ..." -> "cannot be parsed (...)"
+    prefix = f"Cassette {path}"
+    text = message[len(prefix) :].lstrip(": ") if message.startswith(prefix) else message
+    return text.split(". ", 1)[0].rstrip(".")
+
+
+def _unreadable(path: Path, reason: str, secrets: SecretSet) -> Finding:
+    matcher = secrets._matcher()
+    if matcher is not None:  # a parser message may quote the file: never show a known value
+        reason = matcher.sub(reason, url_like=False)[0]
+    return Finding(str(path), None, "", reason, "unreadable")
+
+
+def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Finding]:
+    found: dict[Finding, None] = {}
+    schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
+    deep: list[Finding] = []
+    for index, request, response in _decoded(data):
+        for side, message in (("request", request), ("response", response)):
+            for place, text, checked in _texts(side, message):
+                if place.endswith(("Authorization", "authorization")):
+                    secret = _auth_secret(text)
+                    if secret is not None:
+                        schemes.setdefault((index, place), secret[0])
+                for what, category in _scan(text, secrets, depth=0, top=checked, place=place):
+                    deep.append(Finding(path, index, place, what, category))
+    structural = find_structural_leaks(data)
+    for leak in structural:
+        found[
+            Finding(path, leak.interaction, leak.place, _describe(leak, schemes), _category(leak))
+        ] = None
+    if len(secrets):
+        known = set(structural)
+        for leak in find_leaks(data, secrets):
+            if leak not in known:
+                found[
+                    Finding(
+                        path, leak.interaction, leak.place, _canary(leak.kind, leak.form), "canary"
+                    )
+                ] = None
+    found.update(dict.fromkeys(deep))
+    return list(found)
+
+
+def _category(leak: Leak) -> str:
+    return "unreadable" if leak.kind == "unverifiable body" else "structural"
+
+
+def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
+    if leak.form == "authorization header":
+        scheme = schemes.get((leak.interaction, leak.place), "")
+        if scheme.lower() == "bearer":
+            return "Bearer token"
+        return f"{scheme.capitalize()} credentials" if scheme else "credentials"
+    if leak.kind == "unverifiable body":
+        return f"body that cannot be decoded ({leak.form})"
+    if leak.kind == "cookie":
+        return "cookie value"
+    if leak.kind == "userinfo":
+        return "credentials in URL userinfo"
+    if leak.form in _FORMS:
+        return f"{leak.kind} in {_FORMS[leak.form]}"
+    return f"{leak.kind} ({leak.form})"
+
+
+def _canary(kind: str, form: str) -> str:
+    if kind in _PAIRS:
+        return f"{_PAIRS[kind]}, {form}"
+    if kind in _CANARY_KINDS:
+        return f"{ENV_VARS[kind]} value, {form}"
+    return f"known {kind} value, {form}"
+
+
+def _texts(side: str, message: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(place, text, already checked structurally) for every text of a decoded message."""
+    if isinstance(message.get("uri"), str):
+        yield f"{side}.uri", message["uri"], True
+    status = message.get("status")
+    if isinstance(status, Mapping) and isinstance(status.get("message"), str):
+        yield f"{side}.status", status["message"], False
+    for name, values in (message.get("headers") or {}).items():
+        checked = name.lower() in (*_AUTH_HEADERS, "cookie", "set-cookie")
+        for value in values if isinstance(values, list | tuple) else [values]:
+            if isinstance(value, str):
+                yield f"{side}.headers.{name}", value, checked
+    body = _get_body(message, in_dict=side == "response")
+    if isinstance(body, bytes | bytearray):
+        try:
+            yield f"{side}.body", bytes(body).decode("utf-8"), True
+        except UnicodeDecodeError:
+            text = _sniff(bytes(body))
+            if text is not None:  # compressed without a Content-Encoding to say so
+                yield f"{side}.body", text, False
+    elif isinstance(body, str) and body:
+        yield f"{side}.body", body, True
+
+
+def _sniff(body: bytes) -> str | None:
+    for decompress in (gzip.decompress, zlib.decompress):
+        try:
+            return decompress(body).decode("utf-8")
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _scan(
+    text: str, secrets: SecretSet, *, depth: int, top: bool, place: str
+) -> Iterator[tuple[str, str]]:
+    """(what, category) for every credential in ``text`` and in every layer inside it."""
+    if not text:
+        return
+    if not top:  # the scrubber's structural check, on a layer it does not look into
+        for _, kind, form in _structural_leaks("nested", {"headers": {}}, text):
+            leak = Leak(0, place, kind, form)
+            yield _describe(leak, {}), _category(leak)
+    if not place.endswith(("Authorization", "authorization")):
+        yield from _shapes(text)
+    yield from _pair_canaries(text, secrets)
+    if depth < _MAX_DEPTH:
+        for child in _children(text):
+            yield from _scan(child, secrets, depth=depth + 1, top=False, place=place)
+
+
+def _children(text: str) -> list[str]:
+    """The texts one decoding step inside ``text``: decoded layers, JSON strings, form values."""
+    out = [layer for layer, form in _layers(text) if form is not None]
+    if _json_body(text):
+        out += [v for _, v in _json_pairs(_load_json(text)) if isinstance(v, str) and v]
+        return out
+    parts = _split_url(text)
+    for part in (parts[2], parts[4]) if _ABSOLUTE_URL.match(text) else (text,):
+        if "=" in part and _FORM_BODY.fullmatch(part):
+            out += [unquote_plus(p.partition("=")[2]) for p in part.split("&")]
+    return [child for child in out if child and child != text]
+
+
+def _shapes(text: str) -> Iterator[tuple[str, str]]:
+    for match in _BEARER.finditer(text):
+        if _real_looking(match[1]):
+            yield "Bearer token", "structural"
+    for match in _BASIC.finditer(text):
+        pair = _decode_pair(match[1])
+        if pair is not None and any(h and not is_placeholder(h) for h in pair.split(":", 1)):
+            yield "Basic credentials", "structural"
+    for match in _JWT.finditer(text):
+        if _is_jwt(match[0]):
+            yield "JWT", "structural"
+
+
+def _real_looking(token: str) -> bool:
+    # Prose after "Bearer" ("Bearer authentication") is not a token; real ones carry digits.
+    return len(token) >= 12 and (any(c.isdigit() for c in token) or len(token) >= 32)
+
+
+def _is_jwt(text: str) -> bool:
+    header, payload = text.split(".")[:2]
+    try:
+        return all(
+            isinstance(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))), dict)
+            for part in (header, payload)
+        )
+    except (ValueError, binascii.Error):
+        return False
+
+
+def _decode_pair(text: str) -> str | None:
+    """The ``user:password`` text a base64 string encodes, or ``None``."""
+    text = text.rstrip("=")
+    try:
+        raw = base64.b64decode(
+            text + "=" * (-len(text) % 4),
+            altchars=b"-_" if "-" in text or "_" in text else None,
+            validate=True,
+        )
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        pair = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pair = raw.decode("latin-1")  # requests encodes Basic pairs as Latin-1
+    return pair if ":" in pair and pair.isprintable() else None
+
+
+def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str]]:
+    """Canaries inside the base64 of a ``user:password`` pair (a Basic credential)."""
+    if not len(secrets):
+        return
+    matcher = secrets._matcher()
+    for match in _BASE64.finditer(text):
+        pair = _decode_pair(match[0])
+        if pair is None:
+            continue
+        kinds = {secrets._kind_of(half) for half in pair.split(":", 1) if half in secrets}
+        if matcher is not None:
+            kinds |= {hit.kind for hit in matcher.find(pair)}
+        for kind in sorted(kinds):
+            label = _PAIRS.get(kind) or (ENV_VARS[kind] if kind in ENV_VARS else f"known {kind}")
+            yield f"{label} in a base64 user:password pair", "canary"
