@@ -37,9 +37,9 @@ from .cassettes import load_cassette_data
 from .config import ENV_VARS
 from .exceptions import CassetteCorruptError
 from .scrub import (
+    _ABSOLUTE_URL,
     _AUTH_HEADERS,
     _FORM_BODY,
-    _ABSOLUTE_URL,
     Leak,
     SecretSet,
     _auth_secret,
@@ -64,6 +64,7 @@ __all__ = [
     "audit_file",
     "canary_secrets",
     "cassette_files",
+    "plain_bodies",
 ]
 
 CASSETTE_SUFFIXES: Final = (".json", ".yaml", ".yml")
@@ -209,26 +210,24 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
     for index, request, response in _decoded(data):
         for side, message in (("request", request), ("response", response)):
             for place, text, checked in _texts(side, message):
-                if place.endswith(("Authorization", "authorization")):
+                if checked is None:  # Authorization: already a finding unless a placeholder
                     secret = _auth_secret(text)
                     if secret is not None:
                         schemes.setdefault((index, place), secret[0])
-                for what, category in _scan(text, secrets, depth=0, top=checked, place=place):
-                    deep.append(Finding(path, index, place, what, category))
+                    found_here = _pair_canaries(text, secrets)
+                else:
+                    found_here = _scan(text, secrets, depth=0, checked=checked, place=place)
+                deep += (Finding(path, index, place, *item) for item in found_here)
     structural = find_structural_leaks(data)
     for leak in structural:
-        found[
-            Finding(path, leak.interaction, leak.place, _describe(leak, schemes), _category(leak))
-        ] = None
+        what = _describe(leak, schemes)
+        found[Finding(path, leak.interaction, leak.place, what, _category(leak))] = None
     if len(secrets):
         known = set(structural)
         for leak in find_leaks(data, secrets):
             if leak not in known:
-                found[
-                    Finding(
-                        path, leak.interaction, leak.place, _canary(leak.kind, leak.form), "canary"
-                    )
-                ] = None
+                what = f"{_label(leak.kind)}, {leak.form}"
+                found[Finding(path, leak.interaction, leak.place, what, "canary")] = None
     found.update(dict.fromkeys(deep))
     return list(found)
 
@@ -254,36 +253,42 @@ def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
     return f"{leak.kind} ({leak.form})"
 
 
-def _canary(kind: str, form: str) -> str:
+def _label(kind: str) -> str:
     if kind in _PAIRS:
-        return f"{_PAIRS[kind]}, {form}"
-    if kind in _CANARY_KINDS:
-        return f"{ENV_VARS[kind]} value, {form}"
-    return f"known {kind} value, {form}"
+        return _PAIRS[kind]
+    return f"{ENV_VARS[kind]} value" if kind in _CANARY_KINDS else f"known {kind} value"
 
 
-def _texts(side: str, message: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
-    """(place, text, already checked structurally) for every text of a decoded message."""
+def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool | None]]:
+    """(place, text, checked) for every text of a decoded message.
+
+    ``checked``: whether the scrubber's structural check already covers the text itself;
+    ``None`` for an ``Authorization`` value. A body is checked again whatever its
+    ``Content-Type`` says: a form sent as ``text/plain`` still holds its fields.
+    """
     if isinstance(message.get("uri"), str):
         yield f"{side}.uri", message["uri"], True
     status = message.get("status")
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield f"{side}.status", status["message"], False
     for name, values in (message.get("headers") or {}).items():
-        checked = name.lower() in (*_AUTH_HEADERS, "cookie", "set-cookie")
+        low = name.lower()
+        checked = None if low in _AUTH_HEADERS else low in ("cookie", "set-cookie")
         for value in values if isinstance(values, list | tuple) else [values]:
             if isinstance(value, str):
                 yield f"{side}.headers.{name}", value, checked
     body = _get_body(message, in_dict=side == "response")
+    text: str | None = body if isinstance(body, str) else None
     if isinstance(body, bytes | bytearray):
         try:
-            yield f"{side}.body", bytes(body).decode("utf-8"), True
+            text = bytes(body).decode("utf-8")
         except UnicodeDecodeError:
-            text = _sniff(bytes(body))
-            if text is not None:  # compressed without a Content-Encoding to say so
+            text = _sniff(bytes(body))  # compressed without a Content-Encoding to say so
+            if text is not None:
                 yield f"{side}.body", text, False
-    elif isinstance(body, str) and body:
-        yield f"{side}.body", body, True
+                return
+    if text:  # JSON is found whatever the Content-Type; a form only if it says so
+        yield f"{side}.body", text, text.lstrip()[:1] in ("{", "[", '"')
 
 
 def _sniff(body: bytes) -> str | None:
@@ -296,34 +301,53 @@ def _sniff(body: bytes) -> str | None:
 
 
 def _scan(
-    text: str, secrets: SecretSet, *, depth: int, top: bool, place: str
+    text: str,
+    secrets: SecretSet,
+    *,
+    depth: int,
+    checked: bool,
+    place: str,
+    part: bool = False,
 ) -> Iterator[tuple[str, str]]:
-    """(what, category) for every credential in ``text`` and in every layer inside it."""
+    """(what, category) for every credential in ``text`` and in every layer inside it.
+
+    A ``part`` (a JSON string or form value of the text above) was already searched for
+    shapes and canaries as part of that text and its decoded layers.
+    """
     if not text:
         return
-    if not top:  # the scrubber's structural check, on a layer it does not look into
+    if not checked and (text[:1] in '{["' or "=" in text or "@" in text):
+        # the scrubber's structural check, on a layer it does not look into
         for _, kind, form in _structural_leaks("nested", {"headers": {}}, text):
             leak = Leak(0, place, kind, form)
             yield _describe(leak, {}), _category(leak)
-    if not place.endswith(("Authorization", "authorization")):
+    if not part:
         yield from _shapes(text)
-    yield from _pair_canaries(text, secrets)
+        yield from _pair_canaries(text, secrets)
     if depth < _MAX_DEPTH:
-        for child in _children(text):
-            yield from _scan(child, secrets, depth=depth + 1, top=False, place=place)
+        for child, is_part in _children(text):
+            yield from _scan(
+                child, secrets, depth=depth + 1, checked=False, place=place, part=is_part
+            )
 
 
-def _children(text: str) -> list[str]:
-    """The texts one decoding step inside ``text``: decoded layers, JSON strings, form values."""
-    out = [layer for layer, form in _layers(text) if form is not None]
+def _children(text: str) -> Iterator[tuple[str, bool]]:
+    """(text, is a part) one decoding step inside ``text``: layers, JSON strings, form values."""
+    for layer, form in _layers(text):
+        if form is not None:
+            yield layer, False
     if _json_body(text):
-        out += [v for _, v in _json_pairs(_load_json(text)) if isinstance(v, str) and v]
-        return out
+        for _, value in _json_pairs(_load_json(text)):
+            if isinstance(value, str) and value and value != text:
+                yield value, True
+        return
     parts = _split_url(text)
-    for part in (parts[2], parts[4]) if _ABSOLUTE_URL.match(text) else (text,):
-        if "=" in part and _FORM_BODY.fullmatch(part):
-            out += [unquote_plus(p.partition("=")[2]) for p in part.split("&")]
-    return [child for child in out if child and child != text]
+    for query in (parts[2], parts[4]) if _ABSOLUTE_URL.match(text) else (text,):
+        if "=" in query and _FORM_BODY.fullmatch(query):
+            for piece in query.split("&"):
+                value = unquote_plus(piece.partition("=")[2])
+                if value and value != text:
+                    yield value, True
 
 
 def _shapes(text: str) -> Iterator[tuple[str, str]]:
@@ -385,6 +409,5 @@ def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str]]:
         kinds = {secrets._kind_of(half) for half in pair.split(":", 1) if half in secrets}
         if matcher is not None:
             kinds |= {hit.kind for hit in matcher.find(pair)}
-        for kind in sorted(kinds):
-            label = _PAIRS.get(kind) or (ENV_VARS[kind] if kind in ENV_VARS else f"known {kind}")
-            yield f"{label} in a base64 user:password pair", "canary"
+        for kind in sorted(kinds - _PAIRS.keys()):  # a whole pair shows as its two halves
+            yield f"{_label(kind)} in a base64 user:password pair", "canary"

@@ -1,1 +1,345 @@
-"""The pytest-bss command."""
+"""The ``pytest-bss`` command: audit, scrub and tidy cassettes.
+
+Usage::
+
+    pytest-bss audit [PATH ...] [--format text|json]   # PATH: files or folders, default cassettes/
+    pytest-bss scrub PATH ... [--check]
+    pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
+    python -m pytest_bss ...                           # the same command
+
+Exit status: 0 when there is nothing to report; 1 when something was found (a finding,
+a cassette that needs or refused scrubbing, an unused cassette); 2 on a usage error or
+when the command cannot do what it was asked (no record of a replay run, ``--delete``
+after a partial run without ``--force``).
+
+Output never holds a credential: findings name the file, the interaction (numbered
+from 0) and the place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import contextlib
+import copy
+import glob
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vcr.serializers import compat
+
+from .audit import (
+    CANARY_VARS,
+    CASSETTE_SUFFIXES,
+    audit_data,
+    audit_file,
+    canary_secrets,
+    cassette_files,
+    plain_bodies,
+)
+from .cassettes import atomic_write, cassette_lock, dump_cassette, load_cassette_data
+from .exceptions import CassetteCorruptError
+from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
+from .scrub import SecretSet, scrub_interactions
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    """A problem with the command line or the files it names: exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or argparse's own usage error
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return int(args.run(args))
+    except _UsageError as exc:
+        print(f"pytest-bss {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-bss",
+        description="Audit, scrub and tidy pytest-bss (and other vcrpy) cassettes.",
+        epilog="Exit status: 0 nothing to report, 1 something found, 2 usage error.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    audit = commands.add_parser(
+        "audit",
+        help="report credentials in cassettes (exit 1 if any)",
+        description="Report every credential left in cassettes: structural findings, the "
+        f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files.",
+    )
+    audit.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="cassette files or folders"
+    )
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.set_defaults(run=_audit)
+
+    scrub = commands.add_parser(
+        "scrub",
+        help="rewrite cassettes with every credential replaced by a placeholder",
+        description="Rewrite cassettes (pytest-bss, vcrpy, pytest-recording) through the "
+        "plugin's scrubber, atomically, in their own format. A file that would still fail "
+        "the audit is left untouched.",
+    )
+    scrub.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    scrub.add_argument(
+        "--check", action="store_true", help="report what would change, write nothing"
+    )
+    scrub.set_defaults(run=_scrub)
+
+    unused = commands.add_parser(
+        "unused",
+        help="list cassettes that no test used in the last replay run",
+        description="List the cassettes the last replay run (plain `pytest`) did not use.",
+    )
+    unused.add_argument(
+        "--rootdir", type=Path, default=Path(), help="pytest's rootdir (default: .)"
+    )
+    unused.add_argument(
+        "--cache-dir", type=Path, help="pytest's cache folder (default: ROOTDIR/.pytest_cache)"
+    )
+    unused.add_argument("--delete", action="store_true", help="delete the unused cassettes")
+    unused.add_argument(
+        "--force", action="store_true", help="delete even if the last run was partial"
+    )
+    unused.set_defaults(run=_unused)
+    return parser
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+def _files(paths: Sequence[Path]) -> list[Path]:
+    try:
+        return cassette_files(paths)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _audit(args: argparse.Namespace) -> int:
+    paths = args.paths or [Path("cassettes")]
+    files = _files(paths)
+    secrets = canary_secrets()
+    canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
+    findings = [finding for path in files for finding in audit_file(path, secrets)]
+    if args.format == "json":
+        report = {
+            "cassettes": len(files),
+            "canaries": canaries,
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        checked = f"checked for {', '.join(canaries)}" if canaries else "no BSS_* canaries set"
+        affected = len({finding.path for finding in findings})
+        result = (
+            f"{_count(len(findings), 'finding')} in {affected} of {_count(len(files), 'cassette')}"
+            if findings
+            else f"{_count(len(files), 'cassette')}, no findings"
+        )
+        print(f"pytest-bss audit: {result} ({checked})")
+    return 1 if findings else 0
+
+
+# --- scrub ------------------------------------------------------------------------------
+
+
+def _scrub(args: argparse.Namespace) -> int:
+    files = _files(args.paths)
+    # One set for the whole run: a token found in one file is replaced in all of them.
+    secrets = canary_secrets()
+    counts = {"rewritten": 0, "clean": 0, "refused": 0}
+    for path in files:
+        with cassette_lock(path):
+            outcome = _scrub_file(path, secrets, check=args.check)
+        counts[outcome] += 1
+    verb = "would be rewritten" if args.check else "rewritten"
+    print(
+        f"pytest-bss scrub: {counts['rewritten']} {verb}, {counts['clean']} already clean, "
+        f"{counts['refused']} refused"
+    )
+    return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
+
+
+def _scrub_file(path: Path, secrets: SecretSet, *, check: bool) -> str:
+    """Scrub one file; return "rewritten", "clean" or "refused"."""
+    try:
+        data = _as_text(load_cassette_data(path))
+    except (CassetteCorruptError, OSError):
+        for finding in audit_file(path, secrets):  # says why, without the file's content
+            print(f"{path}: refused: {finding.what}")
+        return "refused"
+    scrubbed, count = scrub_interactions(data, secrets)
+    scrubbed = _as_text(scrubbed)
+    findings = audit_data(scrubbed, secrets, path=str(path))
+    if findings:
+        print(f"{path}: refused: it would still fail the audit; the file was left as it was:")
+        for finding in findings:
+            print(f"  {finding}")
+        return "refused"
+    if scrubbed == data:
+        return "clean"
+    if check:
+        print(f"{path}: would be rewritten ({_count(count, 'value')} replaced)")
+    else:
+        atomic_write(path, dump_cassette(path, scrubbed))
+        print(f"{path}: rewritten ({_count(count, 'value')} replaced)")
+    return "rewritten"
+
+
+def _as_text(data: dict[str, Any]) -> dict[str, Any]:
+    """Bodies as vcrpy saves them: text where they are UTF-8, plain bytes otherwise."""
+    out = plain_bodies(copy.deepcopy(data))
+    out["interactions"] = [
+        {
+            **interaction,
+            "request": compat.convert_to_unicode(interaction["request"]),
+            "response": compat.convert_to_unicode(interaction["response"]),
+        }
+        for interaction in out["interactions"]
+    ]
+    return out
+
+
+# --- unused -----------------------------------------------------------------------------
+
+
+def _unused(args: argparse.Namespace) -> int:
+    rootdir = args.rootdir.resolve()
+    cache_dir = args.cache_dir or rootdir / ".pytest_cache"
+    record = _last_run(Path(cache_dir, "v", *USED_CACHE_KEY.split("/")))
+    cassette_dir = Path(record["cassette_dir"])
+    used = {Path(p).resolve() for p in record["used"]}
+    # The shared token exchange: every replay run needs it, though no test names it.
+    used |= {(cassette_dir / AUTH_CASSETTE).with_suffix(s).resolve() for s in CASSETTE_SUFFIXES}
+    all_files = cassette_files([cassette_dir]) if cassette_dir.is_dir() else []
+    unused = [path for path in all_files if path.resolve() not in used]
+
+    partial = _partial_run(record, rootdir)
+    if partial:
+        print(
+            f"pytest-bss unused: warning: the last replay run was partial ({partial}); "
+            "cassettes of the tests it did not run are listed too. Run the whole suite "
+            "(`pytest`, no arguments, every test passing), then try again.",
+            file=sys.stderr,
+        )
+    if args.delete and partial and not args.force and unused:
+        raise _UsageError(
+            "refusing to delete cassettes after a partial run; run the whole suite first, "
+            "or add --force"
+        )
+    for path in unused:
+        if args.delete:
+            path.unlink()
+            _remove_empty_parents(path.parent, cassette_dir)
+            print(f"deleted {_shown(path)}")
+        else:
+            print(_shown(path))
+    action = "deleted" if args.delete else "not used by the last replay run"
+    print(f"pytest-bss unused: {len(unused)} of {_count(len(all_files), 'cassette')} {action}")
+    return 1 if unused and not args.delete else 0
+
+
+def _last_run(cache_file: Path) -> dict[str, Any]:
+    how = (
+        "Run the whole suite in replay mode first (`pytest`), then `pytest-bss unused` "
+        "(with --rootdir if pytest's rootdir is not the current folder)."
+    )
+    try:
+        record = json.loads(cache_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _UsageError(f"no record of a replay run in {cache_file}. {how}") from None
+    except (OSError, ValueError) as exc:
+        raise _UsageError(f"cannot read {cache_file} ({exc}). {how}") from None
+    if not (
+        isinstance(record, dict)
+        and isinstance(record.get("cassette_dir"), str)
+        and isinstance(record.get("used"), list)
+        and all(isinstance(path, str) for path in record["used"])
+    ):
+        raise _UsageError(f"{cache_file} is not a pytest-bss record. {how}")
+    return record
+
+
+def _partial_run(record: dict[str, Any], rootdir: Path) -> str:
+    """Why the recorded run may not have used every cassette; empty if it was complete."""
+    reasons = []
+    if record.get("deselected"):
+        reasons.append(f"{_count(int(record['deselected']), 'test')} deselected")
+    if record.get("exitstatus"):
+        reasons.append(f"exit status {record['exitstatus']}")
+    args = [str(arg) for arg in record.get("args") or ()]
+    whole = {rootdir} | {
+        (rootdir / found).resolve()
+        for pattern in _testpaths(rootdir)
+        for found in glob.glob(pattern, root_dir=rootdir, recursive=True)
+    }
+    if any((rootdir / arg).resolve() not in whole for arg in args):
+        reasons.append(f"it ran only {' '.join(args)}")
+    return ", ".join(reasons)
+
+
+def _testpaths(rootdir: Path) -> list[str]:
+    """The ``testpaths`` of the pytest configuration in ``rootdir`` (a run without arguments)."""
+    for name, section in (
+        ("pytest.toml", "pytest"),
+        (".pytest.toml", "pytest"),
+        ("pytest.ini", "pytest"),
+        (".pytest.ini", "pytest"),
+        ("pyproject.toml", "tool.pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        file = rootdir / name
+        if not file.is_file():
+            continue
+        with contextlib.suppress(ValueError, OSError, configparser.Error):
+            if name.endswith(".toml"):
+                table: Any = tomllib.loads(file.read_text(encoding="utf-8"))
+                for key in section.split("."):
+                    table = table.get(key, {})
+                if table:
+                    table = table.get("ini_options", table)
+                    value = table.get("testpaths", [])
+                    return value.split() if isinstance(value, str) else list(value)
+            else:
+                parser = configparser.ConfigParser()
+                parser.read(file, encoding="utf-8")
+                if parser.has_section(section):
+                    return parser.get(section, "testpaths", fallback="").split()
+    return []
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)

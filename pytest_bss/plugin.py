@@ -525,7 +525,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
-    elif session.config.cache is not None and not state.recording:
+    elif getattr(session.config, "cache", None) is not None and not state.recording:
         # `pytest-bss unused` reads which cassettes the last replay run used, and
         # whether that run saw the whole suite (a -k subset uses fewer).
         session.config.cache.set(

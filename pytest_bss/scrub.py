@@ -250,6 +250,7 @@ class _Matcher:
         return self.pattern.sub(replace, text), count
 
     def sub_bytes(self, data: bytes) -> tuple[bytes, int]:
+        """Replace in a body that is not UTF-8: the UTF-8 forms, then the Latin-1 ones."""
         count = 0
 
         def replace(match: re.Match[bytes]) -> bytes:
@@ -260,7 +261,9 @@ class _Matcher:
             count += bool(hit.kind)
             return hit.replacement.encode("utf-8", "surrogatepass")
 
-        return self.bytes_pattern.sub(replace, data), count
+        data = self.bytes_pattern.sub(replace, data)
+        text, latin = self.sub(data.decode("latin-1"), url_like=False)
+        return text.encode("latin-1"), count + latin
 
     def find(self, text: str) -> Iterator[_Hit]:
         for match in self.pattern.finditer(text):
@@ -273,6 +276,7 @@ class _Matcher:
             hit = self._hits.get(match[0].decode("utf-8", "surrogatepass"))
             if hit is not None and hit.kind:
                 yield hit
+        yield from self.find(data.decode("latin-1"))
 
 
 def _lower_hex(text: str) -> str:
@@ -583,10 +587,13 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     scheme, credentials = found
     if scheme.lower() == "basic":
         try:
-            pair = base64.b64decode(credentials + "==", validate=False)
+            pair = base64.b64decode(credentials + "=" * (-len(credentials) % 4), validate=True)
+        except binascii.Error:
+            pair = b""
+        try:
             key, sep, secret = pair.decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            key, sep, secret = "", "", ""
+        except UnicodeDecodeError:  # requests encodes Basic credentials as Latin-1
+            key, sep, secret = pair.decode("latin-1").partition(":")
         if sep:
             secrets.add("client_key", key)
             secrets.add("client_secret", secret)
@@ -763,7 +770,7 @@ def _decode_response(response: Mapping[str, Any]) -> _Message:
     return out
 
 
-_Transform = Callable[[str, str], tuple[str, int]]  # (place, text) -> (text, count)
+_Transform = Callable[[str, str], tuple[str, int]]  # (header name, value) -> (value, count)
 
 
 def _map_headers(headers: Mapping[str, Any], fn: _Transform) -> tuple[dict[str, Any], int]:

@@ -91,6 +91,7 @@ def token_response(token: str = TOKEN) -> dict[str, Any]:
 
 FORM = "application/x-www-form-urlencoded"
 JSON = {"Content-Type": ["application/json"]}
+TEXT_LATIN_1 = {"Content-Type": ["text/plain; charset=iso-8859-1"]}
 
 
 def response_text(resp: dict[str, Any]) -> str:
@@ -580,6 +581,21 @@ def test_an_undecodable_binary_body_is_searched_for_raw_bytes(secrets: SecretSet
     scrubbed, count = scrub_response(response(body), secrets)
     assert scrubbed["body"]["string"] == b"\xff\xfe\x00<BSS_ACCESS_TOKEN_1>\x80"
     assert count == 1
+
+
+def test_a_latin_1_body_is_searched_for_the_latin_1_bytes() -> None:
+    secrets = SecretSet()
+    secrets.add("password", "pässwörd-1")
+    body = "Passwort: pässwörd-1.".encode("latin-1")
+    scrubbed, count = scrub_response(response(body, TEXT_LATIN_1), secrets)
+    assert (scrubbed["body"]["string"], count) == (b"Passwort: <BSS_PASSWORD>.", 1)
+
+
+def test_find_leaks_sees_a_value_in_a_latin_1_body() -> None:
+    secrets = SecretSet()
+    secrets.add("password", "pässwörd-1")
+    data = cassette((request(), response("Passwort: pässwörd-1.".encode("latin-1"))))
+    assert find_leaks(data, secrets) == [Leak(0, "response.body", "password", "raw")]
 
 
 def test_the_status_message_is_scrubbed(secrets: SecretSet) -> None:
