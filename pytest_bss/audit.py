@@ -263,8 +263,8 @@ def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool 
     """(place, text, checked) for every text of a decoded message.
 
     ``checked``: whether the scrubber's structural check already covers the text itself;
-    ``None`` for an ``Authorization`` value. A body is checked again whatever its
-    ``Content-Type`` says: a form sent as ``text/plain`` still holds its fields.
+    ``None`` for an ``Authorization`` value. The scrubber reads a body as a form only when
+    its ``Content-Type`` says so; the audit also reads a ``text/plain`` one.
     """
     if isinstance(message.get("uri"), str):
         yield f"{side}.uri", message["uri"], True

@@ -183,6 +183,7 @@ class Stats:
     played_interactions: int = 0
     recorded_interactions: int = 0
     scrubbed: int = 0
+    deselected: int = 0
     not_saved: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
 
@@ -193,6 +194,7 @@ class Stats:
             "played_interactions",
             "recorded_interactions",
             "scrubbed",
+            "deselected",
         ):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.not_saved += other.get("not_saved", [])
@@ -212,7 +214,6 @@ class BssState:
     stats: Stats = field(default_factory=Stats)
     token_source: TokenSource | None = None
     first_token: Token | None = None
-    deselected: int = 0
     _emulator: TenantEmulator | None = None
     _secrets: SecretSet | None = None
     _persister: BssPersister | None = None
@@ -509,7 +510,9 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
         state = items[0].config.stash.get(_STATE, None)
         if state is not None:
-            state.deselected += len(items)
+            # Under xdist this runs in the workers; their counts reach the controller
+            # with the rest of the stats.
+            state.stats.deselected += len(items)
 
 
 def _is_cassette_error(exc: BaseException) -> bool:
@@ -534,7 +537,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "cassette_dir": str(state.cassette_dir),
                 "used": sorted({str(Path(p).resolve()) for p in state.stats.used}),
                 "args": list(session.config.args),
-                "deselected": state.deselected,
+                "args_source": session.config.args_source.name.lower(),
+                "deselected": state.stats.deselected,
                 "exitstatus": int(exitstatus),
             },
         )

@@ -104,6 +104,15 @@ def test_a_token_field_in_a_json_string_inside_a_form_value_is_found() -> None:
     assert "request.body: refresh_token in a JSON field (structural)" in result
 
 
+def test_a_form_body_is_read_whatever_its_content_type_says() -> None:
+    data = cassette(
+        response_headers={"Content-Type": ["text/plain"]},
+        response_body=f"access_token={OPAQUE}&token_type=bearer",
+    )
+
+    assert found(data) == ["response.body: access_token in a form field (structural)"]
+
+
 def test_a_gzip_body_without_content_encoding_is_decompressed_and_checked() -> None:
     body = gzip.compress(json.dumps({"access_token": OPAQUE}).encode())
 

@@ -91,6 +91,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@pytest.fixture(autouse=True)
+def no_canaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set the BSS_* variables they want; none leak in from the shell."""
+    for var in DEMO_ENV:
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture(scope="module")
 def origin() -> Iterator[str]:
     """The base URL of a local origin server (127.0.0.1 only)."""
@@ -124,6 +131,7 @@ def record(path: Path, play: Callable[[], Any], **options: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def cases(origin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
+    """Every case, recorded once per module by plain vcrpy with no scrubbing."""
     folder = tmp_path_factory.mktemp("plain-vcrpy")
     found: dict[str, Case] = {}
 
@@ -172,9 +180,9 @@ def cases(origin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ca
             raw = answer.read()
         return json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
 
-    def plain(path: str, method: str = "GET") -> Callable[[], Any]:
+    def plain(path: str) -> Callable[[], Any]:
         def play() -> Any:
-            answer = requests.request(method, origin + path, allow_redirects=False, timeout=5)
+            answer = requests.get(origin + path, allow_redirects=False, timeout=5)
             return answer.status_code, answer.headers.get("Location"), answer.json()
 
         return play
@@ -256,8 +264,6 @@ def case(
 ) -> Case:
     """One of the cases, its cassette copied to tmp_path and its BSS_* variables set."""
     chosen = cases[request.param]
-    for var in DEMO_ENV:
-        monkeypatch.delenv(var, raising=False)
     for var, value in chosen.env.items():
         monkeypatch.setenv(var, value)
     copy = tmp_path / chosen.path.name

@@ -80,7 +80,7 @@ def _pytest(cwd: Path, *args: str, autoload: bool = True) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     if not autoload:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - this interpreter, arguments from this file
         [sys.executable, "-m", "pytest", *args],
         cwd=cwd,
         env=env,

@@ -322,3 +322,12 @@ def test_a_bad_record_mode_in_the_ini_is_a_usage_error(project: pytest.Pytester)
     result.stderr.fnmatch_lines(
         ["ERROR: bss record mode must be one of none, once, new_episodes, all, rewrite*"]
     )
+
+
+def test_replay_works_without_the_cache_provider(
+    project: pytest.Pytester, tenant_env: TenantEmulator
+) -> None:
+    project.makepyfile(test_one=ONE_TEST)
+    project.runpytest("--bss-record", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+    project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -6,9 +6,9 @@ Recorded with `pytest --bss-record --bss-emulator`; plain `pytest` replays offli
 from __future__ import annotations
 
 import pytest
+from pytest_bss import BssCassette, BssClient
 
 from acme_billing import customer_names, find_account, open_account, synced_systems
-from pytest_bss import BssCassette, BssClient
 
 
 def test_customer_names_come_from_every_page(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from pytest_bss import BssCassette, BssClient, BssConfig, InvalidGrantError, Token
 
 

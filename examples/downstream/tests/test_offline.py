@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pytest_bss import BssApiError, BssMock
 
 from acme_billing import customer_names, find_account
-from pytest_bss import BssApiError, BssMock
 
 
 def test_a_tenant_without_accounts_has_no_customer_names(bss_mock: BssMock) -> None:
