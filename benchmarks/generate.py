@@ -159,7 +159,7 @@ def write_load_pair(out: Path, size: int) -> tuple[Path, Path]:
 # ---------------------------------------------------------------------------
 # Test modules
 
-_HELPER = '''
+_HELPER = """
 
 PAGE_SIZE = {page_size}
 FIRST_ID = {first_id}
@@ -170,9 +170,9 @@ def replay(session, first, last):
         response = session.get(URL, params={{"pageIndex": page, "pageSize": PAGE_SIZE}})
         assert response.status_code == 200
         assert response.json()["data"][0]["id"] == FIRST_ID + (page - 1) * PAGE_SIZE
-'''
+"""
 
-_SESSION = '''
+_SESSION = """
 HEADERS = {
     "Accept": "application/json",
     "X-Api-Version": "latest",
@@ -184,11 +184,11 @@ def session():
     client = requests.Session()
     client.headers.update(HEADERS)
     return client
-'''
+"""
 
-_BODIES = '''
+_BODIES = """
 BODIES = json.loads(pathlib.Path(__file__).with_name("bodies.json").read_text("utf-8"))
-'''
+"""
 
 _DICT_ADAPTER = '''
 class DictAdapter(requests.adapters.BaseAdapter):
@@ -230,7 +230,7 @@ _PREAMBLES = {
     ),
     "nohttp": f"import json\nimport pathlib\n{_BODIES}",
 }
-_NOHTTP_HELPER = '''
+_NOHTTP_HELPER = """
 
 PAGE_SIZE = {page_size}
 FIRST_ID = {first_id}
@@ -240,7 +240,7 @@ def replay(first, last):
     for page in range(first, last + 1):
         body = json.loads(BODIES[str(page)])
         assert body["data"][0]["id"] == FIRST_ID + (page - 1) * PAGE_SIZE
-'''
+"""
 
 
 def _test_source(tool: str, name: str, first: int, last: int) -> str:
@@ -328,7 +328,10 @@ def _write_data(
     tool: str, out: Path, module: str, tests: dict[str, range], total_count: int
 ) -> None:
     if tool == "bss":
-        write_json(out / "cassettes" / "bss_auth.json", {"version": 1, "interactions": [auth_interaction()]})
+        write_json(
+            out / "cassettes" / "bss_auth.json",
+            {"version": 1, "interactions": [auth_interaction()]},
+        )
         for name, pages in tests.items():
             write_json(out / "cassettes" / module / f"{name}.json", cassette(pages, total_count))
     elif tool == "recording":
@@ -339,9 +342,7 @@ def _write_data(
         write_json(out / "cassette.json", cassette(pages, total_count))
     else:
         bodies = {
-            str(page): page_body(page, total_count)
-            for pages in tests.values()
-            for page in pages
+            str(page): page_body(page, total_count) for pages in tests.values() for page in pages
         }
         (out / "bodies.json").write_text(json.dumps(bodies), encoding="utf-8")
 

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from .fake import TenantEmulator
     from .mock import BssMock
 
-_EXPORTS = {
+# Where each public name lives; the exceptions are the rest of __all__.
+_MODULES = {
     "BssAuth": "auth",
     "PasswordGrant": "auth",
     "StaticToken": "auth",
@@ -47,28 +48,6 @@ _EXPORTS = {
     "BssConfig": "config",
     "BssMock": "mock",
     "TenantEmulator": "fake",
-    **{
-        name: "exceptions"
-        for name in (
-            "BssApiError",
-            "BssAuthError",
-            "BssConfigError",
-            "BssConnectionError",
-            "BssError",
-            "BssTimeoutError",
-            "BssTransportError",
-            "CassetteCorruptError",
-            "CassetteError",
-            "CassetteMissingError",
-            "CredentialLeakError",
-            "InvalidClientError",
-            "InvalidGrantError",
-            "RequestAlreadyPlayedError",
-            "RequestNotRecordedError",
-            "TokenResponseError",
-            "UnsupportedGrantTypeError",
-        )
-    },
 }
 
 __all__ = [
@@ -103,9 +82,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module 'pytest_bss' has no attribute {name!r}")
+    module = _MODULES.get(name, "exceptions")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -24,12 +24,15 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 from vcr.cassette import Cassette
+from vcr.errors import UnhandledHTTPRequestError
 from vcr.matchers import method as match_method
 from vcr.matchers import path as match_path
 from vcr.matchers import query as match_query
@@ -140,6 +143,48 @@ def _validate(path: Path, data: Any, fix: str) -> None:
                 f"Cassette {path}: interaction {number} is missing its request or response. {fix}",
                 path=str(path),
             )
+        problem = _malformed(interaction["request"], interaction["response"])
+        if problem:
+            raise CassetteCorruptError(
+                f"Cassette {path}: interaction {number} is malformed ({problem}). {fix}",
+                path=str(path),
+            )
+
+
+def _malformed(request: dict[str, Any], response: dict[str, Any]) -> str:
+    # What vcrpy needs to rebuild a request and play a response; anything else
+    # would fail later, inside vcrpy, as a traceback in the middle of a test.
+    if not request.keys() <= {"method", "uri", "body", "headers"}:
+        return (
+            f"unknown request keys {sorted(request.keys() - {'method', 'uri', 'body', 'headers'})}"
+        )
+    if not isinstance(request["method"], str) or not isinstance(request["uri"], str):
+        return "request method and uri must be strings"
+    if isinstance(request.get("body"), dict | list | int | float):
+        return "request body must be text, bytes or null"
+    status = response["status"]
+    if not (
+        isinstance(status, dict)
+        and isinstance(status.get("code"), int)
+        and not isinstance(status["code"], bool)
+        and isinstance(status.get("message", ""), str)
+    ):
+        return "response status must be {code: int, message: str}"
+    body = response["body"]
+    if not isinstance(body, dict) or not isinstance(body.get("string"), str | bytes | None):
+        return "response body must be {string: text or bytes}"
+    for side, message in (("request", request), ("response", response)):
+        headers = message.get("headers", {})
+        if not isinstance(headers, dict) or not all(
+            isinstance(value, str) or (isinstance(value, list) and _all_str(value))
+            for value in headers.values()
+        ):
+            return f"{side} headers must map names to strings or lists of strings"
+    return ""
+
+
+def _all_str(values: list[Any]) -> bool:
+    return all(isinstance(value, str) for value in values)
 
 
 def _decode_binary(obj: dict[str, Any]) -> Any:
@@ -167,7 +212,7 @@ def dump_cassette(path: Path, data: dict[str, Any]) -> str:
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -186,6 +231,22 @@ def atomic_write(path: Path, text: str) -> None:
             os.close(dir_fd)
 
 
+def _create_temp(path: Path) -> tuple[int, str]:
+    # Not tempfile.mkstemp: its 0600 would become the cassette's mode. A new cassette
+    # gets 0666 minus the umask like any file; a replaced one keeps its mode.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        return fd, tmp
+    raise FileExistsError(f"no free temporary file name next to {path}")
+
+
 @contextlib.contextmanager
 def cassette_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` across threads and processes (pytest-xdist workers).
@@ -198,8 +259,9 @@ def cassette_lock(path: Path) -> Iterator[None]:
         yield
         return
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
-    lock_dir = Path(tempfile.gettempdir()) / "pytest-bss-locks"
-    lock_dir.mkdir(exist_ok=True)
+    # One folder per user: another user's folder would refuse us its files.
+    lock_dir = Path(tempfile.gettempdir()) / f"pytest-bss-locks-{os.getuid()}"
+    lock_dir.mkdir(mode=0o700, exist_ok=True)
     with open(lock_dir / f"{digest}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -232,8 +294,14 @@ class BssPersister:
             data = load_cassette_data(path)
         except FileNotFoundError:
             raise CassetteNotFoundError() from None
-        requests = [Request._from_dict(i["request"]) for i in data["interactions"]]
-        responses = [compat.convert_to_bytes(i["response"]) for i in data["interactions"]]
+        # A hand-edited cassette may leave out what vcrpy always writes.
+        requests = [
+            Request._from_dict({"body": None, "headers": {}, **i["request"]})
+            for i in data["interactions"]
+        ]
+        responses = [
+            compat.convert_to_bytes({"headers": {}, **i["response"]}) for i in data["interactions"]
+        ]
         return requests, responses
 
     def save_cassette(
@@ -280,12 +348,48 @@ def _index_key_parts(match_on: Sequence[Callable[..., Any]]) -> tuple[bool, bool
     return (match_method in names, match_path in names, match_query in names)
 
 
+@contextlib.contextmanager
+def _force_reset() -> Iterator[None]:
+    """vcrpy's ``force_reset`` without the pools' ``ConnectionCls``: safe with threads.
+
+    vcrpy opens a process-wide "reset" window around building each real connection
+    and around each recorded request. Inside it, every connection pool's
+    ``ConnectionCls`` is the real class again, so another thread that opens a
+    connection meanwhile gets a real one: its request bypasses the cassette (lost
+    while recording, sent to the network during replay). Nothing inside the window
+    reads ``ConnectionCls`` (the stub builds its real connection from its own base
+    class), so leaving it patched changes nothing for the thread that opened it.
+    The module attributes (``http.client.HTTPSConnection`` ...) are still reset:
+    ``http.client`` looks itself up by name while building a connection.
+    """
+    from vcr import patch as vcr_patch
+
+    undo = getattr(vcr_patch, "_undo_reset", None)
+    with contextlib.ExitStack() as stack:
+        for patcher in vcr_patch.reset_patchers():
+            if patcher.attribute == "ConnectionCls":
+                continue
+            patcher.__enter__()
+            target, attribute = patcher.target, patcher.attribute
+            if undo is None:  # pragma: no cover - vcrpy before 9.4
+                stack.callback(patcher.__exit__, None, None, None)
+            else:
+                stack.callback(undo, patcher, target, attribute, getattr(target, attribute))
+        yield
+
+
 class BssCassette(Cassette):  # type: ignore[misc]
     """A vcrpy cassette with indexed matching and errors that name the fix.
 
     Extra keyword arguments (all optional): ``rewrite`` starts empty instead of
     loading the file; ``nodeid`` is the test the cassette belongs to, used in
     messages; ``record_command`` is the command that re-records it.
+
+    Safe to use from many threads at once (vcrpy's ``Cassette`` is not): finding,
+    playing and appending interactions happen under one lock, and while the
+    cassette is in use vcrpy's ``force_reset`` is replaced by :func:`_force_reset`.
+    Identical requests made concurrently get the recorded responses in recorded
+    order, one each, whichever thread asks first.
     """
 
     def __init__(
@@ -304,8 +408,13 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self.saved = False
         self.file_missing = False
         self._index: dict[tuple[Any, ...], list[int]] = {}
+        self._lock = threading.RLock()
         super().__init__(path, **kwargs)
         self._key_parts = _index_key_parts(self._match_on)
+        from vcr import patch as vcr_patch
+
+        patches: tuple[Any, ...] = tuple(getattr(self, "custom_patches", ()))
+        self.custom_patches = (*patches, (vcr_patch, "force_reset", _force_reset))
 
     # -- loading and saving -------------------------------------------------
 
@@ -335,11 +444,12 @@ class BssCassette(Cassette):  # type: ignore[misc]
         )
 
     def append(self, request: Any, response: Any) -> None:
-        before = len(self.data)
-        super().append(request, response)
-        if len(self.data) > before:
-            stored = self.data[-1][0]
-            self._index.setdefault(self._key(stored), []).append(len(self.data) - 1)
+        with self._lock:
+            before = len(self.data)
+            super().append(request, response)
+            if len(self.data) > before:
+                stored = self.data[-1][0]
+                self._index.setdefault(self._key(stored), []).append(len(self.data) - 1)
 
     def _responses(self, request: Any) -> Iterator[tuple[int, Any]]:
         request = self._before_record_request(request)
@@ -353,11 +463,24 @@ class BssCassette(Cassette):  # type: ignore[misc]
     # -- replay errors -------------------------------------------------------
 
     def can_play_response_for(self, request: Any) -> bool:
-        if super().can_play_response_for(request):
-            return True
-        if self.record_mode == RecordMode.NONE and self._before_record_request(request) is not None:
-            raise self._unplayable(request)
-        return False
+        with self._lock:
+            if super().can_play_response_for(request):
+                return True
+            if (
+                self.record_mode == RecordMode.NONE
+                and self._before_record_request(request) is not None
+            ):
+                raise self._unplayable(request)
+            return False
+
+    def play_response(self, request: Any) -> Any:
+        with self._lock:
+            try:
+                return super().play_response(request)
+            except UnhandledHTTPRequestError:
+                # Another thread played the last matching response between this
+                # thread's can_play_response_for() and now.
+                raise self._unplayable(request) from None
 
     def _unplayable(self, request: Any) -> Exception:
         filtered = self._before_record_request(request)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -8,6 +8,7 @@ import pytest
 # cannot be imported twice, so load vcrpy's YAML serializer once, here.
 import vcr.serializers.yamlserializer  # noqa: F401
 
+from pytest_bss.config import ENV_VARS, BssConfig
 from pytest_bss.fake import TenantEmulator
 
 pytest_plugins = ["pytester"]
@@ -21,14 +22,20 @@ def emulator() -> Iterator[TenantEmulator]:
 
 
 @pytest.fixture
-def tenant_env(emulator: TenantEmulator, monkeypatch: pytest.MonkeyPatch) -> TenantEmulator:
-    """BSS_* variables that point at the test's emulator, as a user would export them."""
-    config = emulator.config()
-    monkeypatch.setenv("BSS_BASE_URL", config.base_url)
-    monkeypatch.setenv("BSS_CLIENT_KEY", config.client_key)
-    monkeypatch.setenv("BSS_CLIENT_SECRET", config.client_secret)
-    monkeypatch.setenv("BSS_USERNAME", config.username)
-    monkeypatch.setenv("BSS_PASSWORD", config.password)
-    monkeypatch.delenv("BSS_API_VERSION", raising=False)
-    monkeypatch.delenv("BSS_TIMEOUT", raising=False)
+def export_tenant(monkeypatch: pytest.MonkeyPatch) -> Callable[[BssConfig], None]:
+    """A function that sets the BSS_* variables for a config, as a user would export them."""
+
+    def export(config: BssConfig) -> None:
+        for name, var in ENV_VARS.items():
+            monkeypatch.setenv(var, str(getattr(config, name)))
+
+    return export
+
+
+@pytest.fixture
+def tenant_env(
+    emulator: TenantEmulator, export_tenant: Callable[[BssConfig], None]
+) -> TenantEmulator:
+    """BSS_* variables that point at the test's emulator."""
+    export_tenant(emulator.config())
     return emulator

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
+from pytest_bss.config import BssConfig
 from pytest_bss.fake import TenantEmulator
 
 SUITE = """
@@ -136,20 +138,13 @@ def test_replay_passes_under_xdist(suite: pytest.Pytester, tenant_env: TenantEmu
 
 
 def test_recording_leaves_no_credential_on_disk_even_for_gzip_and_hostile_passwords(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, export_tenant: Callable[[BssConfig], None]
 ) -> None:
     password = "p+a/s=s!w%o&r@d-ünï¢ødé"
     with TenantEmulator(gzip=True, session_cookie=True) as emu:
         emu.add_user("gzip.user@example.com", password)
         config = emu.config(username="gzip.user@example.com", password=password)
-        for var, value in {
-            "BSS_BASE_URL": config.base_url,
-            "BSS_CLIENT_KEY": config.client_key,
-            "BSS_CLIENT_SECRET": config.client_secret,
-            "BSS_USERNAME": config.username,
-            "BSS_PASSWORD": config.password,
-        }.items():
-            monkeypatch.setenv(var, value)
+        export_tenant(config)
         pytester.makeini("[pytest]\n")
         pytester.makepyfile(test_suite=SUITE)
 
@@ -299,18 +294,11 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
 
 
 def test_recording_across_token_expiry_still_replays(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, export_tenant: Callable[[BssConfig], None]
 ) -> None:
     with TenantEmulator(expires_in=2) as emu:
         config = emu.config()
-        for var, value in {
-            "BSS_BASE_URL": config.base_url,
-            "BSS_CLIENT_KEY": config.client_key,
-            "BSS_CLIENT_SECRET": config.client_secret,
-            "BSS_USERNAME": config.username,
-            "BSS_PASSWORD": config.password,
-        }.items():
-            monkeypatch.setenv(var, value)
+        export_tenant(config)
         pytester.makeini("[pytest]\n")
         pytester.makepyfile(
             test_slow="import time\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from pytest_bss.config import BssConfig
 from pytest_bss.fake import TenantEmulator
 
 ONE_TEST = """
@@ -86,16 +88,12 @@ def test_yaml_cassettes_can_be_chosen_and_replay(
 
 
 def test_a_tenant_under_a_virtual_directory_records_neutral_urls(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, export_tenant: Callable[[BssConfig], None]
 ) -> None:
     project.makepyfile(test_one=ONE_TEST)
     with TenantEmulator(base_path="/bsssmapi") as emu:
         config = emu.config()
-        monkeypatch.setenv("BSS_BASE_URL", config.base_url)
-        monkeypatch.setenv("BSS_CLIENT_KEY", config.client_key)
-        monkeypatch.setenv("BSS_CLIENT_SECRET", config.client_secret)
-        monkeypatch.setenv("BSS_USERNAME", config.username)
-        monkeypatch.setenv("BSS_PASSWORD", config.password)
+        export_tenant(config)
         project.runpytest("--bss-record").assert_outcomes(passed=1)
 
     cassette = project.path / "cassettes" / "test_one" / "test_reads_an_account.json"
