@@ -487,7 +487,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_runs_the_command() -> None:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+    done = subprocess.run(
         [sys.executable, "-m", "pytest_bss", "audit", str(REPO / "cassettes")],
         capture_output=True,
         text=True,

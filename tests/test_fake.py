@@ -1209,7 +1209,7 @@ def test_the_emulator_repr_shows_no_secret(emu: TenantEmulator) -> None:
 def run_module(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     """Run ``python -m pytest_bss.fake``; yield it and its exported settings; always kill it."""
     command = [sys.executable, "-m", "pytest_bss.fake", "--port", "0", *args]
-    with subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+    with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         watchdog = threading.Timer(30, process.kill)  # never hang the suite on readline()
