@@ -140,9 +140,9 @@ class Timings:
     times: dict[Any, list[float]] = field(default_factory=dict)
     errors: dict[Any, str] = field(default_factory=dict)
 
-    def warm_up(self, key: Any, suite: Suite) -> None:
+    def warm_up(self, key: Any, suite: Suite, *, full: bool) -> None:
         try:
-            run_pytest(suite, self.env, "--collect-only")
+            run_pytest(suite, self.env, *(() if full else ("--collect-only",)))
         except (BenchError, subprocess.TimeoutExpired) as exc:
             self._fail(key, suite, exc)
 
@@ -168,9 +168,16 @@ class Timings:
 
 
 def time_suites(suites: dict[Any, Suite], timings: Timings, repeat: int) -> None:
-    """Warm every suite up once, then time them all ``repeat`` times, interleaved."""
+    """Warm up, then time every suite ``repeat`` times, interleaved.
+
+    The warm-up runs each contender's smallest suite in full (compiling everything it
+    imports) and collects every other suite (compiling its test module); it is not timed.
+    """
+    smallest: dict[str, Any] = {}
+    for key, suite in sorted(suites.items(), key=lambda item: item[1].interactions):
+        smallest.setdefault(suite.tool, key)
     for key, suite in suites.items():
-        timings.warm_up(key, suite)
+        timings.warm_up(key, suite, full=key in smallest.values())
     for rep in range(repeat):
         log(f"repetition {rep + 1}/{repeat}")
         for key, suite in suites.items():

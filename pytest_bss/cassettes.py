@@ -167,7 +167,7 @@ def _malformed(request: dict[str, Any], response: dict[str, Any]) -> str:
         isinstance(status, dict)
         and isinstance(status.get("code"), int)
         and not isinstance(status["code"], bool)
-        and isinstance(status.get("message", ""), str)
+        and isinstance(status.get("message"), str)
     ):
         return "response status must be {code: int, message: str}"
     body = response["body"]
@@ -190,7 +190,7 @@ def _all_str(values: list[Any]) -> bool:
 def _decode_binary(obj: dict[str, Any]) -> Any:
     # A body that is not UTF-8 is stored as {"base64": "..."}; give vcrpy its bytes back.
     if obj.keys() == {"base64"} and isinstance(obj["base64"], str):
-        return base64.b64decode(obj["base64"])
+        return base64.b64decode(obj["base64"], validate=True)  # junk is an error, not b""
     return obj
 
 

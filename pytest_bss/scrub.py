@@ -568,7 +568,8 @@ def _scrub_form_fields(text: str, secrets: SecretSet) -> tuple[str, int]:
     pieces = text.split("&")
     for index, kind, value in found:
         name = pieces[index].partition("=")[0]
-        pieces[index] = f"{name}={quote(secrets.add(kind, value), safe='')}"
+        # <> stay readable: a reviewer (and a secret scanner) sees a placeholder at a glance.
+        pieces[index] = f"{name}={quote(secrets.add(kind, value), safe='<>')}"
     return "&".join(pieces), len(found)
 
 
