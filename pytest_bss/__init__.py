@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         InvalidGrantError,
         RequestAlreadyPlayedError,
         RequestNotRecordedError,
+        RequestOutsideCassetteError,
         TokenResponseError,
         UnsupportedGrantTypeError,
     )
@@ -72,6 +73,7 @@ __all__ = [
     "PasswordGrant",
     "RequestAlreadyPlayedError",
     "RequestNotRecordedError",
+    "RequestOutsideCassetteError",
     "StaticToken",
     "TenantEmulator",
     "Token",

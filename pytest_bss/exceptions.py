@@ -18,6 +18,7 @@
         ├── CassetteCorruptError      empty, unparsable or hostile cassette file
         ├── RequestNotRecordedError   replay met a request the cassette does not hold
         ├── RequestAlreadyPlayedError replay met a request whose recordings were all used
+        ├── RequestOutsideCassetteError replay met a request to the tenant outside any cassette
         └── CredentialLeakError       a cassette write was refused: a credential survived
 
 No message ever carries a secret: messages name settings, URLs, paths, statuses
@@ -46,6 +47,7 @@ __all__ = [
     "InvalidGrantError",
     "RequestAlreadyPlayedError",
     "RequestNotRecordedError",
+    "RequestOutsideCassetteError",
     "TokenResponseError",
     "UnsupportedGrantTypeError",
 ]
@@ -170,6 +172,10 @@ class RequestNotRecordedError(CassetteError):
 
 class RequestAlreadyPlayedError(CassetteError):
     """Replay met a request that was recorded, but whose recordings were all played."""
+
+
+class RequestOutsideCassetteError(CassetteError):
+    """Replay met a request to the replay tenant while no cassette was in use."""
 
 
 class CredentialLeakError(CassetteError):

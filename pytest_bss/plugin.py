@@ -51,6 +51,7 @@ _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 _PLUGIN_TOKEN_FETCH: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pytest_bss_token_fetch", default=False
 )
+_REPLAY_HOST = "bss.tenant.invalid"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 _MAX_NAME = 150
 
@@ -145,6 +146,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 "Or record against the bundled emulator with --bss-emulator."
             ) from None
     config.stash[_STATE] = state
+    if not settings.recording:
+        state.guard_replay_host()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -218,6 +221,7 @@ class BssState:
     _secrets: SecretSet | None = None
     _persister: BssPersister | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _restore_getaddrinfo: Any = None
 
     def __post_init__(self) -> None:
         workerinput = getattr(self.config, "workerinput", None)
@@ -270,7 +274,37 @@ class BssState:
             self._persister = BssPersister(self.secrets, base_urls=self.base_urls)
         return self._persister
 
+    def guard_replay_host(self) -> None:
+        """Answer a lookup of the replay host with an error that names the fix.
+
+        During replay the client talks to ``bss.tenant.invalid``; inside a cassette
+        vcrpy answers before any connection is made. A lookup therefore means a request
+        outside every cassette, which must fail here instead of asking DNS.
+        """
+        import socket
+
+        original = socket.getaddrinfo
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            name = host.decode() if isinstance(host, bytes) else host
+            if isinstance(name, str) and name.lower().rstrip(".") == _REPLAY_HOST:
+                from .exceptions import RequestOutsideCassetteError
+
+                raise RequestOutsideCassetteError(
+                    f"A request to the replay tenant ({_REPLAY_HOST}) was made outside any "
+                    "cassette, so nothing can answer it. Use the bss_client fixture, or ask for "
+                    "bss_cassette in a test that builds its own client.\n"
+                    "(README: Troubleshooting, 'Request outside any cassette')"
+                )
+            return original(host, *args, **kwargs)
+
+        socket.getaddrinfo = getaddrinfo
+        self._restore_getaddrinfo = lambda: setattr(socket, "getaddrinfo", original)
+
     def close(self) -> None:
+        if self._restore_getaddrinfo is not None:
+            self._restore_getaddrinfo()
+            self._restore_getaddrinfo = None
         if self._emulator is not None:
             self._emulator.stop()
             self._emulator = None

@@ -329,3 +329,27 @@ def test_replay_works_without_the_cache_provider(
     project.runpytest("--bss-record", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
     project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_request_outside_any_cassette_fails_with_the_fix_instead_of_asking_dns(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_outside="""
+        from pytest_bss import BssClient
+
+        def test_own_client(bss_config):
+            with BssClient(bss_config) as client:
+                client.get_json("api/accounts/1001")
+        """
+    )
+
+    result = project.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*RequestOutsideCassetteError: A request to the replay tenant (bss.tenant.invalid) "
+            "was made outside any cassette*bss_cassette*"
+        ]
+    )
