@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import inspect
 import os
 import re
 import shutil
@@ -423,6 +425,10 @@ class BssState:
             path=str(path), allow_playback_repeats=settings.allow_playback_repeats
         )
         options["record_on_exception"] = True
+        if _supports_skip_patchers():
+            # vcrpy tries to import every HTTP library it can patch, for every cassette; a
+            # failed import is not cached, so skip the libraries that are not installed.
+            options["skip_patchers"] = (*options.get("skip_patchers", ()), *_absent_patchers())
         return options
 
     def _request_scrubber(self, keep_token_requests: bool) -> Any:
@@ -490,6 +496,28 @@ class BssState:
         self.token_source = grant if self.recording else StaticToken(token)
         self.first_token = token
         return token
+
+
+@functools.cache
+def _supports_skip_patchers() -> bool:
+    from vcr.cassette import Cassette
+
+    return "skip_patchers" in inspect.signature(Cassette.__init__).parameters
+
+
+@functools.cache
+def _absent_patchers() -> tuple[str, ...]:
+    from importlib.util import find_spec
+
+    libraries = {
+        "boto3": "botocore",
+        "httplib2": "httplib2",
+        "tornado": "tornado",
+        "aiohttp": "aiohttp",
+        "httpx": "httpx",
+        "httpx2": "httpx2",
+    }
+    return tuple(name for name, module in libraries.items() if find_spec(module) is None)
 
 
 def replace_mode(settings: Settings) -> Settings:
@@ -722,6 +750,10 @@ def bss_client(
     from .client import BssClient
 
     client = BssClient(bss_config, token_source=_bss_state.token_source)
+    if not _bss_state.recording:
+        # Replay never leaves the process: proxy and certificate variables don't apply,
+        # and reading them costs more than the replayed request itself.
+        client.trust_env = False
     try:
         yield client
     finally:
