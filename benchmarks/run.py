@@ -188,20 +188,22 @@ def time_suites(suites: dict[Any, Suite], timings: Timings, repeat: int) -> None
 # The four measurements
 
 
-def large_suites(plan: Plan, work: Path) -> dict[tuple[str, int], Suite]:
+def large_suites(plan: Plan, work: Path) -> dict[tuple[str, str, int], Suite]:
     """One tree per contender and N: one test replaying a cassette of N GETs."""
     wanted = [("bss", n) for n in plan.large_bss] + [("floor", n) for n in plan.large_bss]
     wanted += [("recording", n) for n in plan.large_recording]
     suites = {}
     for tool, n in sorted(wanted, key=lambda key: (key[1], key[0])):
-        suites[(tool, n)] = generate.generate("large", n, tool, work / "large" / str(n) / tool)
+        suites[("large", tool, n)] = generate.generate(
+            "large", n, tool, work / "large" / str(n) / tool
+        )
     return suites
 
 
-def small_suites(plan: Plan, work: Path) -> dict[tuple[str, int], Suite]:
+def small_suites(plan: Plan, work: Path) -> dict[tuple[str, str, int], Suite]:
     """One tree per contender: many tests, each replaying its own small cassette."""
     return {
-        (tool, plan.small_tests): generate.generate(
+        ("small", tool, plan.small_tests): generate.generate(
             "small", plan.small_tests, tool, work / "small" / tool, plan.per_test
         )
         for tool in generate.TOOLS["small"]
@@ -322,12 +324,16 @@ def machine() -> str:
         for name in ("pytest", "vcrpy", "pytest-recording", "responses", "requests", "PyYAML")
     )
     libyaml = "with libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python YAML"
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}; {versions} ({libyaml}); "
-        f"pytest-bss {_version('pytest-bss')}. Load average at start: {load}."
+        f"pytest-bss {_version('pytest-bss')}. Load average at the start: {_load_average()}."
     )
+
+
+def _load_average() -> str:
+    """1, 5 and 15 minute load averages: above the core count, timings are noisy."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _version(name: str) -> str:
@@ -367,7 +373,9 @@ def large_table(plan: Plan, timings: Timings) -> list[str]:
     ]
     previous: tuple[int, float] | None = None
     for n in plan.large_bss:
-        bss, rec, floor = (timings.median((tool, n)) for tool in ("bss", "recording", "floor"))
+        bss, rec, floor = (
+            timings.median(("large", tool, n)) for tool in ("bss", "recording", "floor")
+        )
         marginal = "-"
         if previous is not None and bss is not None:
             marginal = f"{(bss - previous[1]) / (n - previous[0]) * 1000:.2f}"
@@ -381,7 +389,7 @@ def large_table(plan: Plan, timings: Timings) -> list[str]:
 
 def small_table(plan: Plan, timings: Timings) -> list[str]:
     n = plan.small_tests
-    rec = timings.median(("recording", n))
+    rec = timings.median(("small", "recording", n))
     rows = [
         f"### Many small cassettes: {n} tests x {plan.per_test} GETs (s, median of {plan.repeat})",
         "",
@@ -389,7 +397,7 @@ def small_table(plan: Plan, timings: Timings) -> list[str]:
         "|---|---:|---:|",
     ]
     for tool in generate.TOOLS["small"]:
-        value = timings.median((tool, n))
+        value = timings.median(("small", tool, n))
         rows.append(f"| {LABELS[tool]} | {_s(value)} | {_ratio(value, rec)} |")
     return rows
 
@@ -452,7 +460,7 @@ def targets(
     plan: Plan, timings: Timings, loads: dict[str, Any], imports: dict[str, Any]
 ) -> list[Target]:
     med = timings.median
-    bss_points = {n: t for n in plan.large_bss if (t := med(("bss", n))) is not None}
+    bss_points = {n: t for n in plan.large_bss if (t := med(("large", "bss", n))) is not None}
     complete = len(bss_points) == len(plan.large_bss)
     top, n = max(plan.large_recording), plan.small_tests
     span = f"N={min(plan.large_bss)}…{max(plan.large_bss)}"
@@ -466,20 +474,20 @@ def targets(
         Target(
             "Large cassette: pytest-recording ÷ pytest-bss",
             f"≥ 30 at N={top}",
-            _quotient(med(("recording", top)), med(("bss", top))),
+            _quotient(med(("large", "recording", top)), med(("large", "bss", top))),
             lambda v: v >= 30,
             "{:.1f}",
         ),
         Target(
             f"{n} small tests: pytest-bss ÷ pytest-recording",
             "≤ 0.5",
-            _quotient(med(("bss", n)), med(("recording", n))),
+            _quotient(med(("small", "bss", n)), med(("small", "recording", n))),
             lambda v: v <= 0.5,
         ),
         Target(
             f"{n} small tests: pytest-bss ÷ `responses` mocks",
             "≤ 1.0",
-            _quotient(med(("bss", n)), med(("responses", n))),
+            _quotient(med(("small", "bss", n)), med(("small", "responses", n))),
             lambda v: v <= 1.0,
         ),
         Target(
@@ -522,7 +530,8 @@ def render(
         "",
         f"{mode}, `python benchmarks/run.py{' --quick' if plan.name == 'quick' else ''}`. {header}",
         "Times are wall-clock seconds of the whole `pytest` process (start-up included), "
-        "medians; nothing is subtracted.",
+        "medians; nothing is subtracted. "
+        f"Load average at the end: {_load_average()}.",
         "",
         *targets_table(targets(plan, timings, loads, imports)),
         "",

@@ -489,9 +489,14 @@ class BssState:
             settings=settings,
             vcr_options=vcr_options,
             keep_token_requests=True,
-        ):
+        ) as cassette:
             grant = _PluginGrant(config, on_token=learn)
-            token = grant.get_token()
+            try:
+                token = grant.get_token()
+            except BaseException:
+                # A failed grant (HTML, 500, no token) must not replace a good auth cassette.
+                cassette.discard = True
+                raise
         # Replay never refreshes: expiry is irrelevant when every answer is recorded.
         self.token_source = grant if self.recording else StaticToken(token)
         self.first_token = token

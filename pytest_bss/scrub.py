@@ -142,7 +142,10 @@ _AUTH_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
 _URL_HEADERS: Final = frozenset({"location", "content-location", "referer"})
 
 _ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+# The lookbehind and the leading run anchor each scan at the start of a scheme-like word,
+# so a long body without "://" is read once instead of once per starting position.
 _USERINFO: Final = re.compile(
+    r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*"
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s\"'<>\\]+)@"
 )
 _JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'

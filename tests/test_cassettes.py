@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import fnmatch
 import json
 import os
 import random
@@ -33,11 +34,11 @@ from pytest_bss.exceptions import CassetteCorruptError, RequestAlreadyPlayedErro
 from pytest_bss.scrub import NEUTRAL_BASE, SecretSet
 
 
-def interaction(path: str, body: str = "{}", status: int = 200) -> dict[str, Any]:
+def interaction(where: str, body: str = "{}") -> dict[str, Any]:
     return {
-        "request": {"method": "GET", "uri": NEUTRAL_BASE + path, "body": None, "headers": {}},
+        "request": {"method": "GET", "uri": NEUTRAL_BASE + where, "body": None, "headers": {}},
         "response": {
-            "status": {"code": status, "message": "OK"},
+            "status": {"code": 200, "message": "OK"},
             "headers": {"Content-Type": ["application/json"]},
             "body": {"string": body},
         },
@@ -133,17 +134,11 @@ def test_a_broken_cassette_is_one_error_naming_the_file_and_the_fix(
 
     message = str(caught.value)
     assert message.startswith(f"Cassette {cassette}")
-    assert _fnmatch(message, f"*{problem}*")
+    assert fnmatch.fnmatchcase(message, f"*{problem}*")
     assert "--bss-record" in message
     assert caught.value.__context__ is None or caught.value.__suppress_context__
     assert cassette.read_bytes() == content
     assert not touched.exists()
-
-
-def _fnmatch(text: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(text, pattern)
 
 
 def test_a_cassette_without_optional_request_fields_still_loads(tmp_path: Path) -> None:
@@ -321,7 +316,7 @@ class SlowCounter(collections.Counter[int]):
 def replay_cassette(tmp_path: Path, *interactions: dict[str, Any]) -> BssCassette:
     file = tmp_path / "c.json"
     file.write_text(dump_cassette(file, {"version": 1, "interactions": list(interactions)}))
-    cassette = BssCassette.load(
+    cassette: BssCassette = BssCassette.load(
         path=str(file),
         persister=BssPersister(SecretSet()),
         record_mode=RecordMode.NONE,
