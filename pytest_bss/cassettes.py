@@ -378,6 +378,30 @@ def _force_reset() -> Iterator[None]:
         yield
 
 
+def _remember_recent(filter_request: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``filter_request`` that reuses its recent answers for the same, unchanged requests.
+
+    vcrpy filters one incoming request twice while playing it, and once more the filtered
+    copy (``can_play_response_for`` → ``__contains__`` → ``play_response``); the filter
+    (a deep copy, then scrubbing) is most of the cost of a replayed request. Scrubbing and
+    vcrpy's filters are idempotent, so a copy this function made passes through as is.
+    """
+    recent: list[tuple[Any, ...]] = []
+
+    def filtered(request: Any) -> Any:
+        for seen, uri, body, result in recent:
+            if seen is request and uri == request.uri and body == request.body:
+                return result
+            if result is request:  # already filtered: filtering is idempotent
+                return result
+        result = filter_request(request)
+        recent.insert(0, (request, request.uri, request.body, result))
+        del recent[4:]
+        return result
+
+    return filtered
+
+
 class BssCassette(Cassette):  # type: ignore[misc]
     """A vcrpy cassette with indexed matching and errors that name the fix.
 
@@ -411,6 +435,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self._lock = threading.RLock()
         super().__init__(path, **kwargs)
         self._key_parts = _index_key_parts(self._match_on)
+        self._before_record_request: Callable[[Any], Any] = _remember_recent(
+            self._before_record_request
+        )
         from vcr import patch as vcr_patch
 
         patches: tuple[Any, ...] = tuple(getattr(self, "custom_patches", ()))
