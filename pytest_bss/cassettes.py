@@ -430,6 +430,8 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self.record_command = record_command
         self.discard = False
         self.saved = False
+        #: what saving raised, re-raised by the plugin once vcrpy has un-patched
+        self.save_error: Exception | None = None
         self.file_missing = False
         self._index: dict[tuple[Any, ...], list[int]] = {}
         self._lock = threading.RLock()
@@ -456,9 +458,15 @@ class BssCassette(Cassette):  # type: ignore[misc]
     def _save(self, force: bool = False) -> None:
         if self.discard:
             return
-        if self.dirty or force:
-            self.saved = True
-        super()._save(force=force)
+        writes = bool(self.dirty or force)
+        try:
+            super()._save(force=force)
+        except Exception as exc:
+            # vcrpy saves before it un-patches; an exception here would leave every HTTP
+            # library patched for the rest of the process. Keep it for after the exit.
+            self.save_error = exc
+            return
+        self.saved = self.saved or writes
 
     # -- indexed matching ----------------------------------------------------
 

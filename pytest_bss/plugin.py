@@ -148,7 +148,9 @@ def pytest_configure(config: pytest.Config) -> None:
                 "Or record against the bundled emulator with --bss-emulator."
             ) from None
     config.stash[_STATE] = state
-    if not settings.recording:
+    if settings.recording:
+        state.quiet_vcrpy_logs()
+    else:
         state.guard_replay_host()
 
 
@@ -224,6 +226,7 @@ class BssState:
     _persister: BssPersister | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _restore_getaddrinfo: Any = None
+    _restore_vcr_level: Any = None
 
     def __post_init__(self) -> None:
         workerinput = getattr(self.config, "workerinput", None)
@@ -276,6 +279,19 @@ class BssState:
             self._persister = BssPersister(self.secrets, base_urls=self.base_urls)
         return self._persister
 
+    def quiet_vcrpy_logs(self) -> None:
+        """Keep vcrpy's INFO and DEBUG records out of a recording run's logs.
+
+        vcrpy logs every interaction it appends, raw: the token response included,
+        before pytest-bss has scrubbed it. Its WARNING and above still show.
+        """
+        import logging
+
+        vcr_logger = logging.getLogger("vcr")
+        level = vcr_logger.level
+        vcr_logger.setLevel(max(level, logging.WARNING))
+        self._restore_vcr_level = lambda: vcr_logger.setLevel(level)
+
     def guard_replay_host(self) -> None:
         """Answer a lookup of the replay host with an error that names the fix.
 
@@ -304,6 +320,9 @@ class BssState:
         self._restore_getaddrinfo = lambda: setattr(socket, "getaddrinfo", original)
 
     def close(self) -> None:
+        if self._restore_vcr_level is not None:
+            self._restore_vcr_level()
+            self._restore_vcr_level = None
         if self._restore_getaddrinfo is not None:
             self._restore_getaddrinfo()
             self._restore_getaddrinfo = None
@@ -378,6 +397,8 @@ class BssState:
             )
             with context as cassette:
                 yield cassette
+            if cassette.save_error is not None:
+                raise cassette.save_error
             if nodeid:  # the shared auth cassette is not one of the tests' cassettes
                 self._count(cassette, path)
 

@@ -35,7 +35,12 @@ def test_it_reports_every_missing_variable_at_once_by_name() -> None:
     with pytest.raises(BssConfigError) as caught:
         BssConfig.from_env({"BSS_BASE_URL": ENV["BSS_BASE_URL"], "BSS_USERNAME": "  "})
 
-    assert caught.value.missing == ("BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD")
+    assert caught.value.missing == (
+        "BSS_CLIENT_KEY",
+        "BSS_CLIENT_SECRET",
+        "BSS_USERNAME",
+        "BSS_PASSWORD",
+    )
     assert "BSS_CLIENT_KEY, BSS_CLIENT_SECRET, BSS_USERNAME, BSS_PASSWORD" in str(caught.value)
 
 
@@ -61,7 +66,8 @@ def test_the_token_url_sits_under_the_base_url() -> None:
 
 def test_secrets_lists_the_four_credentials() -> None:
     assert set(BssConfig.from_env(ENV).secrets().values()) == {
-        ENV[name] for name in ("BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD")
+        ENV[name]
+        for name in ("BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD")
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -148,12 +149,18 @@ def test_recording_leaves_no_credential_on_disk_even_for_gzip_and_hostile_passwo
         pytester.makeini("[pytest]\n")
         pytester.makepyfile(test_suite=SUITE)
 
-        pytester.runpytest("--bss-record").assert_outcomes(passed=4)
+        result = pytester.runpytest(
+            "--bss-record", "--log-level=DEBUG", "-o", "log_cli=true", "-rA", "-s"
+        )
+        result.assert_outcomes(passed=4)
         tokens = emu.issued_tokens()
 
     secrets = [config.client_key, config.client_secret, config.username, password, *tokens]
     assert tokens
     assert files_holding(pytester.path, secrets) == []
+    output = "\n".join(result.outlines + result.errlines)
+    assert "DEBUG" in output  # the logs were shown ...
+    assert not [s for s in secrets for form in forms_of(s) if form in output]  # ... clean
 
 
 def test_recording_without_bss_variables_is_a_usage_error_naming_them(
@@ -283,8 +290,10 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
         "        yield\n"
     )
 
+    original = http.client.HTTPConnection
     result = suite.runpytest("--bss-record", "-k", "reads_an_account")
 
+    assert http.client.HTTPConnection is original  # the refusal left nothing patched
     assert result.ret != 0
     result.stdout.fnmatch_lines(
         ["*Refused to write cassette *: a credential survived scrubbing at"]

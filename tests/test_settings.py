@@ -64,6 +64,8 @@ def test_playback_repeats_reads_ini_strings_and_booleans(value: object, expected
         ({"match_on": []}, "match_on must name at least one"),
     ],
 )
-def test_bad_values_are_refused_with_the_valid_choices(layer: dict[str, object], message: str) -> None:
+def test_bad_values_are_refused_with_the_valid_choices(
+    layer: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         merge_settings(ini=layer)
