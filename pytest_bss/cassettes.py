@@ -407,7 +407,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
 
     Extra keyword arguments (all optional): ``rewrite`` starts empty instead of
     loading the file; ``nodeid`` is the test the cassette belongs to, used in
-    messages; ``record_command`` is the command that re-records it.
+    messages; ``record_command`` is the command that re-records it; ``trust_loaded``
+    adds stored interactions without running the record filters on them again (only
+    right when no filter was added since they were recorded).
 
     Safe to use from many threads at once (vcrpy's ``Cassette`` is not): finding,
     playing and appending interactions happen under one lock, and while the
@@ -423,9 +425,12 @@ class BssCassette(Cassette):  # type: ignore[misc]
         rewrite: bool = False,
         nodeid: str = "",
         record_command: str = "",
+        trust_loaded: bool = False,
         **kwargs: Any,
     ) -> None:
         self.rewrite = rewrite
+        self.trust_loaded = trust_loaded
+        self._loading = False
         self.nodeid = nodeid
         self.record_command = record_command
         self.discard = False
@@ -453,7 +458,11 @@ class BssCassette(Cassette):  # type: ignore[misc]
         if not Path(self._path).is_file():
             self.file_missing = True
             return
-        super()._load()
+        self._loading = True
+        try:
+            super()._load()
+        finally:
+            self._loading = False
 
     def _save(self, force: bool = False) -> None:
         if self.discard:
@@ -481,7 +490,12 @@ class BssCassette(Cassette):  # type: ignore[misc]
     def append(self, request: Any, response: Any) -> None:
         with self._lock:
             before = len(self.data)
-            super().append(request, response)
+            if self._loading and self.trust_loaded:
+                # Stored interactions were filtered and scrubbed when they were recorded;
+                # filtering and copying them again on every load only costs time.
+                self.data.append((request, response))
+            else:
+                super().append(request, response)
             if len(self.data) > before:
                 stored = self.data[-1][0]
                 self._index.setdefault(self._key(stored), []).append(len(self.data) - 1)
@@ -552,3 +566,45 @@ class BssCassette(Cassette):  # type: ignore[misc]
 
 def _relative(uri: str) -> str:
     return uri[len(NEUTRAL_BASE) :] if uri.startswith(NEUTRAL_BASE) else uri
+
+
+def replay_adapter(cassette: BssCassette) -> Any:
+    """A ``requests`` transport adapter that answers from ``cassette`` during replay.
+
+    The cassette still decides everything (matching, play order, errors); the adapter only
+    skips the round trip through vcrpy's patched connection classes, which costs more than
+    the rest of a replayed request. Mounted on ``bss_client`` for the replay base URL.
+    Requests it cannot answer from the cassette go through vcrpy as usual.
+    """
+    import io
+
+    import requests.adapters
+    from urllib3 import HTTPResponse
+    from urllib3._collections import HTTPHeaderDict
+
+    class CassetteAdapter(requests.adapters.HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            recorded_request = Request(
+                request.method, request.url, request.body, dict(request.headers)
+            )
+            if not cassette.can_play_response_for(recorded_request):
+                return super().send(request, *args, **kwargs)
+            recorded = cassette.play_response(recorded_request)
+            headers = HTTPHeaderDict()
+            for name, values in recorded["headers"].items():
+                if name.lower() == "transfer-encoding":
+                    continue  # the stored body is whole, never chunked
+                for value in values if isinstance(values, list) else [values]:
+                    headers.add(name, value)
+            body = recorded["body"]["string"]
+            raw = HTTPResponse(
+                body=io.BytesIO(body.encode() if isinstance(body, str) else body or b""),
+                headers=headers,
+                status=recorded["status"]["code"],
+                reason=recorded["status"]["message"],
+                preload_content=False,
+                decode_content=True,
+            )
+            return self.build_response(request, raw)
+
+    return CassetteAdapter()

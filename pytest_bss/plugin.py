@@ -393,7 +393,11 @@ class BssState:
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
             command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
             context = BssCassette.use(
-                **options, rewrite=rewrite, nodeid=nodeid, record_command=command
+                **options,
+                rewrite=rewrite,
+                nodeid=nodeid,
+                record_command=command,
+                trust_loaded=self._only_own_filters(vcr_options),
             )
             with context as cassette:
                 yield cassette
@@ -401,6 +405,12 @@ class BssState:
                 raise cassette.save_error
             if nodeid:  # the shared auth cassette is not one of the tests' cassettes
                 self._count(cassette, path)
+
+    def _only_own_filters(self, vcr_options: dict[str, Any]) -> bool:
+        """Whether the record filters are only pytest-bss's own (no user may have added one)."""
+        user_filters = {key for key in vcr_options if key.startswith(("before_record", "filter_"))}
+        hook = self.config.hook.pytest_bss_configure_vcr
+        return not user_filters and not hook.get_hookimpls()
 
     def _first_rewrite(self, path: Path) -> bool:
         # The first test of this run (in any xdist worker) to use a cassette
@@ -777,9 +787,12 @@ def bss_client(
 
     client = BssClient(bss_config, token_source=_bss_state.token_source)
     if not _bss_state.recording:
+        from .cassettes import replay_adapter
+
         # Replay never leaves the process: proxy and certificate variables don't apply,
         # and reading them costs more than the replayed request itself.
         client.trust_env = False
+        client.mount(bss_config.base_url, replay_adapter(bss_cassette))
     try:
         yield client
     finally:
