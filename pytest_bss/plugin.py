@@ -13,11 +13,8 @@ import functools
 import inspect
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
-import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,8 +147,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = state
     if settings.recording:
         state.quiet_vcrpy_logs()
-    else:
-        state.guard_replay_host()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -232,13 +227,21 @@ class BssState:
         workerinput = getattr(self.config, "workerinput", None)
         # All xdist workers of one run share testrunuid: it keys the "already
         # rewritten in this run" marks, so a shared cassette is rewritten once.
-        run_id = workerinput["testrunuid"] if workerinput else uuid.uuid4().hex
-        self.run_dir = Path(tempfile.gettempdir()) / f"pytest-bss-run-{run_id}"
+        self._run_id = workerinput["testrunuid"] if workerinput else None
         self.is_controller = workerinput is None
 
     @property
     def recording(self) -> bool:
         return self.settings.recording
+
+    @functools.cached_property
+    def run_dir(self) -> Path:
+        """A folder in the temporary directory shared by this run's xdist workers."""
+        import tempfile
+        import uuid
+
+        run_id = self._run_id or uuid.uuid4().hex
+        return Path(tempfile.gettempdir()) / f"pytest-bss-run-{run_id}"
 
     @property
     def cassette_dir(self) -> Path:
@@ -329,7 +332,9 @@ class BssState:
         if self._emulator is not None:
             self._emulator.stop()
             self._emulator = None
-        if self.is_controller:
+        if self.is_controller and ("run_dir" in self.__dict__ or self._run_id):
+            import shutil
+
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
     # -- cassette naming -------------------------------------------------------
@@ -456,6 +461,10 @@ class BssState:
             path=str(path), allow_playback_repeats=settings.allow_playback_repeats
         )
         options["record_on_exception"] = True
+        if not self.recording and self._only_own_filters(vcr_options):
+            # The scrubber makes a new request anyway: vcrpy's deep copy in front of it
+            # would only double the cost of every replayed request.
+            options["before_record_request"] = request_hooks[-1]
         if _supports_skip_patchers():
             # vcrpy tries to import every HTTP library it can patch, for every cassette; a
             # failed import is not cached, so skip the libraries that are not installed.
@@ -643,6 +652,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # The controller learns the run id its xdist workers share, to clean up after them.
+    state = node.config.stash.get(_STATE, None)
+    if state is not None:
+        state._run_id = node.workerinput.get("testrunuid")
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     stats = getattr(node, "workeroutput", {}).get("bss_stats")
     state = node.config.stash.get(_STATE, None)
@@ -674,7 +691,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.fixture(scope="session")
 def _bss_state(pytestconfig: pytest.Config) -> BssState:
-    return _state(pytestconfig)
+    state = _state(pytestconfig)
+    if not state.recording:
+        # Installed with the first fixture that needs it, not at start-up: a run that uses
+        # no pytest-bss fixture pays nothing for it.
+        state.guard_replay_host()
+    return state
 
 
 @pytest.fixture(scope="session")
