@@ -234,6 +234,11 @@ class BssState:
     def recording(self) -> bool:
         return self.settings.recording
 
+    @property
+    def used_this_run(self) -> bool:
+        """Whether this was a replay run in which a pytest-bss fixture was used."""
+        return not self.recording and (bool(self.stats.used) or self.stats.deselected > 0)
+
     @functools.cached_property
     def run_dir(self) -> Path:
         """A folder in the temporary directory shared by this run's xdist workers."""
@@ -635,7 +640,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
-    elif getattr(session.config, "cache", None) is not None and not state.recording:
+    elif getattr(session.config, "cache", None) is not None and state.used_this_run:
         # `pytest-bss unused` reads which cassettes the last replay run used, and
         # whether that run saw the whole suite (a -k subset uses fewer).
         session.config.cache.set(
