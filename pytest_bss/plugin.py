@@ -222,6 +222,7 @@ class BssState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _restore_getaddrinfo: Any = None
     _restore_vcr_level: Any = None
+    _options_cache: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         workerinput = getattr(self.config, "workerinput", None)
@@ -442,6 +443,19 @@ class BssState:
         vcr_options: dict[str, Any],
         keep_token_requests: bool,
     ) -> dict[str, Any]:
+        # Without user options or hook implementations the options differ only by path:
+        # build them once per kind of cassette instead of once per test.
+        cacheable = (
+            not vcr_options and not self.config.hook.pytest_bss_configure_vcr.get_hookimpls()
+        )
+        key = (
+            settings.record_mode,
+            settings.match_on,
+            settings.allow_playback_repeats,
+            keep_token_requests,
+        )
+        if cacheable and key in self._options_cache:
+            return {**self._options_cache[key], "path": str(path)}
         import vcr
 
         user = dict(vcr_options)
@@ -474,6 +488,8 @@ class BssState:
             # vcrpy tries to import every HTTP library it can patch, for every cassette; a
             # failed import is not cached, so skip the libraries that are not installed.
             options["skip_patchers"] = (*options.get("skip_patchers", ()), *_absent_patchers())
+        if cacheable:
+            self._options_cache[key] = options
         return options
 
     def _request_scrubber(self, keep_token_requests: bool) -> Any:
