@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .mock import BssMock
     from .scrub import SecretSet
 
-__all__ = ["AUTH_CASSETTE", "REPLAY_CONFIG", "USED_CACHE_KEY"]
+__all__ = ["AUTH_CASSETTE", "USED_CACHE_KEY"]
 
 AUTH_CASSETTE = "bss_auth"
 #: pytest cache key under which a replay run leaves the cassettes it used.
@@ -50,6 +50,7 @@ _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 _PLUGIN_TOKEN_FETCH: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pytest_bss_token_fetch", default=False
 )
+# The host of scrub.NEUTRAL_BASE, spelled out: importing scrub here would load requests at start-up.
 _REPLAY_HOST = "bss.tenant.invalid"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 _MAX_NAME = 150
@@ -67,10 +68,6 @@ def _replay_config(api_version: str) -> BssConfig:
         password="<BSS_PASSWORD>",  # noqa: S106 - a placeholder, not a secret
         api_version=api_version,
     )
-
-
-#: What ``bss_config`` is during replay: the neutral host and placeholder credentials.
-REPLAY_CONFIG = "https://bss.tenant.invalid/ with <BSS_*> placeholder credentials"
 
 
 # ---------------------------------------------------------------------------
