@@ -58,6 +58,7 @@ __all__ = [
     "cassette_lock",
     "dump_cassette",
     "load_cassette_data",
+    "use_cassette",
 ]
 
 FORMAT_VERSION = 1
@@ -344,8 +345,20 @@ class BssPersister:
 
 
 def _index_key_parts(match_on: Sequence[Callable[..., Any]]) -> tuple[bool, bool, bool]:
-    names = {m for m in match_on}
+    names = set(match_on)
     return (match_method in names, match_path in names, match_query in names)
+
+
+def _empty_path_is_slash() -> bool:
+    """Whether this vcrpy's ``path`` matcher takes an empty path for "/" (vcrpy 9.4 does)."""
+    try:
+        match_path(Request("GET", "https://h", None, {}), Request("GET", "https://h/", None, {}))
+    except AssertionError:
+        return False
+    return True
+
+
+_EMPTY_PATH_IS_SLASH = _empty_path_is_slash()
 
 
 @contextlib.contextmanager
@@ -435,13 +448,16 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self.record_command = record_command
         self.discard = False
         self.saved = False
-        #: what saving raised, re-raised by the plugin once vcrpy has un-patched
-        self.save_error: Exception | None = None
         self.file_missing = False
         self._index: dict[tuple[Any, ...], list[int]] = {}
         self._lock = threading.RLock()
         super().__init__(path, **kwargs)
         self._key_parts = _index_key_parts(self._match_on)
+        # Requests with equal index keys already pass vcrpy's method, path and query
+        # matchers (the key holds exactly what they compare); only the others are run.
+        covered = (match_method, match_path, match_query)
+        self._other_matchers = [m for m in self._match_on if m not in covered]
+        self._last_key: tuple[Any, tuple[Any, Any], tuple[Any, ...]] | None = None
         self._before_record_request: Callable[[Any], Any] = _remember_recent(
             self._before_record_request
         )
@@ -468,24 +484,24 @@ class BssCassette(Cassette):  # type: ignore[misc]
         if self.discard:
             return
         writes = bool(self.dirty or force)
-        try:
-            super()._save(force=force)
-        except Exception as exc:
-            # vcrpy saves before it un-patches; an exception here would leave every HTTP
-            # library patched for the rest of the process. Keep it for after the exit.
-            self.save_error = exc
-            return
+        super()._save(force=force)
         self.saved = self.saved or writes
 
     # -- indexed matching ----------------------------------------------------
 
     def _key(self, request: Any) -> tuple[Any, ...]:
+        last = self._last_key
+        if last is not None and last[0] is request and last[1] == (request.method, request.uri):
+            return last[2]  # asked again for the same request: parsing its URL costs most
         use_method, use_path, use_query = self._key_parts
-        return (
+        path = request.path if use_path else None
+        key = (
             request.method if use_method else None,
-            (request.path or "/") if use_path else None,
+            (path or "/") if _EMPTY_PATH_IS_SLASH else path,
             tuple(request.query) if use_query else None,
         )
+        self._last_key = (request, (request.method, request.uri), key)
+        return key
 
     def append(self, request: Any, response: Any) -> None:
         with self._lock:
@@ -504,9 +520,10 @@ class BssCassette(Cassette):  # type: ignore[misc]
         request = self._before_record_request(request)
         if request is None:
             return
+        others = self._other_matchers
         for index in self._index.get(self._key(request), ()):
             stored_request, response = self.data[index]
-            if requests_match(request, stored_request, self._match_on):
+            if not others or requests_match(request, stored_request, others):
                 yield index, response
 
     # -- replay errors -------------------------------------------------------
@@ -530,6 +547,17 @@ class BssCassette(Cassette):  # type: ignore[misc]
                 # Another thread played the last matching response between this
                 # thread's can_play_response_for() and now.
                 raise self._unplayable(request) from None
+
+    def take_response(self, request: Any) -> Any:
+        """The next recorded response for ``request``, marked as played; None if none is left.
+
+        ``can_play_response_for`` and ``play_response`` in one step, so that no other
+        thread can take the response in between. Raises the same errors as they do.
+        """
+        with self._lock:
+            if not self.can_play_response_for(request):
+                return None
+            return self.play_response(request)
 
     def _unplayable(self, request: Any) -> Exception:
         filtered = self._before_record_request(request)
@@ -564,6 +592,158 @@ class BssCassette(Cassette):  # type: ignore[misc]
         )
 
 
+# ---------------------------------------------------------------------------
+# Using a cassette: load, patch, save
+
+
+@contextlib.contextmanager
+def use_cassette(**options: Any) -> Iterator[BssCassette]:
+    """vcrpy's ``Cassette.use`` for pytest-bss: load the cassette, patch, and save on the way out.
+
+    ``options`` are the keyword arguments of :class:`BssCassette` plus vcrpy's
+    ``record_on_exception`` (default ``True``: saved even when the block raises). The
+    cassette is saved after the HTTP libraries are un-patched, so an error while saving
+    leaves nothing patched. vcrpy's patchers are shared between cassettes (see
+    :class:`_SharedPatchers`), which makes opening a small cassette several times cheaper.
+    """
+    record_on_exception = options.pop("record_on_exception", True)
+    options.pop("func_path_generator", None)  # only for decorators; pytest-bss names paths
+    if options.pop("path_transformer", None) is not None:
+        raise TypeError("use_cassette() takes the final path; path_transformer is not supported")
+    cassette = BssCassette.load(**options)
+    failed = True
+    try:
+        with _patched(cassette):
+            yield cassette
+        failed = False
+    finally:
+        if record_on_exception or not failed:
+            cassette._save()
+
+
+class _ActiveCassette:
+    """What vcrpy's shared patched classes see as "the cassette": the innermost one in use.
+
+    vcrpy binds the cassette into the connection classes it builds, so every attribute
+    they ask for is looked up on the innermost :class:`BssCassette` in use (or the last one
+    used, for a connection that outlived its cassette, as with vcrpy's own classes).
+    """
+
+    _path = "<the pytest-bss cassette in use>"
+
+    def __init__(self, skip_patchers: tuple[str, ...], custom_patches: tuple[Any, ...]) -> None:
+        self.skip_patchers = skip_patchers
+        self.custom_patches = custom_patches
+        self.stack: list[BssCassette] = []
+        self.last: BssCassette | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names this object does not have itself.
+        stack = self.__dict__.get("stack")
+        cassette = stack[-1] if stack else self.__dict__.get("last")
+        if cassette is None:
+            raise AttributeError(name)
+        return getattr(cassette, name)
+
+
+class _SharedPatchers:
+    """vcrpy's patchers for every library, built once per process and reused by every cassette.
+
+    vcrpy builds a few dozen connection subclasses and ``mock.patch`` objects for each
+    cassette it opens; for a test replaying five requests that costs more than the
+    requests. Here they are built once, bound to an :class:`_ActiveCassette`, entered when
+    the outermost pytest-bss cassette opens and left when it closes; a nested cassette is
+    pushed on the stack. Whenever the patched attributes are not what these patchers expect
+    (another tool patched them: a pytest-recording cassette, say) the cassette gets vcrpy's
+    own per-cassette patchers instead, so nesting behaves exactly as in vcrpy.
+    """
+
+    def __init__(self, skip_patchers: tuple[str, ...], custom_patches: tuple[Any, ...]) -> None:
+        from vcr.patch import CassettePatcherBuilder
+
+        self.target = _ActiveCassette(skip_patchers, custom_patches)
+        self.patchers = list(CassettePatcherBuilder(self.target).build())
+        self.patches = [p for p in self.patchers if hasattr(p, "attribute")]
+        # what each patched attribute holds when nothing is patched by these patchers
+        self.originals = [getattr(p.getter(), p.attribute) for p in self.patches]
+        self.entered = False
+
+    def unpatched(self) -> bool:
+        return all(
+            getattr(p.getter(), p.attribute) is original
+            for p, original in zip(self.patches, self.originals, strict=True)
+        )
+
+    def in_effect(self) -> bool:
+        return all(getattr(p.getter(), p.attribute) is p.new for p in self.patches)
+
+    def enter(self, cassette: BssCassette) -> None:
+        with contextlib.ExitStack() as stack:
+            for patcher in self.patchers:
+                stack.enter_context(patcher)
+            stack.pop_all()
+        self.entered = True
+        self.target.stack.append(cassette)
+
+    def leave(self, cassette: BssCassette) -> None:
+        stack = self.target.stack
+        stack.reverse()
+        stack.remove(cassette)  # the innermost occurrence; threads may leave out of order
+        stack.reverse()
+        self.target.last = cassette
+        if stack:
+            return
+        self.entered = False
+        for patcher in reversed(self.patchers):
+            patcher.__exit__(None, None, None)
+            # vcrpy's ConnectionRemover keeps every pool it saw; its connections are closed now.
+            getattr(patcher, "_connection_pool_to_connections", {}).clear()
+
+
+_SHARED: dict[tuple[str, ...], _SharedPatchers] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _default_custom_patches() -> tuple[Any, ...]:
+    from vcr import patch as vcr_patch
+
+    return ((vcr_patch, "force_reset", _force_reset),)
+
+
+@contextlib.contextmanager
+def _patched(cassette: BssCassette) -> Iterator[None]:
+    """Patch every HTTP library vcrpy knows so that its requests go to ``cassette``."""
+    shared = None
+    custom = tuple(cassette.custom_patches)
+    if custom == _default_custom_patches():
+        skip = tuple(sorted(getattr(cassette, "skip_patchers", ())))
+        with _SHARED_LOCK:
+            shared = _SHARED.get(skip)
+            if shared is not None and shared.entered and shared.in_effect():
+                shared.target.stack.append(cassette)
+            elif shared is not None and not shared.entered and shared.unpatched():
+                shared.enter(cassette)
+            elif shared is None or not shared.entered:
+                # First use, or the world changed since these were built: build anew.
+                shared = _SHARED[skip] = _SharedPatchers(skip, custom)
+                shared.enter(cassette)
+            else:
+                shared = None  # nested inside another tool's patches: vcrpy's own way
+    if shared is None:
+        from vcr.patch import CassettePatcherBuilder
+
+        with contextlib.ExitStack() as stack:
+            for patcher in CassettePatcherBuilder(cassette).build():
+                stack.enter_context(patcher)
+            yield
+        return
+    try:
+        yield
+    finally:
+        with _SHARED_LOCK:
+            shared.leave(cassette)
+
+
 def _relative(uri: str) -> str:
     return uri[len(NEUTRAL_BASE) :] if uri.startswith(NEUTRAL_BASE) else uri
 
@@ -587,9 +767,9 @@ def replay_adapter(cassette: BssCassette) -> Any:
             recorded_request = Request(
                 request.method, request.url, request.body, dict(request.headers)
             )
-            if not cassette.can_play_response_for(recorded_request):
+            recorded = cassette.take_response(recorded_request)
+            if recorded is None:
                 return super().send(request, *args, **kwargs)
-            recorded = cassette.play_response(recorded_request)
             headers = HTTPHeaderDict()
             for name, values in recorded["headers"].items():
                 if name.lower() == "transfer-encoding":

@@ -393,24 +393,21 @@ class BssState:
         keep_token_requests: bool = False,
     ) -> Iterator[BssCassette]:
         """Use the cassette at ``path`` for the duration of the block."""
-        from .cassettes import BssCassette, cassette_lock
+        from .cassettes import cassette_lock, use_cassette
 
         lock = cassette_lock(path) if self.recording else contextlib.nullcontext()
         with lock:
             rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
             command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
-            context = BssCassette.use(
+            with use_cassette(
                 **options,
                 rewrite=rewrite,
                 nodeid=nodeid,
                 record_command=command,
                 trust_loaded=self._only_own_filters(vcr_options),
-            )
-            with context as cassette:
+            ) as cassette:
                 yield cassette
-            if cassette.save_error is not None:
-                raise cassette.save_error
             if nodeid:  # the shared auth cassette is not one of the tests' cassettes
                 self._count(cassette, path)
 
