@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -756,6 +757,12 @@ def replay_adapter(cassette: BssCassette) -> Any:
     the rest of a replayed request. Mounted on ``bss_client`` for the replay base URL.
     Requests it cannot answer from the cassette go through vcrpy as usual.
     """
+    return _cassette_adapter_class()(cassette)
+
+
+@functools.cache
+def _cassette_adapter_class() -> type[Any]:
+    # Built on first use: requests and urllib3 load only when a test replays through them.
     import io
 
     import requests.adapters
@@ -763,11 +770,15 @@ def replay_adapter(cassette: BssCassette) -> Any:
     from urllib3._collections import HTTPHeaderDict
 
     class CassetteAdapter(requests.adapters.HTTPAdapter):
+        def __init__(self, cassette: BssCassette) -> None:
+            super().__init__()
+            self.cassette = cassette
+
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
             recorded_request = Request(
                 request.method, request.url, request.body, dict(request.headers)
             )
-            recorded = cassette.take_response(recorded_request)
+            recorded = self.cassette.take_response(recorded_request)
             if recorded is None:
                 return super().send(request, *args, **kwargs)
             headers = HTTPHeaderDict()
@@ -787,4 +798,4 @@ def replay_adapter(cassette: BssCassette) -> Any:
             )
             return self.build_response(request, raw)
 
-    return CassetteAdapter()
+    return CassetteAdapter
