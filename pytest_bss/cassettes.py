@@ -111,6 +111,8 @@ def _parse(path: Path, text: str) -> Any:
         from vcr.serializers import yamlserializer
 
         return yamlserializer.deserialize(text)
+    if '"base64"' not in text:  # no binary body: skip a Python call for every object
+        return json.loads(text)
     return json.loads(text, object_hook=_decode_binary)
 
 
@@ -664,19 +666,25 @@ class _SharedPatchers:
 
         self.target = _ActiveCassette(skip_patchers, custom_patches)
         self.patchers = list(CassettePatcherBuilder(self.target).build())
-        self.patches = [p for p in self.patchers if hasattr(p, "attribute")]
-        # what each patched attribute holds when nothing is patched by these patchers
-        self.originals = [getattr(p.getter(), p.attribute) for p in self.patches]
+        # vcrpy patches some attributes twice (urllib3 for requests and for itself): the
+        # last patcher of an attribute decides what it holds while these are in effect.
+        final: dict[tuple[Any, str], Any] = {}
+        for patcher in self.patchers:
+            if hasattr(patcher, "attribute"):  # not vcrpy's ConnectionRemovers
+                final[(patcher.getter(), patcher.attribute)] = patcher.new
+        self.patched = [(target, name, new) for (target, name), new in final.items()]
+        # what each attribute holds when these patchers are not in effect
+        self.originals = [getattr(target, name) for target, name, _ in self.patched]
         self.entered = False
 
     def unpatched(self) -> bool:
         return all(
-            getattr(p.getter(), p.attribute) is original
-            for p, original in zip(self.patches, self.originals, strict=True)
+            getattr(target, name) is original
+            for (target, name, _), original in zip(self.patched, self.originals, strict=True)
         )
 
     def in_effect(self) -> bool:
-        return all(getattr(p.getter(), p.attribute) is p.new for p in self.patches)
+        return all(getattr(target, name) is new for target, name, new in self.patched)
 
     def enter(self, cassette: BssCassette) -> None:
         with contextlib.ExitStack() as stack:
@@ -788,14 +796,20 @@ def _cassette_adapter_class() -> type[Any]:
                 for value in values if isinstance(values, list) else [values]:
                     headers.add(name, value)
             body = recorded["body"]["string"]
+            content = body.encode() if isinstance(body, str) else bytes(body or b"")
             raw = HTTPResponse(
-                body=io.BytesIO(body.encode() if isinstance(body, str) else body or b""),
+                body=io.BytesIO(content),
                 headers=headers,
                 status=recorded["status"]["code"],
                 reason=recorded["status"]["message"],
                 preload_content=False,
                 decode_content=True,
             )
-            return self.build_response(request, raw)
+            response = self.build_response(request, raw)
+            if "content-encoding" not in headers:
+                # The body is whole and as sent: give it to requests now rather than through
+                # urllib3's streaming reader (response.raw still reads it, for stream=True).
+                response._content = content
+            return response
 
     return CassetteAdapter

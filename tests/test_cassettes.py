@@ -326,7 +326,11 @@ def replay_cassette(tmp_path: Path, *interactions: dict[str, Any]) -> BssCassett
     return cassette
 
 
-def play_from_threads(cassette: BssCassette, uri: str, threads: int) -> list[Any]:
+def play_from_threads(
+    cassette: BssCassette, uri: str, threads: int, *, one_step: bool = False
+) -> list[Any]:
+    """Each thread plays ``uri`` once: in two steps as vcrpy's connections do, or in one
+    (``take_response``) as the bss_client transport adapter does."""
     results: list[Any] = []
     start = threading.Barrier(threads)
 
@@ -334,7 +338,11 @@ def play_from_threads(cassette: BssCassette, uri: str, threads: int) -> list[Any
         request = Request("GET", uri, None, {})
         start.wait(timeout=10)
         try:
-            if cassette.can_play_response_for(request):
+            if one_step:
+                taken = cassette.take_response(request)
+                if taken is not None:
+                    results.append(taken["body"]["string"])
+            elif cassette.can_play_response_for(request):
                 results.append(cassette.play_response(request)["body"]["string"])
         except RequestAlreadyPlayedError as exc:
             results.append(exc)
@@ -347,24 +355,28 @@ def play_from_threads(cassette: BssCassette, uri: str, threads: int) -> list[Any
     return results
 
 
-def test_identical_requests_from_threads_each_get_a_different_recording(tmp_path: Path) -> None:
+@pytest.mark.parametrize("one_step", [False, True], ids=["two-steps", "one-step"])
+def test_identical_requests_from_threads_each_get_a_different_recording(
+    tmp_path: Path, one_step: bool
+) -> None:
     recorded = [interaction("api/accounts", f'{{"n": {n}}}') for n in range(16)]
     cassette = replay_cassette(tmp_path, *recorded)
 
-    played = play_from_threads(cassette, NEUTRAL_BASE + "api/accounts", 16)
+    played = play_from_threads(cassette, NEUTRAL_BASE + "api/accounts", 16, one_step=one_step)
 
     assert sorted(played) == sorted(f'{{"n": {n}}}'.encode() for n in range(16))
     assert cassette.all_played
 
 
+@pytest.mark.parametrize("one_step", [False, True], ids=["two-steps", "one-step"])
 def test_threads_asking_more_often_than_recorded_get_already_played_errors(
-    tmp_path: Path,
+    tmp_path: Path, one_step: bool
 ) -> None:
     cassette = replay_cassette(
         tmp_path, *(interaction("api/accounts", f'{{"n": {n}}}') for n in range(8))
     )
 
-    played = play_from_threads(cassette, NEUTRAL_BASE + "api/accounts", 16)
+    played = play_from_threads(cassette, NEUTRAL_BASE + "api/accounts", 16, one_step=one_step)
 
     errors = [p for p in played if isinstance(p, RequestAlreadyPlayedError)]
     assert len(errors) == 8
