@@ -665,14 +665,17 @@ class _SharedPatchers:
         from vcr.patch import CassettePatcherBuilder
 
         self.target = _ActiveCassette(skip_patchers, custom_patches)
-        self.patchers = list(CassettePatcherBuilder(self.target).build())
+        built = list(CassettePatcherBuilder(self.target).build())
         # vcrpy patches some attributes twice (urllib3 for requests and for itself): the
-        # last patcher of an attribute decides what it holds while these are in effect.
-        final: dict[tuple[Any, str], Any] = {}
-        for patcher in self.patchers:
-            if hasattr(patcher, "attribute"):  # not vcrpy's ConnectionRemovers
-                final[(patcher.getter(), patcher.attribute)] = patcher.new
-        self.patched = [(target, name, new) for (target, name), new in final.items()]
+        # last patcher of an attribute decides what it holds, so only that one is entered.
+        last: dict[tuple[Any, str], int] = {}
+        for n, patcher in enumerate(built):
+            place = _patched_place(patcher)
+            if place is not None:
+                last[place] = n
+        keep = set(last.values())
+        self.patchers = [p for n, p in enumerate(built) if n in keep or not _patched_place(p)]
+        self.patched = [(target, name, built[n].new) for (target, name), n in last.items()]
         # what each attribute holds when these patchers are not in effect
         self.originals = [getattr(target, name) for target, name, _ in self.patched]
         self.entered = False
@@ -707,6 +710,13 @@ class _SharedPatchers:
             patcher.__exit__(None, None, None)
             # vcrpy's ConnectionRemover keeps every pool it saw; its connections are closed now.
             getattr(patcher, "_connection_pool_to_connections", {}).clear()
+
+
+def _patched_place(patcher: Any) -> tuple[Any, str] | None:
+    """(object, attribute) a ``mock.patch`` patcher replaces; None for vcrpy's ConnectionRemovers."""
+    if not hasattr(patcher, "attribute"):
+        return None
+    return patcher.getter(), patcher.attribute
 
 
 _SHARED: dict[tuple[str, ...], _SharedPatchers] = {}
