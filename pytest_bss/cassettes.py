@@ -134,7 +134,7 @@ def _validate(path: Path, data: Any, fix: str) -> None:
         raise CassetteCorruptError(
             f"Cassette {path}: 'interactions' is not a list. {fix}", path=str(path)
         )
-    for number, interaction in enumerate(interactions, start=1):
+    for number, interaction in enumerate(interactions):  # from 0, as in every message
         ok = (
             isinstance(interaction, dict)
             and isinstance(interaction.get("request"), dict)

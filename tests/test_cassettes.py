@@ -96,6 +96,16 @@ BROKEN = {
         json.dumps(
             {"version": 1, "interactions": [{"request": interaction("a")["request"]}]}
         ).encode(),
+        "interaction 0 is missing its request or response",
+    ),
+    "second-without-response": (  # numbered from 0, as in leak and audit messages
+        "x.json",
+        json.dumps(
+            {
+                "version": 1,
+                "interactions": [interaction("a"), {"request": interaction("b")["request"]}],
+            }
+        ).encode(),
         "interaction 1 is missing its request or response",
     ),
     "status-not-a-mapping": (
@@ -103,14 +113,14 @@ BROKEN = {
         cassette_text(
             {**interaction("a"), "response": {"status": 200, "body": {"string": ""}}}
         ).encode(),
-        "interaction 1 is malformed (response status must be*",
+        "interaction 0 is malformed (response status must be*",
     ),
     "bad-headers": (
         "x.json",
         cassette_text(
             {**interaction("a"), "request": {"method": "GET", "uri": "u", "headers": "x"}}
         ).encode(),
-        "interaction 1 is malformed (request headers must*",
+        "interaction 0 is malformed (request headers must*",
     ),
     "bad-base64": (
         "x.json",

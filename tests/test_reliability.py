@@ -334,12 +334,12 @@ BROKEN_CASSETTES = {
                 ],
             }
         ).encode(),
-        ": interaction 1 is missing its request or response.*",
+        ": interaction 0 is missing its request or response.*",
     ),
     "response-status-not-a-mapping": (
         "json",
         GOOD_TEST_CASSETTE.replace('{"code": 200, "message": "OK"}', "200").encode(),
-        ": interaction 1 is malformed (response status must be {code: int, message: str}).*",
+        ": interaction 0 is malformed (response status must be {code: int, message: str}).*",
     ),
 }
 
