@@ -305,15 +305,32 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
 def test_recording_across_token_expiry_still_replays(
     pytester: pytest.Pytester, export_tenant: Callable[[BssConfig], None]
 ) -> None:
-    with TenantEmulator(expires_in=2) as emu:
+    with TenantEmulator() as emu:
         config = emu.config()
         export_tenant(config)
         pytester.makeini("[pytest]\n")
+        # The token client's clock, moved by the test: no sleeping, no timing margins.
+        pytester.makeconftest(
+            "import pytest\n"
+            "import pytest_bss.auth as auth\n"
+            "class Clock:\n"
+            "    now = 1000.0\n"
+            "    def __call__(self):\n"
+            "        return self.now\n"
+            "@pytest.fixture(scope='session', autouse=True)\n"
+            "def token_clock():\n"
+            "    clock = Clock()\n"
+            "    original = auth.PasswordGrant.__init__\n"
+            "    def init(self, config, **kwargs):\n"
+            "        original(self, config, **{'clock': clock, **kwargs})\n"
+            "    with pytest.MonkeyPatch.context() as mp:\n"
+            "        mp.setattr(auth.PasswordGrant, '__init__', init)\n"
+            "        yield clock\n"
+        )
         pytester.makepyfile(
-            test_slow="import time\n"
-            "def test_slow(bss_client):\n"
+            test_slow="def test_slow(bss_client, token_clock):\n"
             "    bss_client.get_json('api/accounts/1001')\n"
-            "    time.sleep(2.5)\n"
+            "    token_clock.now += 3600  # the session's token has expired\n"
             "    bss_client.get_json('api/accounts/1002')\n"
         )
         pytester.runpytest("--bss-record").assert_outcomes(passed=1)
