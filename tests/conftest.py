@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +13,19 @@ from pytest_bss.config import ENV_VARS, BssConfig
 from pytest_bss.fake import TenantEmulator
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose runs cache no compiled test module.
+
+    Tests rewrite a module and run it again within the same second. pytest before 9
+    validates its cached, assertion-rewritten modules by modification time and size, so a
+    rewrite of the same size ran the old code (seen on the oldest supported pytest).
+    """
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    return pytester
 
 
 @pytest.fixture
