@@ -26,6 +26,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -611,8 +612,9 @@ def use_cassette(**options: Any) -> Iterator[BssCassette]:
     """
     record_on_exception = options.pop("record_on_exception", True)
     options.pop("func_path_generator", None)  # only for decorators; pytest-bss names paths
-    if options.pop("path_transformer", None) is not None:
-        raise TypeError("use_cassette() takes the final path; path_transformer is not supported")
+    transform = options.pop("path_transformer", None)  # a pytest_bss_configure_vcr hook may set it
+    if transform is not None:
+        options["path"] = transform(options["path"])
     cassette = BssCassette.load(**options)
     failed = True
     try:
@@ -628,25 +630,48 @@ class _ActiveCassette:
     """What vcrpy's shared patched classes see as "the cassette": the innermost one in use.
 
     vcrpy binds the cassette into the connection classes it builds, so every attribute
-    they ask for is looked up on the innermost :class:`BssCassette` in use (or the last one
-    used, for a connection that outlived its cassette, as with vcrpy's own classes).
+    they ask for (and ``len()``, ``in``) is looked up on the innermost :class:`BssCassette`
+    in use, or on the last one used while it lives, for a connection that outlived it.
+    The stack is a tuple, replaced whole under ``_SHARED_LOCK``: readers in other threads
+    see one consistent stack without taking the lock.
     """
-
-    _path = "<the pytest-bss cassette in use>"
 
     def __init__(self, skip_patchers: tuple[str, ...], custom_patches: tuple[Any, ...]) -> None:
         self.skip_patchers = skip_patchers
         self.custom_patches = custom_patches
-        self.stack: list[BssCassette] = []
-        self.last: BssCassette | None = None
+        self.stack: tuple[BssCassette, ...] = ()
+        self.last: weakref.ref[BssCassette] | None = None
+
+    def current(self) -> BssCassette | None:
+        stack = self.__dict__["stack"]  # read once: another thread may replace it
+        if stack:
+            return stack[-1]  # type: ignore[no-any-return]
+        last = self.__dict__["last"]
+        return None if last is None else last()
+
+    @property
+    def _path(self) -> str:
+        cassette = self.current()
+        return "<the pytest-bss cassette in use>" if cassette is None else str(cassette._path)
+
+    def __len__(self) -> int:
+        return len(self._required())
+
+    def __contains__(self, request: Any) -> bool:
+        return request in self._required()
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names this object does not have itself.
-        stack = self.__dict__.get("stack")
-        cassette = stack[-1] if stack else self.__dict__.get("last")
+        cassette = self.current()
         if cassette is None:
             raise AttributeError(name)
         return getattr(cassette, name)
+
+    def _required(self) -> BssCassette:
+        cassette = self.current()
+        if cassette is None:
+            raise RuntimeError("no pytest-bss cassette is in use")
+        return cassette
 
 
 class _SharedPatchers:
@@ -695,21 +720,28 @@ class _SharedPatchers:
                 stack.enter_context(patcher)
             stack.pop_all()
         self.entered = True
-        self.target.stack.append(cassette)
+        self.push(cassette)
+
+    def push(self, cassette: BssCassette) -> None:
+        self.target.stack = (*self.target.stack, cassette)
 
     def leave(self, cassette: BssCassette) -> None:
-        stack = self.target.stack
-        stack.reverse()
-        stack.remove(cassette)  # the innermost occurrence; threads may leave out of order
-        stack.reverse()
-        self.target.last = cassette
+        stack = list(self.target.stack)
+        # The innermost occurrence: threads may leave out of order.
+        del stack[len(stack) - 1 - stack[::-1].index(cassette)]
+        self.target.stack = tuple(stack)
+        self.target.last = weakref.ref(cassette)
         if stack:
             return
         self.entered = False
-        for patcher in reversed(self.patchers):
-            patcher.__exit__(None, None, None)
-            # vcrpy's ConnectionRemover keeps every pool it saw; its connections are closed now.
-            getattr(patcher, "_connection_pool_to_connections", {}).clear()
+        with contextlib.ExitStack() as unwind:  # every patcher is undone, even if one fails
+            for patcher in self.patchers:  # undone last first
+                # vcrpy's ConnectionRemover keeps every pool it saw: forget them once it has
+                # closed their connections (callbacks run in reverse, so after its exit).
+                pools = getattr(patcher, "_connection_pool_to_connections", None)
+                if pools is not None:
+                    unwind.callback(pools.clear)
+                unwind.push(patcher.__exit__)
 
 
 def _patched_place(patcher: Any) -> tuple[Any, str] | None:
@@ -739,7 +771,7 @@ def _patched(cassette: BssCassette) -> Iterator[None]:
         with _SHARED_LOCK:
             shared = _SHARED.get(skip)
             if shared is not None and shared.entered and shared.in_effect():
-                shared.target.stack.append(cassette)
+                shared.push(cassette)
             elif shared is not None and not shared.entered and shared.unpatched():
                 shared.enter(cassette)
             elif shared is None or not shared.entered:
@@ -814,6 +846,7 @@ def _cassette_adapter_class() -> type[Any]:
                 reason=recorded["status"]["message"],
                 preload_content=False,
                 decode_content=True,
+                request_method=request.method,  # a HEAD response has no body to read
             )
             response = self.build_response(request, raw)
             if "content-encoding" not in headers:

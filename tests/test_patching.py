@@ -10,9 +10,11 @@ is answered from a cassette before any connection is made.
 
 from __future__ import annotations
 
+import gc
 import http.client
 import socket
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import requests
 import urllib3.connection
 import urllib3.connectionpool
 import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import method, path, query
 from vcr.record_mode import RecordMode
 
@@ -264,3 +267,108 @@ def _recorded_pair() -> tuple[Any, dict[str, Any]]:
         "body": {"string": b"{}"},
     }
     return request, response
+
+
+def test_a_request_missing_from_a_once_cassette_is_vcrpys_error_naming_the_file(
+    tmp_path: Path, unpatched: list[Any]
+) -> None:
+    file = cassette_file(tmp_path, "a", "first")
+    once = use_cassette(
+        path=str(file),
+        persister=BssPersister(SecretSet()),
+        record_mode=RecordMode.ONCE,
+        match_on=(method, path, query),
+    )
+
+    with (
+        once,
+        requests.Session() as session,
+        pytest.raises(CannotOverwriteExistingCassetteException) as raised,
+    ):
+        session.get(NEUTRAL_BASE + "api/elsewhere", timeout=5)
+
+    assert str(file) in str(raised.value)
+
+
+def test_a_closed_cassette_is_not_kept_alive(tmp_path: Path, unpatched: list[Any]) -> None:
+    with bss(cassette_file(tmp_path, "a", "first")) as cassette:
+        assert answer() == "first"
+    closed = weakref.ref(cassette)
+    del cassette
+    gc.collect()
+
+    assert closed() is None
+
+
+def test_readers_in_other_threads_never_see_an_outer_cassette_while_an_inner_one_is_open(
+    tmp_path: Path, unpatched: list[Any]
+) -> None:
+    files = [cassette_file(tmp_path, name, name) for name in ("outer", "middle", "inner")]
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def inner_opens_and_closes() -> None:
+        while not stop.is_set():
+            with bss(files[2]):
+                pass
+
+    with bss(files[0]), bss(files[1]) as middle:
+        target = _active_target()
+        thread = threading.Thread(target=inner_opens_and_closes)
+        thread.start()
+        try:
+            for _ in range(20000):
+                current = target.current()
+                if current is not middle and current is not None:
+                    seen.append(Path(current._path).stem)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+
+    assert set(seen) <= {"inner"}  # never "outer": the middle cassette is open throughout
+
+
+def _active_target() -> Any:
+    from pytest_bss.cassettes import _SHARED
+
+    (shared,) = [s for s in _SHARED.values() if s.entered]
+    return shared.target
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["content", "stream"])
+def test_a_replayed_head_response_has_no_body_whatever_its_content_length(
+    tmp_path: Path, stream: bool
+) -> None:
+    from pytest_bss.cassettes import replay_adapter
+
+    file = tmp_path / "head.json"
+    recorded = {
+        "request": {"method": "HEAD", "uri": URL, "body": None, "headers": {}},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Length": ["5"]},
+            "body": {"string": ""},
+        },
+    }
+    file.write_text(dump_cassette(file, {"version": 1, "interactions": [recorded]}))
+
+    with bss(file) as cassette, requests.Session() as session:
+        session.mount(NEUTRAL_BASE, replay_adapter(cassette))
+        response = session.head(URL, stream=stream)
+        body = b"".join(response.iter_content(2)) if stream else response.content
+
+    assert body == b""
+
+
+def test_a_path_transformer_from_the_vcr_hook_still_applies(
+    tmp_path: Path, unpatched: list[Any]
+) -> None:
+    file = cassette_file(tmp_path, "moved", "moved")
+
+    with use_cassette(
+        path=str(tmp_path / "asked-for.json"),
+        persister=BssPersister(SecretSet()),
+        record_mode=RecordMode.NONE,
+        path_transformer=lambda asked: str(file),
+    ):
+        assert answer() == "moved"
