@@ -465,10 +465,8 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self._before_record_request: Callable[[Any], Any] = _remember_recent(
             self._before_record_request
         )
-        from vcr import patch as vcr_patch
-
         patches: tuple[Any, ...] = tuple(getattr(self, "custom_patches", ()))
-        self.custom_patches = (*patches, (vcr_patch, "force_reset", _force_reset))
+        self.custom_patches = (*patches, *_default_custom_patches())
 
     # -- loading and saving -------------------------------------------------
 
@@ -756,6 +754,7 @@ _SHARED_LOCK = threading.Lock()
 
 
 def _default_custom_patches() -> tuple[Any, ...]:
+    """What every BssCassette patches besides vcrpy's own: its thread-safe ``force_reset``."""
     from vcr import patch as vcr_patch
 
     return ((vcr_patch, "force_reset", _force_reset),)
