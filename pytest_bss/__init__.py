@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         CassetteCorruptError,
         CassetteError,
         CassetteMissingError,
+        CassetteWriteError,
         CredentialLeakError,
         InvalidClientError,
         InvalidGrantError,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         RequestNotRecordedError,
         RequestOutsideCassetteError,
         TokenResponseError,
+        UnstorableValueError,
         UnsupportedGrantTypeError,
     )
     from .fake import TenantEmulator
@@ -67,6 +69,7 @@ __all__ = [
     "CassetteCorruptError",
     "CassetteError",
     "CassetteMissingError",
+    "CassetteWriteError",
     "CredentialLeakError",
     "InvalidClientError",
     "InvalidGrantError",
@@ -79,6 +82,7 @@ __all__ = [
     "Token",
     "TokenResponseError",
     "TokenSource",
+    "UnstorableValueError",
     "UnsupportedGrantTypeError",
 ]
 

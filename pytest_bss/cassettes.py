@@ -30,7 +30,6 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from secrets import token_hex
 from typing import Any
 
 from vcr.cassette import Cassette
@@ -47,16 +46,18 @@ from vcr.serializers import compat
 from .exceptions import (
     CassetteCorruptError,
     CassetteMissingError,
-    CredentialLeakError,
     RequestAlreadyPlayedError,
     RequestNotRecordedError,
 )
-from .scrub import NEUTRAL_BASE, SecretSet, find_leaks, scrub_interactions
+from .scrub import NEUTRAL_BASE, SecretSet
+from .write import WriteContext, write_cassette
+from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette
 
 __all__ = [
     "FORMAT_VERSION",
     "BssCassette",
     "BssPersister",
+    "atomic_write",
     "cassette_lock",
     "dump_cassette",
     "load_cassette_data",
@@ -65,7 +66,6 @@ __all__ = [
 
 FORMAT_VERSION = 1
 _PLACEHOLDER = re.compile(r"<BSS_[A-Z_]+(?:_\d+)?>")
-_YAML_SUFFIXES = (".yaml", ".yml")
 
 
 # ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
 
 
 def _parse(path: Path, text: str) -> Any:
-    if path.suffix in _YAML_SUFFIXES:
+    if path.suffix in YAML_SUFFIXES:
         # vcrpy's own loader is a safe loader: !!python/object tags are refused.
         from vcr.serializers import yamlserializer
 
@@ -199,59 +199,6 @@ def _decode_binary(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _encode_binary(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"base64": base64.b64encode(value).decode("ascii")}
-    raise TypeError(f"cannot store {type(value).__name__} in a JSON cassette")
-
-
-def dump_cassette(path: Path, data: dict[str, Any]) -> str:
-    """Serialize cassette data in the format the file name asks for."""
-    if path.suffix in _YAML_SUFFIXES:
-        from vcr.serializers import yamlserializer
-
-        return str(yamlserializer.serialize(data))
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_encode_binary) + "\n"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temp(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _create_temp(path: Path) -> tuple[int, str]:
-    # Not tempfile.mkstemp: its 0600 would become the cassette's mode. A new cassette
-    # gets 0666 minus the umask like any file; a replaced one keeps its mode.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        tmp = str(path.parent / f".{path.name}.{token_hex(6)}.tmp")
-        try:
-            fd = os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        return fd, tmp
-    raise FileExistsError(f"no free temporary file name next to {path}")
-
-
 @contextlib.contextmanager
 def cassette_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` across threads and processes (pytest-xdist workers).
@@ -316,32 +263,17 @@ class BssPersister:
         data = {
             "version": FORMAT_VERSION,
             "interactions": [
-                {
-                    "request": compat.convert_to_unicode(request._to_dict()),
-                    "response": compat.convert_to_unicode(response),
-                }
+                {"request": request._to_dict(), "response": response}
                 for request, response in zip(
                     cassette_dict["requests"], cassette_dict["responses"], strict=True
                 )
             ],
         }
-        data, _ = scrub_interactions(
-            data, self.secrets, base_urls=self.base_urls, neutral_base=self.neutral_base
+        context = WriteContext(
+            path, self.secrets, base_urls=self.base_urls, neutral_base=self.neutral_base
         )
-        leaks = find_leaks(data, self.secrets)
-        if leaks:
-            places = tuple(str(leak) for leak in leaks)
-            shown = "\n  ".join(places[:10])
-            raise CredentialLeakError(
-                f"Refused to write cassette {path}: a credential survived scrubbing at\n  {shown}\n"
-                "The file on disk was left as it was. Please report this as a pytest-bss bug "
-                "(the places above are safe to share; they hold no secret).",
-                path=str(path),
-                places=places,
-            )
-        text = dump_cassette(path, data)
+        text = write_cassette(data, context)
         self.scrubbed_values += len(_PLACEHOLDER.findall(text))
-        atomic_write(path, text)
 
 
 # ---------------------------------------------------------------------------

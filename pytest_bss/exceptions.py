@@ -19,7 +19,9 @@
         ├── RequestNotRecordedError   replay met a request the cassette does not hold
         ├── RequestAlreadyPlayedError replay met a request whose recordings were all used
         ├── RequestOutsideCassetteError replay met a request to the tenant outside any cassette
-        └── CredentialLeakError       a cassette write was refused: a credential survived
+        └── CassetteWriteError        a cassette write was refused; the old file is kept
+            ├── UnstorableValueError      a value a cassette cannot hold (an object, ...)
+            └── CredentialLeakError       a credential survived scrubbing
 
 No message ever carries a secret: messages name settings, URLs, paths, statuses
 and the server's own error text, never a key, password or token.
@@ -42,6 +44,7 @@ __all__ = [
     "CassetteCorruptError",
     "CassetteError",
     "CassetteMissingError",
+    "CassetteWriteError",
     "CredentialLeakError",
     "InvalidClientError",
     "InvalidGrantError",
@@ -49,6 +52,7 @@ __all__ = [
     "RequestNotRecordedError",
     "RequestOutsideCassetteError",
     "TokenResponseError",
+    "UnstorableValueError",
     "UnsupportedGrantTypeError",
 ]
 
@@ -178,7 +182,15 @@ class RequestOutsideCassetteError(CassetteError):
     """Replay met a request to the replay tenant while no cassette was in use."""
 
 
-class CredentialLeakError(CassetteError):
+class CassetteWriteError(CassetteError):
+    """A cassette write was refused; the file on disk was left as it was."""
+
+
+class UnstorableValueError(CassetteWriteError):
+    """An interaction holds a value no cassette can hold (say, an object as a body)."""
+
+
+class CredentialLeakError(CassetteWriteError):
     """A cassette write was refused because a credential survived scrubbing.
 
     ``places`` lists where (interaction number and field), never the value.

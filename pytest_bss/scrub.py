@@ -89,6 +89,7 @@ __all__ = [
     "scrub_interactions",
     "scrub_request",
     "scrub_response",
+    "value_forms",
 ]
 
 #: Where recorded base URLs point after scrubbing: a host that can never resolve.
@@ -112,6 +113,11 @@ KINDS: Final = (*_FIXED, *_NUMBERED)
 _CLIENT_CREDENTIALS: Final = "<BSS_CLIENT_CREDENTIALS>"
 _USER_CREDENTIALS: Final = "<BSS_USER_CREDENTIALS>"
 _CREDENTIALS: Final = "<BSS_CREDENTIALS>"
+
+_PAIRS: Final = (
+    ("client_key", "client_secret", "client_credentials", _CLIENT_CREDENTIALS),
+    ("username", "password", "user_credentials", _USER_CREDENTIALS),
+)
 
 _PLACEHOLDER: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
 _ANYWHERE: Final = 16  # values this long are replaced anywhere
@@ -307,6 +313,11 @@ def _dotnet_json(value: str) -> str:
     return "".join(out)
 
 
+def value_forms(value: str) -> list[str]:
+    """Every written form of ``value`` the scrubber replaces and the leak check looks for."""
+    return list(_forms(value))
+
+
 def _forms(value: str) -> dict[str, str]:
     """Every written form of ``value``, mapped to the name of the form."""
     forms = {value: "raw"}
@@ -397,6 +408,25 @@ class SecretSet:
     def __repr__(self) -> str:
         return f"<SecretSet: {len(self)} values>"
 
+    def items(self) -> list[tuple[str, str, str]]:
+        """(kind, value, placeholder) of every known value, and of the two Basic-style pairs.
+
+        The pairs are ``client_key:client_secret`` (kind ``client_credentials``) and
+        ``username:password`` (``user_credentials``).
+        """
+        with self._lock:
+            known = [
+                (kind, value, self._placeholders[value]) for value, kind in self._kinds.items()
+            ]
+        by_kind: dict[str, list[str]] = {}
+        for kind, value, _ in known:
+            by_kind.setdefault(kind, []).append(value)
+        for first, second, kind, placeholder in _PAIRS:
+            for a in by_kind.get(first, ()):
+                for b in by_kind.get(second, ()):
+                    known.append((kind, f"{a}:{b}", placeholder))
+        return known
+
     def _kind_of(self, value: str) -> str:
         return self._kinds[value]
 
@@ -408,10 +438,7 @@ class SecretSet:
             by_kind.setdefault(kind, []).append(value)
             if len(value) >= (_ANYWHERE if kind == "cookie" else _BOUNDED):
                 out.append((value, kind, self._placeholders[value]))
-        for first, second, kind, placeholder in (
-            ("client_key", "client_secret", "client_credentials", _CLIENT_CREDENTIALS),
-            ("username", "password", "user_credentials", _USER_CREDENTIALS),
-        ):
+        for first, second, kind, placeholder in _PAIRS:
             for a in by_kind.get(first, ()):
                 for b in by_kind.get(second, ()):
                     pair = f"{a}:{b}"

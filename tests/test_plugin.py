@@ -279,14 +279,19 @@ def test_a_refused_write_leaves_the_old_cassette_intact(
     suite.runpytest("--bss-record").assert_outcomes(passed=4)
     cassette = suite.path / "cassettes" / "test_suite" / "test_reads_an_account.json"
     before = cassette.read_bytes()
-    # A scrubber that does nothing: the leak check must catch what it let through.
+    # A stage that puts a credential back after scrubbing: the leak gate must catch it.
     suite.makeconftest(
+        "import os\n"
         "import pytest\n"
-        "import pytest_bss.cassettes as cassettes\n"
+        "import pytest_bss.write as write\n"
+        "def leak(data, context):\n"
+        "    headers = data['interactions'][0]['response']['headers']\n"
+        "    headers['X-Echo'] = [os.environ['BSS_PASSWORD']]\n"
+        "    return data\n"
         "@pytest.fixture(autouse=True, scope='session')\n"
-        "def no_scrubbing():\n"
+        "def buggy_stage():\n"
         "    with pytest.MonkeyPatch.context() as mp:\n"
-        "        mp.setattr(cassettes, 'scrub_interactions', lambda data, secrets, **kw: (data, 0))\n"
+        "        mp.setattr(write, 'STAGES', (*write.STAGES[:-1], leak, write.STAGES[-1]))\n"
         "        yield\n"
     )
 

@@ -161,8 +161,10 @@ def test_a_credential_in_a_test_id_is_refused_while_recording(
 
     result = project.runpytest("--bss-record")
 
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*contains the password of the tenant*ids=*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*test_ids.py::test_login*holds the password of the tenant", "*ids=*"]
+    )
     assert not (project.path / "cassettes" / "test_ids").exists()
 
 

@@ -1,0 +1,217 @@
+"""Opening a test's cassette: the vcrpy options, the request filter, the rewrite marks.
+
+:class:`CassetteOpener` turns merged :class:`~pytest_bss.settings.Settings` and a test's
+``bss_vcr_config`` into vcrpy options (built once per kind of cassette when nothing can
+change them), adds the scrubbing request filter after every user filter, and opens the
+cassette under the cross-process lock while recording. vcrpy loads only when a cassette
+is first opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cassettes import BssCassette
+    from .settings import Settings
+    from .state import BssState
+
+__all__ = ["PLUGIN_TOKEN_FETCH", "CassetteOpener", "auth_settings"]
+
+# Set while the plugin's own token source runs the password grant: per-test
+# cassettes leave that request out (it belongs to the auth cassette).
+PLUGIN_TOKEN_FETCH: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "pytest_bss_token_fetch", default=False
+)
+
+
+def auth_settings(settings: Settings) -> Settings:
+    """Settings for the shared auth cassette: whole-cassette rewrite whenever recording."""
+    mode = "rewrite" if settings.recording else "none"
+    return replace(
+        settings, record_mode=mode, match_on=("method", "path"), allow_playback_repeats=True
+    )
+
+
+class CassetteOpener:
+    """Opens cassettes for one pytest process; caches what is the same for every test."""
+
+    def __init__(self, state: BssState) -> None:
+        self.state = state
+        self._options_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    @contextlib.contextmanager
+    def open(
+        self,
+        path: Path,
+        *,
+        settings: Settings,
+        vcr_options: dict[str, Any],
+        nodeid: str = "",
+        keep_token_requests: bool = False,
+    ) -> Iterator[BssCassette]:
+        """Use the cassette at ``path`` for the duration of the block."""
+        from .cassettes import cassette_lock, use_cassette
+
+        state = self.state
+        lock = cassette_lock(path) if state.recording else contextlib.nullcontext()
+        with lock:
+            rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
+            options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
+            command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
+            with use_cassette(
+                **options,
+                rewrite=rewrite,
+                nodeid=nodeid,
+                record_command=command,
+                trust_loaded=self.only_own_filters(vcr_options),
+            ) as cassette:
+                yield cassette
+            if nodeid:  # the shared auth cassette is not one of the tests' cassettes
+                state.count(cassette, path)
+
+    def only_own_filters(self, vcr_options: dict[str, Any]) -> bool:
+        """Whether the record filters are only pytest-bss's own (no user may have added one)."""
+        user_filters = {key for key in vcr_options if key.startswith(("before_record", "filter_"))}
+        hook = self.state.config.hook.pytest_bss_configure_vcr
+        return not user_filters and not hook.get_hookimpls()
+
+    def _first_rewrite(self, path: Path) -> bool:
+        # The first test of this run (in any xdist worker) to use a cassette
+        # replaces it; later users add to what this run recorded.
+        run_dir = self.state.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        mark = run_dir / (re.sub(r"[^A-Za-z0-9]", "_", str(path.resolve()))[-200:] + ".rewritten")
+        try:
+            mark.touch(exist_ok=False)
+        except FileExistsError:
+            return False
+        return True
+
+    def _cassette_options(
+        self,
+        path: Path,
+        settings: Settings,
+        vcr_options: dict[str, Any],
+        keep_token_requests: bool,
+    ) -> dict[str, Any]:
+        state = self.state
+        # Without user options or hook implementations the options differ only by path:
+        # build them once per kind of cassette instead of once per test.
+        cacheable = (
+            not vcr_options and not state.config.hook.pytest_bss_configure_vcr.get_hookimpls()
+        )
+        key = (
+            settings.record_mode,
+            settings.match_on,
+            settings.allow_playback_repeats,
+            keep_token_requests,
+        )
+        if cacheable and key in self._options_cache:
+            return {**self._options_cache[key], "path": str(path)}
+        import vcr
+
+        user = dict(vcr_options)
+        user_request_hooks = _as_list(user.pop("before_record_request", None))
+        user_response_hooks = _as_list(user.pop("before_record_response", None))
+        user.pop("match_on", None)
+        user.pop("allow_playback_repeats", None)
+        # Scrubbing runs after every user filter, so nothing configured can skip it.
+        request_hooks = [*user_request_hooks, self._request_scrubber(keep_token_requests)]
+        response_hooks = [*user_response_hooks]
+        if state.recording:
+            # What the test can read back from its cassette is what the file will hold.
+            response_hooks.append(self._response_scrubber())
+        mode = "all" if settings.record_mode == "rewrite" else settings.record_mode
+        recorder = vcr.VCR(
+            **user,
+            record_mode=mode,
+            match_on=settings.match_on,
+            before_record_request=request_hooks,
+            before_record_response=response_hooks or None,
+            decode_compressed_response=True,
+        )
+        recorder.register_persister(state.persister)
+        state.config.hook.pytest_bss_configure_vcr(config=state.config, vcr=recorder)
+        options: dict[str, Any] = recorder.get_merged_config(
+            path=str(path), allow_playback_repeats=settings.allow_playback_repeats
+        )
+        options["record_on_exception"] = True
+        if not state.recording and self.only_own_filters(vcr_options):
+            # The scrubber makes a new request anyway: vcrpy's deep copy in front of it
+            # would only double the cost of every replayed request.
+            options["before_record_request"] = request_hooks[-1]
+        if _supports_skip_patchers():
+            # vcrpy tries to import every HTTP library it can patch, for every cassette; a
+            # failed import is not cached, so skip the libraries that are not installed.
+            options["skip_patchers"] = (*options.get("skip_patchers", ()), *_absent_patchers())
+        if cacheable:
+            self._options_cache[key] = options
+        return options
+
+    def _request_scrubber(self, keep_token_requests: bool) -> Any:
+        from vcr.request import Request
+
+        from .scrub import scrub_request
+        from .write.normalise import normalise_request
+
+        secrets, base_urls = self.state.secrets, self.state.base_urls
+
+        def scrub(request: Any) -> Any:
+            if not keep_token_requests and PLUGIN_TOKEN_FETCH.get():
+                return None
+            data = normalise_request(request._to_dict())
+            scrubbed, _ = scrub_request(data, secrets, base_urls=base_urls)
+            return Request._from_dict(scrubbed)
+
+        return scrub
+
+    def _response_scrubber(self) -> Any:
+        from .scrub import scrub_response
+        from .write.normalise import normalise_response
+
+        secrets, base_urls = self.state.secrets, self.state.base_urls
+
+        def scrub(response: Any) -> Any:
+            scrubbed, _ = scrub_response(normalise_response(response), secrets, base_urls=base_urls)
+            return scrubbed
+
+        return scrub
+
+
+@functools.cache
+def _supports_skip_patchers() -> bool:
+    from vcr.cassette import Cassette
+
+    return "skip_patchers" in inspect.signature(Cassette.__init__).parameters
+
+
+@functools.cache
+def _absent_patchers() -> tuple[str, ...]:
+    from importlib.util import find_spec
+
+    libraries = {
+        "boto3": "botocore",
+        "httplib2": "httplib2",
+        "tornado": "tornado",
+        "aiohttp": "aiohttp",
+        "httpx": "httpx",
+        "httpx2": "httpx2",
+    }
+    return tuple(name for name, module in libraries.items() if find_spec(module) is None)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if callable(value):
+        return [value]
+    return list(value)

@@ -1,0 +1,159 @@
+"""Keep known credentials out of everything pytest shows or writes about a run.
+
+While pytest-bss knows credential values (a recording run, or any run with ``BSS_*``
+credentials set), one :class:`Redactor` replaces each of them, in every form the scrubber
+knows (raw, percent-, JSON-, base64-encoded ...), by its placeholder in:
+
+* test and collection reports: the failure text (``longrepr``: tracebacks with ``-l``,
+  ``--tb=long``, ``--full-trace``, assertion introspection with ``-vv``) and the captured
+  stdout, stderr and log sections; ``--junitxml`` and pytest-xdist read these reports, so
+  they get the redacted text;
+* log records, before pytest's handlers format them: the live log (``--log-cli-level``),
+  ``--log-file``, ``caplog``;
+* the terminal itself, as a last net: whatever pytest writes through its terminal writer
+  (summaries, warnings, a KeyboardInterrupt's traceback, internal errors).
+
+Not covered (README "Guarantees"): output that bypasses pytest's capture and terminal
+writer (``-s`` / ``--capture=no`` with a test printing a secret, a subprocess writing to
+the inherited file descriptors), and secrets pytest-bss was never told about.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Final, TextIO
+
+__all__ = ["RedactingLogFilter", "Redactor", "redact_report"]
+
+#: Values shorter than this are not redacted from output: they would garble ordinary text.
+MIN_REDACTED: Final = 4
+
+
+class Redactor:
+    """Replaces every known credential value, in every written form, by its placeholder.
+
+    ``values`` is called for the current ``(value, placeholder)`` pairs; it may grow during
+    the run (tokens are learned as they are issued), and the pattern is rebuilt then.
+    """
+
+    def __init__(self, values: Callable[[], Iterable[tuple[str, str]]]) -> None:
+        self._values = values
+        self._lock = threading.Lock()
+        self._key: frozenset[tuple[str, str]] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+        self._replacements: dict[str, str] = {}
+
+    def _compiled(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        key = frozenset(self._values())
+        with self._lock:
+            if key != self._key:
+                from .scrub import value_forms
+
+                replacements: dict[str, str] = {}
+                for value, placeholder in sorted(key):
+                    if len(value) < MIN_REDACTED:
+                        continue
+                    for form in value_forms(value):
+                        if len(form) >= MIN_REDACTED:
+                            replacements.setdefault(form, placeholder)
+                alternatives = sorted(replacements, key=len, reverse=True)
+                self._pattern = (
+                    re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+                )
+                self._replacements = replacements
+                self._key = key
+            return self._pattern, self._replacements
+
+    def active(self) -> bool:
+        """Whether there is anything to redact."""
+        return self._compiled()[0] is not None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known value replaced; the same object when nothing was."""
+        pattern, replacements = self._compiled()
+        if pattern is None or not text:
+            return text
+        return pattern.sub(lambda match: replacements[match[0]], text)
+
+
+def redact_report(report: Any, redact: Redactor) -> None:
+    """Redact a test or collection report in place: its failure text and captured sections."""
+    longrepr = report.longrepr
+    if longrepr is not None:
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+            path, line, reason = longrepr
+            report.longrepr = (redact(str(path)), line, redact(str(reason)))
+        else:
+            text = str(longrepr)
+            clean = redact(text)
+            if clean != text:
+                # The rendered text loses the terminal colours; it keeps every line.
+                report.longrepr = clean
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+
+
+class RedactingLogFilter(logging.Filter):
+    """A handler filter that redacts a record's message and traceback before formatting."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: logging reports it itself
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+class RedactingStream:
+    """A text stream that redacts what is written to it before passing it on."""
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self._stream = stream
+        self._redact = redact
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def install(config: Any, redact: Redactor) -> Callable[[], None]:
+    """Redact pytest's log handlers and terminal writer; return the function that undoes it."""
+    undo: list[Callable[[], None]] = []
+    log_filter = RedactingLogFilter(redact)
+    logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
+    for name in ("caplog_handler", "report_handler", "log_file_handler", "log_cli_handler"):
+        handler = getattr(logging_plugin, name, None)
+        if isinstance(handler, logging.Handler):
+            handler.addFilter(log_filter)
+            undo.append(functools.partial(handler.removeFilter, log_filter))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    writer = getattr(reporter, "_tw", None)
+    stream = getattr(writer, "_file", None)
+    if stream is not None and not isinstance(stream, RedactingStream):
+        writer._file = RedactingStream(stream, redact)  # type: ignore[union-attr]
+        undo.append(lambda: setattr(writer, "_file", stream))
+
+    def undo_all() -> None:
+        for step in reversed(undo):
+            step()
+
+    return undo_all

@@ -1,0 +1,61 @@
+"""Stage 5 of the write path: refuse to write what still holds a credential, or can't be read.
+
+The gate runs the scrubber's own leak check (:func:`pytest_bss.scrub.find_leaks`) over the
+final data, and refuses anything that is not a plain value (the check can't read what it
+doesn't know). A refusal raises a :class:`~pytest_bss.exceptions.CassetteWriteError` that
+names the places, never a value, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import CredentialLeakError, UnstorableValueError
+from ..scrub import find_leaks
+
+if TYPE_CHECKING:
+    from . import WriteContext
+
+__all__ = ["leak_gate"]
+
+_PLAIN = (str, bytes, int, float, bool, type(None))
+
+
+def _unreadable(value: Any, place: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield f"{place} (a {type(key).__name__} key)"
+            yield from _unreadable(item, f"{place}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unreadable(item, f"{place}[{index}]")
+    elif not isinstance(value, _PLAIN):
+        yield f"{place} (a {type(value).__name__})"
+
+
+def leak_gate(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:
+    """The stage: ``data`` unchanged, or a refusal naming every place that fails the check."""
+    path = context.path
+    unreadable = list(_unreadable(data.get("interactions"), "interactions"))
+    if unreadable:
+        raise UnstorableValueError(
+            f"Refused to write cassette {path}: it would hold values the leak check cannot "
+            f"read at\n  " + "\n  ".join(unreadable[:10]) + "\nThe file on disk was left as "
+            "it was. Give the request plain text or bytes (README: Troubleshooting, "
+            "'Refused to write cassette').",
+            path=str(path),
+        )
+    leaks = find_leaks(data, context.secrets, neutral_base=context.neutral_base)
+    if leaks:
+        places = tuple(str(leak) for leak in leaks)
+        shown = "\n  ".join(places[:10])
+        raise CredentialLeakError(
+            f"Refused to write cassette {path}: a credential survived scrubbing at\n  {shown}\n"
+            "The file on disk was left as it was. Please report this as a pytest-bss bug "
+            "(the places above are safe to share; they hold no secret).",
+            path=str(path),
+            places=places,
+        )
+    return data
