@@ -1,0 +1,293 @@
+"""Ordinary test idioms that once put a credential on disk or in the output (issue 11).
+
+Each test records against the tenant emulator with awkward credentials, the way a user's
+suite would, then looks for every independent written form of every credential in
+everything the run left: cassettes, .pytest_cache, junit XML, the log file, the terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from pytest_bss.config import BssConfig
+from pytest_bss.fake import TenantEmulator
+
+# Synthetic, deliberately awkward: non-ASCII, and the characters URL and form encoders touch.
+PASSWORD = "Pässwörd/+=!%&@:-synthetic-0042"
+CLIENT_SECRET = "cl!ent/Secret+=%&@:synthetic-0042"
+
+
+def forms(value: str) -> set[str]:
+    """Independent written forms of ``value`` (computed here, not with the scrubber's code)."""
+    raw = value.encode()
+    out = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        base64.b64encode(raw).decode().rstrip("="),
+        value.encode("unicode_escape").decode(),
+    }
+    return {form for form in out if len(form) >= 8}
+
+
+def everything_written(root: Path, *extra: str) -> str:
+    """Every file under ``root`` (cassettes, caches, reports), decoded, plus ``extra`` texts."""
+    texts = list(extra)
+    for path in root.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+            data = path.read_bytes()
+            texts.append(data.decode("utf-8", "replace"))
+            if path.suffix == ".json" and b'"base64"' in data:
+                texts.append(_with_binary_bodies(data))
+    return "\n".join(texts)
+
+
+def _with_binary_bodies(data: bytes) -> str:
+    found: list[str] = []
+
+    def hook(obj: dict[str, object]) -> object:
+        if obj.keys() == {"base64"} and isinstance(obj["base64"], str):
+            raw = base64.b64decode(obj["base64"])
+            found.extend(raw.decode(codec, "replace") for codec in ("utf-8", "utf-16", "latin-1"))
+        return obj
+
+    json.loads(data, object_hook=hook)
+    return "\n".join(found)
+
+
+def assert_no_credential(text: str, values: list[str]) -> None:
+    for value in values:
+        for form in forms(value):
+            assert form not in text, f"a form of a credential ({len(value)} chars) was written"
+
+
+@pytest.fixture
+def awkward_tenant(export_tenant: Callable[[BssConfig], None]) -> Iterator[TenantEmulator]:
+    with TenantEmulator(password=PASSWORD, client_secret=CLIENT_SECRET) as emu:
+        export_tenant(emu.config())
+        yield emu
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\n")
+    return pytester
+
+
+def credentials(emu: TenantEmulator) -> list[str]:
+    config = emu.config()
+    return [
+        config.password,
+        config.client_secret,
+        f"{config.client_key}:{config.client_secret}",
+        f"{config.username}:{config.password}",
+        *emu.issued_tokens(),
+    ]
+
+
+# -- class 1: values that are not str ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_bytes_headers_and_file_or_generator_bodies_are_scrubbed(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator, fmt: str
+) -> None:
+    project.makeini(f"[pytest]\nbss_cassette_format = {fmt}\n")
+    project.makepyfile(
+        test_own_client="""
+        import base64, io, os
+        import requests
+
+        def test_own_requests(bss_cassette, bss_config, bss_token):
+            base = bss_config.base_url
+            with requests.Session() as http:
+                token = bss_token.access_token.encode()
+                http.get(base + "api/accounts/1001", headers={"Authorization": b"Bearer " + token})
+                pair = f"{bss_config.client_key}:{bss_config.client_secret}".encode()
+                form = f"grant_type=password&password={os.environ['BSS_PASSWORD']}".encode()
+                basic = {"Authorization": b"Basic " + base64.b64encode(pair)}
+                http.post(base + "oauth/token", headers=basic, data=io.BytesIO(form))
+            with requests.Session() as http:
+                http.post(base + "oauth/token", headers=basic, data=iter([form[:9], form[9:]]))
+        """
+    )
+
+    result = project.runpytest("--bss-record", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=1)
+    cassette = next((project.path / "cassettes" / "test_own_client").iterdir())
+    text = cassette.read_text()
+    assert "!!python" not in text
+    assert "<BSS_ACCESS_TOKEN_1>" in text and "<BSS_CLIENT_CREDENTIALS>" in text
+    assert_no_credential(
+        everything_written(project.path, result.stdout.str()), credentials(awkward_tenant)
+    )
+
+
+def test_a_body_no_cassette_can_hold_is_refused_with_the_fix(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def bss_vcr_config():
+            def odd(request):
+                request.body = object()  # a user filter that leaves something unreadable
+                return request
+            return {"before_record_request": odd}
+        """
+    )
+    project.makepyfile(
+        test_odd="""
+        def test_reads(bss_client):
+            bss_client.get_json("api/accounts/1001")
+        """
+    )
+
+    result = project.runpytest("--bss-record")
+
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*request.body is a object*"])
+    assert not (project.path / "cassettes" / "test_odd").exists()
+
+
+# -- class 3 and 6: secrets in reports, logs and the terminal ---------------------------
+
+FAILING = """
+import logging
+import pathlib
+
+import requests
+
+def test_fails_with_secrets_everywhere(bss_client, bss_config, bss_token, bss_cassette):
+    token = bss_token.access_token
+    pathlib.Path("issued.txt").write_text(token)
+    print("password is", bss_config.password, "token is", token)
+    logging.getLogger("user").warning("logging in as %s with %s", bss_config.username, bss_config.password)
+    requests.get(bss_config.base_url + "api/accounts/1001?access_token=" + token, timeout=5)
+    config = bss_config
+    pair = (config.client_key, config.client_secret)
+    assert token == "x" + config.password, pair
+"""
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-l", "--tb=long", "-vv"],
+        ["--full-trace", "-rA"],
+        ["--log-cli-level=DEBUG", "--tb=native"],
+    ],
+    ids=["locals", "full-trace", "live-log"],
+)
+def test_reports_logs_and_junit_hold_no_credential(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator, flags: list[str]
+) -> None:
+    project.makepyfile(test_fails=FAILING)
+
+    result = project.runpytest(
+        "--bss-record",
+        "--junitxml=junit.xml",
+        "--log-file=run.log",
+        "--log-file-level=DEBUG",
+        "--log-level=DEBUG",
+        *flags,
+    )
+
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "<BSS_PASSWORD>" in output  # redacted, not missing: the report is still useful
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_credential(
+        everything_written(project.path, output), [*credentials(awkward_tenant), token]
+    )
+
+
+def test_once_mode_refusal_names_the_request_without_its_token(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_once="""
+        import pathlib
+
+        def test_reads(bss_client, bss_token):
+            pathlib.Path("issued.txt").write_text(bss_token.access_token)
+            bss_client.get_json("api/accounts/1001", params={"access_token": bss_token.access_token})
+        """
+    )
+    project.runpytest("--bss-record").assert_outcomes(passed=1)
+    project.makepyfile(
+        test_once="""
+        def test_reads(bss_client, bss_token):
+            bss_client.get_json("api/accounts/1002", params={"access_token": bss_token.access_token})
+        """
+    )
+
+    result = project.runpytest("--bss-record-mode=once", "-l")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException*"])
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_credential(result.stdout.str(), [*credentials(awkward_tenant), token])
+
+
+# -- class 4: credentials in test ids ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", [PASSWORD, "plain-ascii-" + PASSWORD[-4:]], ids=["non-ascii", "ascii"]
+)
+def test_an_id_holding_a_credential_is_refused_before_anything_is_written(
+    project: pytest.Pytester, export_tenant: Callable[[BssConfig], None], value: str
+) -> None:
+    with TenantEmulator(password=value) as emu:
+        export_tenant(emu.config())
+        project.makepyfile(
+            test_ids=f"""
+            import pytest
+
+            @pytest.mark.parametrize("secret", [{value!r}, "other"])
+            def test_login(bss_client, secret):
+                pass
+            """
+        )
+
+        result = project.runpytest("--bss-record", "--junitxml=junit.xml")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_ids.py::test_login*holds the password of the tenant"])
+    assert_no_credential(
+        everything_written(project.path, result.stdout.str(), result.stderr.str()), [value]
+    )
+    assert not (project.path / "cassettes" / "test_ids").exists()
+
+
+def test_ids_are_checked_in_replay_too_when_credentials_are_set(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_ids=f"""
+        import pytest
+
+        @pytest.mark.parametrize("secret", [{PASSWORD!r}])
+        def test_login(secret):
+            pass
+        """
+    )
+
+    result = project.runpytest()
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert_no_credential(everything_written(project.path, result.stdout.str()), [PASSWORD])
