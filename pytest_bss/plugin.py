@@ -156,19 +156,30 @@ def pytest_collection_modifyitems(
 
     known = [(kind, value) for kind, value, _ in state.credentials()]
     refused = [(item, kind) for item in items if (kind := credential_in_id(item.nodeid, known))]
-    if refused:
-        items[:] = [item for item in items if item not in {i for i, _ in refused}]
-        lines = [
-            f"  {item.nodeid.split('[', 1)[0]}[…] holds the {kind} of the tenant"
-            for item, kind in refused[:10]
-        ]
-        raise pytest.UsageError(
-            "pytest-bss: test ids must not hold credentials: pytest writes them to "
-            ".pytest_cache and reports, and pytest-bss names cassettes after them.\n"
-            + "\n".join(lines)
-            + "\nGive @pytest.mark.parametrize ids= (or pytest.param(..., id=...)) that name "
-            "the case without the value.\n(README: Troubleshooting, 'Credentials in test ids')"
-        )
+    if not refused:
+        return
+    items[:] = [item for item in items if item not in {i for i, _ in refused}]
+    lines = [
+        f"{item.nodeid.split('[', 1)[0]}[…] holds the {kind} of the tenant"
+        for item, kind in refused
+    ]
+    if hasattr(config, "workerinput"):
+        # An xdist worker: a UsageError here would crash it. The items are gone (the
+        # controller never hears of them); the controller reports them and fails the run.
+        state.stats.refused_ids += lines
+        return
+    raise pytest.UsageError(_refused_ids_message(lines))
+
+
+def _refused_ids_message(lines: list[str]) -> str:
+    shown = sorted(set(lines))
+    return (
+        "pytest-bss: test ids must not hold credentials: pytest writes them to "
+        ".pytest_cache and reports, and pytest-bss names cassettes after them.\n  "
+        + "\n  ".join(shown[:10])
+        + "\nGive @pytest.mark.parametrize ids= (or pytest.param(..., id=...)) that name "
+        "the case without the value.\n(README: Troubleshooting, 'Credentials in test ids')"
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -229,6 +240,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None:
         return
     workeroutput = getattr(session.config, "workeroutput", None)
+    if state.stats.refused_ids and workeroutput is None:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
     elif getattr(session.config, "cache", None) is not None and state.used_this_run:
@@ -268,6 +281,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or not state.is_controller:
         return
     stats = state.stats
+    if stats.refused_ids:
+        terminalreporter.write_line(_refused_ids_message(stats.refused_ids), red=True, bold=True)
     if not (stats.replayed or stats.recorded or stats.not_saved):
         return
     terminalreporter.write_line(

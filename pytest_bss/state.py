@@ -63,6 +63,7 @@ class Stats:
     deselected: int = 0
     not_saved: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
+    refused_ids: list[str] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in (
@@ -76,6 +77,7 @@ class Stats:
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.not_saved += other.get("not_saved", [])
         self.used += other.get("used", [])
+        self.refused_ids += other.get("refused_ids", [])
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -274,8 +274,9 @@ def test_an_id_holding_a_credential_is_refused_before_anything_is_written(
     assert not (project.path / "cassettes" / "test_ids").exists()
 
 
+@pytest.mark.parametrize("xdist", [False, True], ids=["one-process", "xdist"])
 def test_ids_are_checked_in_replay_too_when_credentials_are_set(
-    project: pytest.Pytester, awkward_tenant: TenantEmulator
+    project: pytest.Pytester, awkward_tenant: TenantEmulator, xdist: bool
 ) -> None:
     project.makepyfile(
         test_ids=f"""
@@ -284,10 +285,19 @@ def test_ids_are_checked_in_replay_too_when_credentials_are_set(
         @pytest.mark.parametrize("secret", [{PASSWORD!r}])
         def test_login(secret):
             pass
+
+        def test_other():
+            pass
         """
     )
 
-    result = project.runpytest()
+    if xdist:
+        result = project.runpytest_subprocess("-n", "2", "--junitxml=junit.xml")
+    else:
+        result = project.runpytest("--junitxml=junit.xml")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert_no_credential(everything_written(project.path, result.stdout.str()), [PASSWORD])
+    assert "holds the password of the tenant" in result.stdout.str() + result.stderr.str()
+    assert_no_credential(
+        everything_written(project.path, result.stdout.str(), result.stderr.str()), [PASSWORD]
+    )
