@@ -13,11 +13,12 @@ import base64
 import functools
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -28,6 +29,7 @@ from .exceptions import (
     BssAuthError,
     BssConnectionError,
     BssTimeoutError,
+    BssTransportError,
     InvalidClientError,
     InvalidGrantError,
     TokenResponseError,
@@ -35,6 +37,7 @@ from .exceptions import (
 )
 
 __all__ = [
+    "FALLBACK_EXPIRES_IN",
     "BssAuth",
     "PasswordGrant",
     "StaticToken",
@@ -56,6 +59,14 @@ _OAUTH_HINT = (
 )
 # Server text quoted in a message is capped so an HTML error page cannot flood a test report.
 _MAX_SERVER_TEXT = 200
+#: Seconds a token is taken to live when the token response has no ``expires_in``
+#: (RFC 6749 makes it optional): the lifetime BSS issues (``"expires_in": 1799``, about
+#: 30 minutes). Should a server's tokens die sooner, the API answers 401 and
+#: :class:`BssAuth` renews the token and resends once.
+FALLBACK_EXPIRES_IN: Final = 1799.0
+# One auth-param of a WWW-Authenticate challenge (RFC 9110 section 11.2): name=token or
+# name="quoted string".
+_AUTH_PARAM = re.compile(r'([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 
 
 @dataclass(frozen=True, repr=False)
@@ -94,7 +105,11 @@ class Token:
         if not isinstance(token_type, str) or token_type.lower() != "bearer":
             shown = _excerpt(token_type) if isinstance(token_type, str) else repr(token_type)
             raise ValueError(f"token_type is {shown}, expected 'bearer'")
-        expires_in = _seconds(data.get("expires_in"))
+        if data.get("expires_in") is None:
+            expires_in: float | None = FALLBACK_EXPIRES_IN
+            logger.debug("the token response has no expires_in; assuming %g s", expires_in)
+        else:
+            expires_in = _seconds(data.get("expires_in"))
         if expires_in is None:
             raise ValueError(
                 f"expires_in is {_excerpt(repr(data.get('expires_in')))}, "
@@ -223,9 +238,16 @@ class PasswordGrant:
         """Run the password grant: always exactly one token request."""
         return self._request_token("password")
 
-    def refresh(self, refresh_token: str) -> Token:
-        """Run the ``refresh_token`` grant: always exactly one token request."""
-        return self._request_token("refresh_token", refresh_token)
+    def refresh(self, token: Token) -> Token:
+        """Run the ``refresh_token`` grant with ``token.refresh_token``: always exactly one
+        token request.
+
+        It takes the :class:`Token`, not the refresh token itself, so no frame on the way
+        holds the secret in a string a traceback would print (its ``repr()`` hides it).
+        """
+        if token.refresh_token is None:
+            raise ValueError("the token carries no refresh_token to redeem")
+        return self._request_token("refresh_token", token)
 
     def close(self) -> None:
         """Close the HTTP session if this grant created it."""
@@ -243,16 +265,18 @@ class PasswordGrant:
     def _renew(self, previous: Token | None) -> Token:
         if previous is not None and previous.refresh_token is not None:
             try:
-                return self.refresh(previous.refresh_token)
+                return self.refresh(previous)
             except BssAuthError:
                 # The tenant documents no refresh token; if one it issued is refused,
                 # logging in again is always possible.
                 logger.debug("refresh_token grant refused; falling back to the password grant")
         return self.fetch()
 
-    def _request_token(self, grant_type: str, refresh_token: str | None = None) -> Token:
-        # Credentials stay inside the expressions below and never become locals of this
-        # frame, so a traceback shown with --showlocals cannot print them.
+    def _request_token(self, grant_type: str, previous: Token | None = None) -> Token:
+        # Credentials stay inside the expressions below (and on the config, the token and
+        # the auth object, whose repr() hides them) and never become locals of this frame
+        # or of the helpers it calls, so a traceback shown with --showlocals, --tb=long or
+        # --full-trace cannot print them.
         url = self.config.token_url
         with self._count_lock:
             self._grant_count += 1
@@ -260,8 +284,9 @@ class PasswordGrant:
         try:
             response = self.session.post(
                 url,
-                data=self._form(grant_type, refresh_token),
-                headers=self._headers(),
+                data=self._form(grant_type, previous),
+                headers=_TOKEN_REQUEST_HEADERS,
+                auth=_ClientCredentials(self.config),
                 timeout=self.config.timeout,
                 allow_redirects=False,
             )
@@ -275,6 +300,12 @@ class PasswordGrant:
             raise BssConnectionError(
                 f"Could not reach the BSS tenant at {self.config.base_url} for a token: "
                 f"check BSS_BASE_URL and the network ({type(exc).__name__}: {exc})"
+            ) from None
+        except requests.RequestException as exc:
+            # Also raised from None: the frames below hold the form and the Basic header.
+            raise BssTransportError(
+                f"The token request to the BSS tenant at {self.config.base_url} failed: "
+                f"check BSS_BASE_URL and the network ({type(exc).__name__})"
             ) from None
         with response:
             logger.debug("POST %s -> %s", urlsplit(url).path, response.status_code)
@@ -299,32 +330,36 @@ class PasswordGrant:
                     status=response.status_code,
                 ) from None
 
-    def _form(self, grant_type: str, refresh_token: str | None) -> str:
-        if grant_type == "refresh_token":
-            return urlencode({"grant_type": grant_type, "refresh_token": refresh_token})
+    def _form(self, grant_type: str, previous: Token | None) -> str:
+        # surrogateescape: a value read from an environment variable that was not valid
+        # UTF-8 goes out as the bytes the user set.
+        if previous is not None:
+            return urlencode(
+                {"grant_type": grant_type, "refresh_token": previous.refresh_token},
+                errors="surrogateescape",
+            )
         return urlencode(
             {
                 "grant_type": grant_type,
                 "username": self.config.username,
                 "password": self.config.password,
-            }
+            },
+            errors="surrogateescape",
         )
-
-    def _headers(self) -> dict[str, str]:
-        pair = f"{self.config.client_key}:{self.config.client_secret}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        }
 
     def _error(self, response: requests.Response, grant_type: str) -> BssAuthError:
         base = self.config.base_url
         status = response.status_code
-        code, description = _oauth_error(response)
+        code, description = oauth_error(response)
         # The server's own text is quoted, but a credential it might echo is not.
-        said = f": {self._redact(description)}" if description else ""
-        if code == "invalid_client":
+        if code is not None:
+            code = self.config.redact(code)
+        if description is not None:
+            description = self.config.redact(description)
+        said = f": {description}" if description else ""
+        if code == "invalid_client" or (code is None and _challenges_basic(response)):
+            # RFC 6749 section 5.2: 400, or 401 with a WWW-Authenticate challenge.
+            code = code or "invalid_client"
             return InvalidClientError(
                 f"The BSS tenant at {base} refused the client credentials "
                 f"({status} invalid_client{said}): {_CLIENT_HINT}",
@@ -336,7 +371,7 @@ class PasswordGrant:
             return InvalidGrantError(
                 f"The BSS tenant at {base} refused the user's login "
                 f"({status} invalid_grant{said}): {_USER_HINT}",
-                description=self._redact(description) if description else None,
+                description=description,
                 base_url=base,
                 error=code,
                 status=status,
@@ -372,13 +407,6 @@ class PasswordGrant:
             error=code,
             status=status,
         )
-
-    def _redact(self, text: str) -> str:
-        for value in self.config.secrets().values():
-            # Very short values would mangle ordinary words and give nothing away anyway.
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
 
 
 class BssAuth(requests.auth.AuthBase):
@@ -427,6 +455,39 @@ class BssAuth(requests.auth.AuthBase):
         return retried
 
 
+_TOKEN_REQUEST_HEADERS: Final = {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Accept": "application/json",
+}
+
+
+class _ClientCredentials(requests.auth.AuthBase):
+    """``Authorization: Basic base64(client_key:client_secret)`` for the token request.
+
+    Built here rather than by requests' ``auth=(key, secret)``, which raises on a value
+    that is not Latin-1 with the secret in its frame. The pair is encoded as UTF-8 (RFC
+    7617's only named charset, what ASP.NET/OWIN decodes and the tenant emulator expects;
+    identical to requests' Latin-1 for the ASCII keys and secrets BSS issues). As an
+    ``auth``, it also keeps a ``.netrc`` entry for the host from replacing the header.
+    """
+
+    def __init__(self, config: BssConfig) -> None:
+        self.config = config
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = _basic(self.config)
+        return r
+
+    def __repr__(self) -> str:
+        return f"_ClientCredentials(base_url={self.config.base_url!r})"
+
+
+def _basic(config: BssConfig) -> str:
+    return "Basic " + base64.b64encode(
+        f"{config.client_key}:{config.client_secret}".encode("utf-8", "surrogateescape")
+    ).decode("ascii")
+
+
 def _bearer(token: Token) -> str:
     return f"Bearer {token.access_token}"
 
@@ -457,7 +518,20 @@ def _seconds(value: object) -> float | None:
     return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
-def _oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
+def oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
+    """The OAuth ``error`` and ``error_description`` of an error response, each or both
+    ``None``: from the JSON body (RFC 6749 section 5.2), else from the ``WWW-Authenticate``
+    challenge (RFC 6750 section 3). Both are excerpts, not yet cleared of credentials."""
+    code, description = _json_error(response)
+    if code is None and description is None:
+        code, description = _challenge_error(response.headers.get("WWW-Authenticate", ""))
+    return (
+        _excerpt(code) if code else None,
+        _excerpt(description) if description else None,
+    )
+
+
+def _json_error(response: requests.Response) -> tuple[str | None, str | None]:
     try:
         data = response.json()
     except ValueError:
@@ -467,8 +541,22 @@ def _oauth_error(response: requests.Response) -> tuple[str | None, str | None]:
     code = data.get("error")
     description = data.get("error_description")
     return (
-        code if isinstance(code, str) and code else None,
-        _excerpt(description) if isinstance(description, str) and description else None,
+        code if isinstance(code, str) else None,
+        description if isinstance(description, str) else None,
+    )
+
+
+def _challenge_error(header: str) -> tuple[str | None, str | None]:
+    params: dict[str, str] = {}
+    for name, quoted, bare in _AUTH_PARAM.findall(header):
+        value = re.sub(r"\\(.)", r"\1", quoted) if quoted else bare
+        params.setdefault(name.lower(), value)
+    return params.get("error"), params.get("error_description")
+
+
+def _challenges_basic(response: requests.Response) -> bool:
+    return response.status_code == 401 and bool(
+        re.match(r"\s*basic\b", response.headers.get("WWW-Authenticate", ""), re.IGNORECASE)
     )
 
 

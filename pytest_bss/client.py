@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 import requests.auth
 
-from .auth import BssAuth, PasswordGrant, TokenSource
+from .auth import BssAuth, PasswordGrant, TokenSource, oauth_error
 from .config import BssConfig
 from .exceptions import BssApiError, BssConnectionError, BssError, BssTimeoutError
 
@@ -24,6 +24,8 @@ _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 # Error bodies quoted in exceptions are capped: an HTML error page must not flood a report.
 _MAX_EXCERPT = 200
+# A bearer token shorter than 4 characters would mangle ordinary words if redacted.
+_BEARER = re.compile(r"Bearer\s+\S{4,}\s*", re.IGNORECASE)
 # Session.request's parameters before ``timeout``, for callers who pass it positionally.
 _ARGS_BEFORE_TIMEOUT = 6
 
@@ -105,7 +107,7 @@ class BssClient(requests.Session):
         the server's ``message`` and ``modelState``.
         """
         response = self.request(method, path, **kwargs)
-        return _decode(response, method.upper(), self._path(self.url_for(path)))
+        return _decode(response, method.upper(), self._path(self.url_for(path)), self.config)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """``json("GET", path, **kwargs)``."""
@@ -131,7 +133,7 @@ class BssClient(requests.Session):
         for page_index in count(1):
             query = {**params, "pageIndex": page_index, "pageSize": page_size}
             response = self.request("GET", path, params=query)
-            body = _decode(response, "GET", where)
+            body = _decode(response, "GET", where, self.config)
             items, total = _page(body, response, where)
             yield from items
             seen += len(items)
@@ -155,15 +157,21 @@ class BssClient(requests.Session):
         return urlsplit(url).path
 
 
-def _decode(response: requests.Response, method: str, path: str) -> Any:
+def _decode(response: requests.Response, method: str, path: str, config: BssConfig) -> Any:
     if response.status_code >= 400:
         message, model_state = _error_details(response)
+        error, description = oauth_error(response)
         raise BssApiError(
             status=response.status_code,
             method=method,
             path=path,
-            message=message,
-            model_state=model_state,
+            message=_cleared(message, response, config),
+            model_state={
+                field: [_cleared(problem, response, config) or "" for problem in problems]
+                for field, problems in model_state.items()
+            },
+            error=_cleared(error, response, config),
+            error_description=_cleared(description, response, config),
         )
     if not response.content:
         return None
@@ -176,6 +184,19 @@ def _decode(response: requests.Response, method: str, path: str) -> Any:
             path=path,
             message=f"expected JSON, got {_describe_body(response)}",
         ) from None
+
+
+def _cleared(text: str | None, response: requests.Response, config: BssConfig) -> str | None:
+    """Server text without the config's credentials or the bearer token the request sent."""
+    if text is None:
+        return None
+    text = config.redact(text)
+    # The token stays inside the expressions: no local of this frame ever holds it.
+    if _BEARER.fullmatch(str(response.request.headers.get("Authorization", ""))):
+        text = text.replace(
+            str(response.request.headers["Authorization"]).split(None, 1)[1].strip(), "***"
+        )
+    return text
 
 
 def _page(body: Any, response: requests.Response, path: str) -> tuple[list[Any], int | None]:

@@ -25,15 +25,17 @@ REQUIRED = ("base_url", "client_key", "client_secret", "username", "password")
 #: Values ``X-Api-Version`` accepts (BSS-API.md, "Versioning").
 KNOWN_API_VERSIONS = ("1", "2", "2.1", "2.2", "3.0", "latest")
 _HIDDEN = "'***'"
+_MIN_REDACTED = 4
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, init=False)
 class BssConfig:
     """Where the tenant is and how to log in to it.
 
     ``base_url`` is the one base under which both ``oauth/token`` and ``api/...``
     live (it may carry a virtual directory such as ``/bsssmapi``); it is stored
-    with a trailing slash. ``repr()`` and ``str()`` never show a credential.
+    with a trailing slash. ``repr()`` and ``str()`` never show a credential, and
+    neither does a traceback of a failed construction shown with ``--showlocals``.
     """
 
     base_url: str
@@ -44,20 +46,33 @@ class BssConfig:
     api_version: str = "latest"
     timeout: float = 30.0
 
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BssConfigError(
-                f"BSS_BASE_URL must be an http(s) URL such as https://bss.example.com/, "
-                f"got {_describe_url(self.base_url)}"
-            )
-        if parts.username or parts.password:
-            raise BssConfigError(
-                "BSS_BASE_URL must not carry a user name or password; "
-                "set BSS_USERNAME and BSS_PASSWORD instead"
-            )
-        if parts.query or parts.fragment:
-            raise BssConfigError("BSS_BASE_URL must not have a query or fragment")
+    def __init__(
+        self,
+        base_url: str,
+        client_key: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        api_version: str = "latest",
+        timeout: float = 30.0,
+    ) -> None:
+        # Store first, check after, and drop the arguments in between: pytest prints the
+        # locals of every frame a failure passed through (-l, --tb=long), and from here on
+        # the credentials are only on `self`, whose repr() hides them.
+        object.__setattr__(self, "base_url", base_url)
+        object.__setattr__(self, "client_key", client_key)
+        object.__setattr__(self, "client_secret", client_secret)
+        object.__setattr__(self, "username", username)
+        object.__setattr__(self, "password", password)
+        object.__setattr__(self, "api_version", api_version)
+        object.__setattr__(self, "timeout", timeout)
+        del base_url, client_key, client_secret, username, password, api_version, timeout
+        self._check()
+
+    def _check(self) -> None:
+        problem = _base_url_problem(self.base_url)
+        if problem is not None:
+            raise BssConfigError(problem)
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
         if self.api_version not in KNOWN_API_VERSIONS:
@@ -78,13 +93,11 @@ class BssConfig:
 
         Every missing required value is reported at once, by variable name.
         """
-        env = os.environ if environ is None else environ
-        values: dict[str, str | float] = {}
-        for name, var in ENV_VARS.items():
-            if name in overrides:
-                values[name] = overrides[name]
-            elif env.get(var, "").strip():
-                values[name] = env[var].strip()
+        values = _Settings()
+        _gather(values, os.environ if environ is None else environ, overrides)
+        # Both may hold credentials (os.environ's repr() shows every variable); a traceback
+        # that passes through this frame prints its locals, so only `values` stays.
+        del environ, overrides
         missing = tuple(ENV_VARS[name] for name in REQUIRED if not values.get(name))
         if missing:
             raise BssConfigError(
@@ -101,6 +114,14 @@ class BssConfig:
                     f"BSS_TIMEOUT must be a number of seconds, got {values['timeout']!r}"
                 ) from None
         return cls(**values)  # type: ignore[arg-type]
+
+    def redact(self, text: str) -> str:
+        """``text`` with every credential value of this config replaced by ``***``."""
+        for value in self.secrets().values():
+            # Very short values would mangle ordinary words and give nothing away anyway.
+            if len(value) >= _MIN_REDACTED:
+                text = text.replace(value, "***")
+        return text
 
     def secrets(self) -> dict[str, str]:
         """The credential values by field name, for scrubbing and leak checks."""
@@ -119,16 +140,71 @@ class BssConfig:
     def __repr__(self) -> str:
         shown = []
         for f in fields(self):
-            value = _HIDDEN if not f.repr else repr(getattr(self, f.name))
+            # A half-built config (a check failed) may lack fields or hold a URL with
+            # credentials in it; pytest shows `self` of the failing frame all the same.
+            if not f.repr:
+                value = _HIDDEN
+            elif f.name == "base_url":
+                value = _shown(f.name, getattr(self, f.name, "?"))
+            else:
+                value = repr(getattr(self, f.name, "?"))
             shown.append(f"{f.name}={value}")
         return f"BssConfig({', '.join(shown)})"
 
     __str__ = __repr__
 
 
+class _Settings(dict[str, str | float]):
+    """Settings on their way from the environment: ``repr()`` hides the credentials."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {_shown(k, v)}" for k, v in self.items()) + "}"
+
+
+def _gather(
+    values: _Settings, env: Mapping[str, str], overrides: Mapping[str, str | float]
+) -> None:
+    # No credential is bound to a name here: each goes straight from `env` into `values`.
+    for name, var in ENV_VARS.items():
+        if name in overrides:
+            values[name] = overrides[name]
+        elif isinstance(env.get(var), str) and env[var].strip():
+            values[name] = env[var].strip()
+
+
+def _shown(name: str, value: object) -> str:
+    if name in REQUIRED[1:]:
+        return _HIDDEN
+    if name == "base_url" and isinstance(value, str):
+        return _describe_url(value)
+    return repr(value)
+
+
+def _base_url_problem(url: str) -> str | None:
+    # Returns rather than raises, so the parts of a URL that may carry credentials
+    # (user:pass@) are gone with this frame before the error travels.
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.netloc:
+        return (
+            "BSS_BASE_URL must be an http(s) URL such as https://bss.example.com/, "
+            f"got {_describe_url(url)}"
+        )
+    if parts.username or parts.password:
+        return (
+            "BSS_BASE_URL must not carry a user name or password; "
+            "set BSS_USERNAME and BSS_PASSWORD instead"
+        )
+    if parts.query or parts.fragment:
+        return "BSS_BASE_URL must not have a query or fragment"
+    return None
+
+
 def _describe_url(url: str) -> str:
     # A mistyped URL may hold credentials (user:pass@); show only its shape.
-    parts = urlsplit(url)
-    if parts.username or parts.password:
+    if "@" in url.split("?", 1)[0].split("#", 1)[0]:
         return "a URL with credentials in it"
     return repr(url)

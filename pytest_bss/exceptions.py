@@ -5,14 +5,14 @@
     BssError
     ├── BssConfigError            missing or invalid settings (names the BSS_* variables)
     ├── BssAuthError              the token endpoint refused us or answered nonsense
-    │   ├── InvalidClientError        400 invalid_client: client key or secret is wrong
+    │   ├── InvalidClientError        400 or 401 invalid_client: client key or secret is wrong
     │   ├── InvalidGrantError         400 invalid_grant: username or password is wrong
     │   ├── UnsupportedGrantTypeError 400 unsupported_grant_type
     │   └── TokenResponseError        not JSON, HTML, no access_token, unexpected status
     ├── BssTransportError         the tenant could not be reached (also a requests error)
     │   ├── BssConnectionError        refused, DNS, TLS   (also requests.ConnectionError)
     │   └── BssTimeoutError           no answer in time   (also requests.Timeout)
-    ├── BssApiError               the API answered with an error status
+    ├── BssApiError               the API answered with an error status (and OAuth error)
     └── CassetteError             the plugin's cassettes
         ├── CassetteMissingError      replay found no cassette for the test
         ├── CassetteCorruptError      empty, unparsable or hostile cassette file
@@ -94,7 +94,12 @@ class BssAuthError(BssError):
 
 
 class InvalidClientError(BssAuthError):
-    """``invalid_client``: the client key or client secret is wrong."""
+    """``invalid_client``: the client key or client secret is wrong.
+
+    RFC 6749 lets the server answer it with 400 or with 401 and a ``WWW-Authenticate``
+    challenge; both map here (``status`` says which), as does a 401 that only challenges
+    ``Basic``.
+    """
 
 
 class InvalidGrantError(BssAuthError):
@@ -130,6 +135,8 @@ class BssApiError(BssError):
 
     Carries ``status``, ``method``, ``path`` and the server's ``message`` (and
     ``model_state`` for validation errors), so a failing test says what went wrong.
+    ``error`` and ``error_description`` are the OAuth error (RFC 6750) that a 401 or 400
+    may carry in its body or ``WWW-Authenticate`` header, such as ``invalid_token``.
     """
 
     def __init__(
@@ -140,15 +147,22 @@ class BssApiError(BssError):
         path: str,
         message: str | None = None,
         model_state: dict[str, list[str]] | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
     ) -> None:
         self.status = status
         self.method = method
         self.path = path
         self.message = message
         self.model_state = model_state or {}
+        self.error = error
+        self.error_description = error_description
         text = f"{method} {path} answered {status}"
         if message:
             text += f": {message}"
+        oauth = ": ".join(part for part in (error, error_description) if part)
+        if oauth and oauth != message:
+            text += f" ({oauth})" if message else f": {oauth}"
         for field, problems in self.model_state.items():
             text += f"\n  {field}: {'; '.join(problems)}"
         super().__init__(text)

@@ -16,6 +16,7 @@ import requests
 import responses
 
 from pytest_bss.auth import (
+    FALLBACK_EXPIRES_IN,
     BssAuth,
     PasswordGrant,
     StaticToken,
@@ -29,6 +30,7 @@ from pytest_bss.exceptions import (
     BssAuthError,
     BssConnectionError,
     BssTimeoutError,
+    BssTransportError,
     InvalidClientError,
     InvalidGrantError,
     TokenResponseError,
@@ -526,7 +528,7 @@ ERROR_CASES = [
             ["expires_in", "positive number of seconds"],
             id=f"expires_in={bad!r}",
         )
-        for bad in (-5, 0, "soon", None, True, [1799], ...)
+        for bad in (-5, 0, "soon", True, [1799])
     ),
     pytest.param(
         500,
@@ -589,6 +591,120 @@ def test_invalid_grant_carries_the_servers_description(
     assert caught.value.description == "The user name is incorrect."
 
 
+@pytest.mark.parametrize("expires_in", [..., None], ids=["absent", "null"])
+def test_a_token_without_expires_in_lives_the_fallback_lifetime(
+    grant: PasswordGrant, mocked: responses.RequestsMock, clock: FakeClock, expires_in: Any
+) -> None:
+    mocked.add(responses.POST, TOKEN_URL, body=token_body(expires_in=expires_in))
+
+    token = grant.get_token()
+
+    assert token.expires_in == FALLBACK_EXPIRES_IN == 1799.0
+    clock.advance(FALLBACK_EXPIRES_IN - leeway_for(FALLBACK_EXPIRES_IN) - 1)
+    assert grant.get_token() is token
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_invalid_client_is_mapped_from_400_and_401(
+    grant: PasswordGrant, mocked: responses.RequestsMock, status: int
+) -> None:
+    body = {"error": "invalid_client", "error_description": "Client authentication failed."}
+    mocked.add(
+        responses.POST,
+        TOKEN_URL,
+        status=status,
+        json=body,
+        headers={"WWW-Authenticate": 'Basic realm="bss"'},
+    )
+
+    with pytest.raises(InvalidClientError) as caught:
+        grant.fetch()
+
+    assert caught.value.status == status
+    assert f"({status} invalid_client: Client authentication failed.)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("challenge", "error", "shown"),
+    [
+        pytest.param(
+            'Basic realm="bss", error="invalid_client", error_description="Unknown client"',
+            InvalidClientError,
+            "(401 invalid_client: Unknown client)",
+            id="error-in-the-challenge",
+        ),
+        pytest.param('Basic realm="bss"', InvalidClientError, "(401 invalid_client)", id="basic"),
+        pytest.param(
+            'Bearer error="invalid_request", error_description="The \\"grant\\" is odd"',
+            TokenResponseError,
+            '(401 invalid_request: The "grant" is odd)',
+            id="other-error",
+        ),
+    ],
+)
+def test_a_401_shows_the_oauth_error_of_its_www_authenticate_challenge(
+    grant: PasswordGrant,
+    mocked: responses.RequestsMock,
+    challenge: str,
+    error: type[BssAuthError],
+    shown: str,
+) -> None:
+    mocked.add(responses.POST, TOKEN_URL, status=401, headers={"WWW-Authenticate": challenge})
+
+    with pytest.raises(error) as caught:
+        grant.fetch()
+
+    assert shown in str(caught.value)
+
+
+def test_an_oauth_error_in_the_challenge_never_echoes_a_credential(
+    grant: PasswordGrant, mocked: responses.RequestsMock
+) -> None:
+    echoed = f"{CLIENT_KEY} with {CLIENT_SECRET} refused"
+    challenge = f'Basic error="invalid_client", error_description="{echoed}"'
+    mocked.add(responses.POST, TOKEN_URL, status=401, headers={"WWW-Authenticate": challenge})
+
+    with pytest.raises(InvalidClientError) as caught:
+        grant.fetch()
+
+    assert "invalid_client: *** with *** refused" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [("KEY-1", "ascii/+secret=="), ("clé", "sécret"), ("KEY-1", "sécret€…")],
+    ids=["ascii", "latin-1", "not-latin-1"],
+)
+def test_the_basic_pair_is_utf_8_and_as_requests_builds_it_for_ascii(
+    mocked: responses.RequestsMock, token_server: TokenServer, key: str, secret: str
+) -> None:
+    config = BssConfig(BASE_URL, key, secret, USERNAME, PASSWORD)
+    grant = PasswordGrant(config)
+    try:
+        grant.fetch()
+    finally:
+        grant.close()
+
+    sent = mocked.calls[0].request.headers["Authorization"]
+    assert sent == "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+    if key.isascii() and secret.isascii():
+        assert sent == requests.auth._basic_auth_str(key, secret)
+
+
+def test_a_client_secret_that_is_not_latin_1_logs_in_to_the_emulator() -> None:
+    with TenantEmulator(client_key="clé-€", client_secret="sécret€…/+==") as emu:
+        grant = PasswordGrant(emu.config())
+        try:
+            assert grant.get_token().token_type == "bearer"
+        finally:
+            grant.close()
+
+
+def test_refresh_takes_the_token_and_needs_a_refresh_token(grant: PasswordGrant) -> None:
+    with pytest.raises(ValueError, match="no refresh_token"):
+        grant.refresh(make_token())
+
+
 def test_a_redirect_is_reported_not_followed(
     grant: PasswordGrant, mocked: responses.RequestsMock
 ) -> None:
@@ -602,6 +718,9 @@ def test_a_redirect_is_reported_not_followed(
 
 
 TRANSPORT_CASES = [
+    pytest.param(
+        requests.exceptions.ContentDecodingError("bad gzip"), BssTransportError, id="other"
+    ),
     pytest.param(requests.ConnectTimeout("connect timed out"), BssTimeoutError, id="connect"),
     pytest.param(requests.ReadTimeout("read timed out"), BssTimeoutError, id="read"),
     pytest.param(requests.ConnectionError("Connection refused"), BssConnectionError, id="refused"),

@@ -303,6 +303,71 @@ def test_the_error_names_the_method_and_path_but_not_the_host(
     assert str(caught.value) == "POST api/accounts answered 400: Invalid."
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "shown"),
+    [
+        pytest.param(
+            401,
+            {"message": "Authorization has been denied for this request."},
+            {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="expired"'},
+            "answered 401: Authorization has been denied for this request. "
+            "(invalid_token: expired)",
+            id="challenge",
+        ),
+        pytest.param(
+            401,
+            {"error": "invalid_token", "error_description": "The token is not valid."},
+            {},
+            "answered 401: invalid_token: The token is not valid.",
+            id="body",
+        ),
+        pytest.param(
+            400,
+            {"error": "invalid_request"},
+            {},
+            "answered 400: invalid_request",
+            id="400-body",
+        ),
+    ],
+)
+def test_an_oauth_error_in_the_body_or_challenge_is_shown(
+    client: BssClient,
+    mocked: responses.RequestsMock,
+    status: int,
+    body: dict[str, str],
+    headers: dict[str, str],
+    shown: str,
+) -> None:
+    mocked.get(BASE_URL + "api/accounts/1", status=status, json=body, headers=headers)
+
+    with pytest.raises(BssApiError) as caught:
+        client.get_json("api/accounts/1")
+
+    assert str(caught.value).endswith(shown)
+    assert caught.value.error == (body.get("error") or "invalid_token")
+
+
+def test_an_oauth_error_never_echoes_the_bearer_or_a_credential(
+    client: BssClient, mocked: responses.RequestsMock
+) -> None:
+    said = f"token {BEARER} of {USERNAME} expired"
+    challenge = f'Bearer error="invalid_token", error_description="{said}"'
+    mocked.get(
+        BASE_URL + "api/accounts/1",
+        status=401,
+        json={"message": f"Denied for {BEARER}."},
+        headers={"WWW-Authenticate": challenge},
+    )
+
+    with pytest.raises(BssApiError) as caught:
+        client.get_json("api/accounts/1")
+
+    text = str(caught.value)
+    assert "Denied for ***. (invalid_token: token *** of *** expired)" in text
+    for secret in LEAKABLE:
+        assert secret not in text + repr(vars(caught.value))
+
+
 def test_a_huge_error_body_is_cut_short(client: BssClient, mocked: responses.RequestsMock) -> None:
     mocked.get(BASE_URL + "api/accounts/1", status=500, body=LONG, content_type="text/plain")
 
