@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -609,6 +610,36 @@ def test_scrub_refuses_an_unreadable_file(
     assert status == 1
     assert f"{broken}: refused: cannot be parsed" in out
     assert broken.read_text() == "interactions: [\n"
+
+
+# A YAML "billion laughs": under 1 KB, its aliases expand to 10**10 strings.
+ALIAS_BOMB = "\n".join(
+    [
+        "l0: &l0 [" + ", ".join(["lol"] * 10) + "]",
+        *(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]" for n in range(1, 10)),
+        "version: 1",
+        "interactions:",
+        "- request: {method: GET, uri: 'https://bss.tenant.invalid/a', headers: {}}",
+        "  response: {status: {code: 200, message: OK}, body: {string: ''}, lol: *l9}",
+    ]
+)
+
+
+@pytest.mark.parametrize("command", [["scrub", "--check"], ["scrub"], ["audit"]])
+def test_a_yaml_alias_bomb_is_refused_in_one_line_not_expanded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    started = time.perf_counter()
+
+    status, out = run(capsys, *command, str(bomb))
+
+    assert time.perf_counter() - started < 5
+    assert status == 1
+    (line,) = [line for line in out.splitlines() if line.startswith(str(bomb))]
+    assert "expands to more than 10,000,000 values through its YAML aliases" in line
+    assert bomb.read_text() == ALIAS_BOMB
 
 
 def test_a_value_found_in_one_file_is_scrubbed_from_the_others(
