@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from secrets import token_hex
 from typing import Any
+from urllib.parse import urlsplit
 
 from vcr.cassette import Cassette
 from vcr.errors import UnhandledHTTPRequestError
@@ -274,32 +275,53 @@ def _malformed(request: dict[str, Any], response: dict[str, Any]) -> str:
     # What vcrpy needs to rebuild a request and play a response; anything else
     # would fail later, inside vcrpy, as a traceback in the middle of a test.
     if not request.keys() <= {"method", "uri", "body", "headers"}:
-        return (
-            f"unknown request keys {sorted(request.keys() - {'method', 'uri', 'body', 'headers'})}"
-        )
-    if not isinstance(request["method"], str) or not isinstance(request["uri"], str):
+        return f"unknown request keys {sorted(request.keys() - {'method', 'uri', 'body', 'headers'}, key=str)}"
+    method, uri = request["method"], request["uri"]
+    if not (isinstance(method, str) and method and isinstance(uri, str)):
         return "request method and uri must be strings"
+    if _bad_uri(uri):
+        return "request uri must be an http:// or https:// URL"
     if isinstance(request.get("body"), dict | list | int | float):
         return "request body must be text, bytes or null"
     status = response["status"]
     if not (
         isinstance(status, dict)
-        and isinstance(status.get("code"), int)
-        and not isinstance(status["code"], bool)
+        and type(status.get("code")) is int  # not a bool
         and isinstance(status.get("message"), str)
     ):
         return "response status must be {code: int, message: str}"
+    if not 100 <= status["code"] <= 999:
+        return "response status code must be from 100 to 999"
     body = response["body"]
-    if not isinstance(body, dict) or not isinstance(body.get("string"), str | bytes | None):
+    if not (
+        isinstance(body, dict)
+        and "string" in body
+        and isinstance(body["string"], str | bytes | None)
+    ):
         return "response body must be {string: text or bytes}"
     for side, message in (("request", request), ("response", response)):
         headers = message.get("headers", {})
         if not isinstance(headers, dict) or not all(
-            isinstance(value, str) or (isinstance(value, list) and _all_str(value))
-            for value in headers.values()
+            isinstance(name, str)
+            and (isinstance(value, str) or (isinstance(value, list) and value and _all_str(value)))
+            for name, value in headers.items()
         ):
             return f"{side} headers must map names to strings or lists of strings"
     return ""
+
+
+def _bad_uri(uri: str) -> bool:
+    scheme, _, rest = uri.partition("://")
+    if scheme not in ("https", "http"):
+        return True
+    authority = rest.partition("/")[0].partition("?")[0].partition("#")[0]
+    if ":" not in authority and "[" not in authority and "]" not in uri:
+        return False  # nothing urllib could refuse: spare the parse
+    try:
+        urlsplit(uri).port  # noqa: B018 - raises ValueError on a bad host or port
+    except ValueError:
+        return True
+    return False
 
 
 def _all_str(values: list[Any]) -> bool:
