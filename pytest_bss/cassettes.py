@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vcr.cassette import Cassette
 from vcr.errors import UnhandledHTTPRequestError
@@ -67,6 +68,17 @@ __all__ = [
 FORMAT_VERSION = 1
 _PLACEHOLDER = re.compile(r"<BSS_[A-Z_]+(?:_\d+)?>")
 
+# Bounds on what loading a cassette may cost, so that a hostile file fails fast instead of
+# hanging the run or exhausting memory. Real cassettes stay far below them: the 4,000
+# interaction benchmark cassette is 11 MB, expands to 148,000 YAML values and nests 6 deep.
+#: the largest cassette file read, in bytes
+MAX_CASSETTE_BYTES = 256 * 1024 * 1024
+#: the most values (mappings, lists and scalars) a YAML cassette may expand to through its
+#: aliases (a "billion laughs" alias bomb expands a few hundred bytes to billions)
+MAX_YAML_NODES = 10_000_000
+#: the deepest nesting of mappings and lists, counted from the top of the file
+MAX_NESTING_DEPTH = 100
+
 
 # ---------------------------------------------------------------------------
 # Files: parse, dump, write atomically, lock
@@ -79,11 +91,20 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
     response bodies as vcrpy keeps them. Raises :class:`FileNotFoundError` when
     there is no file.
     """
-    raw = path.read_bytes()
     fix = (
         f"Restore it from version control (git checkout -- '{path}') "
         "or delete it and record the test again with --bss-record."
     )
+    with path.open("rb") as handle:
+        # Bounded read: the size on disk can lie (a growing file, a device).
+        too_big = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
+        raw = b"" if too_big else handle.read(MAX_CASSETTE_BYTES + 1)
+    if too_big or len(raw) > MAX_CASSETTE_BYTES:
+        raise CassetteCorruptError(
+            f"Cassette {path} is larger than {MAX_CASSETTE_BYTES:,} bytes, the most pytest-bss "
+            f"reads (pytest_bss.cassettes.MAX_CASSETTE_BYTES). {fix}",
+            path=str(path),
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -97,6 +118,8 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
         )
     try:
         data = _parse(path, text)
+    except _Hostile as exc:
+        raise CassetteCorruptError(f"Cassette {path} {exc}. {fix}", path=str(path)) from None
     except Exception as exc:  # any parser failure is the same user-facing problem
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CassetteCorruptError(
@@ -106,15 +129,90 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
+class _Hostile(ValueError):
+    """A cassette over one of the loading bounds; the message completes "Cassette PATH ..."."""
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix in YAML_SUFFIXES:
-        # vcrpy's own loader is a safe loader: !!python/object tags are refused.
-        from vcr.serializers import yamlserializer
-
-        return yamlserializer.deserialize(text)
+        loader = _yaml_loader()(text)
+        try:
+            # yaml.load in two steps, so that the size is known before anything is built.
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_yaml_size(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     if '"base64"' not in text:  # no binary body: skip a Python call for every object
         return json.loads(text)
     return json.loads(text, object_hook=_decode_binary)
+
+
+@functools.cache
+def _yaml_loader() -> Any:
+    # vcrpy's own loader is a safe loader: !!python/object tags are refused. A vcrpy
+    # without it gets PyYAML's safe loader, which refuses every python tag.
+    from vcr.serializers import yamlserializer
+
+    loader = getattr(yamlserializer, "_CassetteLoader", None)
+    if loader is None:  # pragma: no cover - depends on the vcrpy release
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
+
+def _check_yaml_size(root: Any) -> None:
+    """Raise :class:`_Hostile` if the composed YAML graph is too deep, too big or cyclic.
+
+    Aliases make the graph a DAG whose expanded size can be exponential in the file
+    size; counting each node once (memoised) keeps this check linear in the file.
+    """
+    expanded: dict[int, int | None] = {}  # id(node) -> expanded size; None while inside it
+
+    def size(node: Any, depth: int) -> int:
+        if depth > MAX_NESTING_DEPTH:
+            raise _Hostile(f"nests deeper than {MAX_NESTING_DEPTH} levels")
+        expanded[id(node)] = None
+        total = 1
+        children = node.value if node.id == "sequence" else [c for kv in node.value for c in kv]
+        for child in children:
+            if child.id == "scalar":
+                total += 1
+                continue
+            known = expanded.get(id(child), 0)
+            if known is None:
+                raise _Hostile("holds a YAML alias that refers to itself (a recursive value)")
+            total += known or size(child, depth + 1)
+        if total > MAX_YAML_NODES:
+            raise _Hostile(
+                f"expands to more than {MAX_YAML_NODES:,} values through its YAML aliases "
+                "(an alias bomb?)"
+            )
+        expanded[id(node)] = total
+        return total
+
+    if root.id != "scalar":
+        size(root, 1)
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether mappings and lists nest more than ``levels`` deep in ``value`` (a tree)."""
+    level = [value]
+    while True:
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            return False
+        if levels <= 0:
+            return True
+        levels -= 1
+        level = [
+            child
+            for item in containers
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
 
 
 def _validate(path: Path, data: Any, fix: str) -> None:
@@ -135,6 +233,13 @@ def _validate(path: Path, data: Any, fix: str) -> None:
         raise CassetteCorruptError(
             f"Cassette {path}: 'interactions' is not a list. {fix}", path=str(path)
         )
+    too_deep = CassetteCorruptError(
+        f"Cassette {path} nests deeper than {MAX_NESTING_DEPTH} levels. {fix}", path=str(path)
+    )
+    # What is not checked below may hold anything; JSON has no aliases, so only its depth
+    # can hurt. Such keys are rare: the checks cost nothing for an ordinary cassette.
+    if len(data) > 2 and _deeper_than(data, MAX_NESTING_DEPTH):
+        raise too_deep
     for number, interaction in enumerate(interactions):  # from 0, as in every message
         ok = (
             isinstance(interaction, dict)
@@ -154,38 +259,69 @@ def _validate(path: Path, data: Any, fix: str) -> None:
                 f"Cassette {path}: interaction {number} is malformed ({problem}). {fix}",
                 path=str(path),
             )
+        response = interaction["response"]
+        extra_keys = (
+            len(interaction) > 2
+            or len(response) > 2 + ("headers" in response)
+            or len(response["status"]) > 2
+            or len(response["body"]) > 1
+        )
+        # the interaction is at level 3: file, interactions, interaction
+        if extra_keys and _deeper_than(interaction, MAX_NESTING_DEPTH - 2):
+            raise too_deep
 
 
 def _malformed(request: dict[str, Any], response: dict[str, Any]) -> str:
     # What vcrpy needs to rebuild a request and play a response; anything else
     # would fail later, inside vcrpy, as a traceback in the middle of a test.
     if not request.keys() <= {"method", "uri", "body", "headers"}:
-        return (
-            f"unknown request keys {sorted(request.keys() - {'method', 'uri', 'body', 'headers'})}"
-        )
-    if not isinstance(request["method"], str) or not isinstance(request["uri"], str):
+        return f"unknown request keys {sorted(request.keys() - {'method', 'uri', 'body', 'headers'}, key=str)}"
+    method, uri = request["method"], request["uri"]
+    if not (isinstance(method, str) and method and isinstance(uri, str)):
         return "request method and uri must be strings"
+    if _bad_uri(uri):
+        return "request uri must be an http:// or https:// URL"
     if isinstance(request.get("body"), dict | list | int | float):
         return "request body must be text, bytes or null"
     status = response["status"]
     if not (
         isinstance(status, dict)
-        and isinstance(status.get("code"), int)
-        and not isinstance(status["code"], bool)
+        and type(status.get("code")) is int  # not a bool
         and isinstance(status.get("message"), str)
     ):
         return "response status must be {code: int, message: str}"
+    if not 100 <= status["code"] <= 999:
+        return "response status code must be from 100 to 999"
     body = response["body"]
-    if not isinstance(body, dict) or not isinstance(body.get("string"), str | bytes | None):
+    if not (
+        isinstance(body, dict)
+        and "string" in body
+        and isinstance(body["string"], str | bytes | None)
+    ):
         return "response body must be {string: text or bytes}"
     for side, message in (("request", request), ("response", response)):
         headers = message.get("headers", {})
         if not isinstance(headers, dict) or not all(
-            isinstance(value, str) or (isinstance(value, list) and _all_str(value))
-            for value in headers.values()
+            isinstance(name, str)
+            and (isinstance(value, str) or (isinstance(value, list) and value and _all_str(value)))
+            for name, value in headers.items()
         ):
             return f"{side} headers must map names to strings or lists of strings"
     return ""
+
+
+def _bad_uri(uri: str) -> bool:
+    scheme, _, rest = uri.partition("://")
+    if scheme not in ("https", "http"):
+        return True
+    authority = rest.partition("/")[0].partition("?")[0].partition("#")[0]
+    if ":" not in authority and "[" not in authority and "]" not in uri:
+        return False  # nothing urllib could refuse: spare the parse
+    try:
+        urlsplit(uri).port  # noqa: B018 - raises ValueError on a bad host or port
+    except ValueError:
+        return True
+    return False
 
 
 def _all_str(values: list[Any]) -> bool:

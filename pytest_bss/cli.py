@@ -224,7 +224,22 @@ def _unused(args: argparse.Namespace) -> int:
     rootdir = args.rootdir.resolve()
     cache_dir = args.cache_dir or rootdir / ".pytest_cache"
     record = _last_run(Path(cache_dir, "v", *USED_CACHE_KEY.split("/")))
-    cassette_dir = Path(record["cassette_dir"])
+    # The folder comes from the project's configuration, never from the cache: a cache
+    # is not reviewed like the project's files, and --delete must not reach outside.
+    cassette_dir, source = _cassette_dir(rootdir)
+    recorded = Path(rootdir, record["cassette_dir"]).resolve()
+    if recorded != cassette_dir:
+        raise _UsageError(
+            f"the last replay run recorded its cassettes as in {recorded}, but {source} puts "
+            f"them in {cassette_dir}. Set bss_cassette_dir in the pytest configuration to "
+            "the folder the tests use, run the whole suite (`pytest`), then try again."
+        )
+    if args.delete and (cassette_dir == rootdir or not cassette_dir.is_relative_to(rootdir)):
+        raise _UsageError(
+            f"refusing to delete in {cassette_dir}: the cassette folder must be a folder "
+            f"inside the rootdir {rootdir}, not the rootdir or a folder outside it. Set "
+            "bss_cassette_dir to the project's own cassette folder."
+        )
     used = {Path(p).resolve() for p in record["used"]}
     # The shared token exchange: every replay run needs it, though no test names it.
     used |= {(cassette_dir / AUTH_CASSETTE).with_suffix(s).resolve() for s in CASSETTE_SUFFIXES}
@@ -244,16 +259,35 @@ def _unused(args: argparse.Namespace) -> int:
             "refusing to delete cassettes after a partial run; run the whole suite first, "
             "or add --force"
         )
+    deleted = 0
     for path in unused:
-        if args.delete:
+        if not args.delete:
+            print(_shown(path))
+        elif path.is_symlink() or not path.resolve().is_relative_to(cassette_dir):
+            print(f"kept {_shown(path)}: a symbolic link, or under one (delete it yourself)")
+        else:
             path.unlink()
+            deleted += 1
             _remove_empty_parents(path.parent, cassette_dir)
             print(f"deleted {_shown(path)}")
-        else:
-            print(_shown(path))
-    action = "deleted" if args.delete else "not used by the last replay run"
-    print(f"pytest-bss unused: {len(unused)} of {_count(len(all_files), 'cassette')} {action}")
-    return 1 if unused and not args.delete else 0
+    if args.delete:
+        print(f"pytest-bss unused: {deleted} of {_count(len(all_files), 'cassette')} deleted")
+        return 0 if deleted == len(unused) else 1
+    print(
+        f"pytest-bss unused: {len(unused)} of {_count(len(all_files), 'cassette')} "
+        "not used by the last replay run"
+    )
+    return 1 if unused else 0
+
+
+def _cassette_dir(rootdir: Path) -> tuple[Path, str]:
+    """The cassette folder the project configures (resolved) and where that is said."""
+    config, options = _ini_options(rootdir)
+    value = options.get("bss_cassette_dir")
+    if isinstance(value, str) and value.strip():
+        return Path(rootdir, value.strip()).resolve(), f"bss_cassette_dir in {config.name}"
+    where = f"{config.name}, which has no bss_cassette_dir," if config else "the default"
+    return (rootdir / "cassettes").resolve(), where
 
 
 def _last_run(cache_file: Path) -> dict[str, Any]:
@@ -265,7 +299,7 @@ def _last_run(cache_file: Path) -> dict[str, Any]:
         record = json.loads(cache_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _UsageError(f"no record of a replay run in {cache_file}. {how}") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise _UsageError(f"cannot read {cache_file} ({exc}). {how}") from None
     if not (
         isinstance(record, dict)
@@ -297,6 +331,16 @@ def _partial_run(record: dict[str, Any], rootdir: Path) -> str:
 
 def _testpaths(rootdir: Path) -> list[str]:
     """The ``testpaths`` of the pytest configuration in ``rootdir`` (a run without arguments)."""
+    value = _ini_options(rootdir)[1].get("testpaths", [])
+    return value.split() if isinstance(value, str) else [str(path) for path in value]
+
+
+def _ini_options(rootdir: Path) -> tuple[Path, dict[str, Any]]:
+    """The pytest configuration file in ``rootdir`` and its options, as pytest picks them.
+
+    The first file that has a pytest section wins (``pytest.ini`` even without one); an
+    unreadable file counts as having none. ``(Path(), {})`` when there is none.
+    """
     for name, section in (
         ("pytest.toml", "pytest"),
         (".pytest.toml", "pytest"),
@@ -309,21 +353,24 @@ def _testpaths(rootdir: Path) -> list[str]:
         file = rootdir / name
         if not file.is_file():
             continue
-        with contextlib.suppress(ValueError, OSError, configparser.Error):
+        options: Any = None
+        with contextlib.suppress(ValueError, OSError, RecursionError, configparser.Error):
             if name.endswith(".toml"):
                 table: Any = tomllib.loads(file.read_text(encoding="utf-8"))
                 for key in section.split("."):
-                    table = table.get(key, {})
-                if table:
-                    table = table.get("ini_options", table)
-                    value = table.get("testpaths", [])
-                    return value.split() if isinstance(value, str) else list(value)
+                    table = table.get(key, {}) if isinstance(table, dict) else {}
+                if table and isinstance(table, dict):
+                    options = table.get("ini_options", table)
             else:
-                parser = configparser.ConfigParser()
+                parser = configparser.ConfigParser(interpolation=None)
                 parser.read(file, encoding="utf-8")
                 if parser.has_section(section):
-                    return parser.get(section, "testpaths", fallback="").split()
-    return []
+                    options = dict(parser[section])
+        if isinstance(options, dict):
+            return file, options
+        if name in ("pytest.ini", ".pytest.ini"):
+            return file, {}
+    return Path(), {}
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

@@ -118,7 +118,7 @@ BROKEN = {
     "bad-headers": (
         "x.json",
         cassette_text(
-            {**interaction("a"), "request": {"method": "GET", "uri": "u", "headers": "x"}}
+            {**interaction("a"), "request": {"method": "GET", "uri": NEUTRAL_BASE, "headers": "x"}}
         ).encode(),
         "interaction 0 is malformed (request headers must*",
     ),
@@ -149,6 +149,93 @@ def test_a_broken_cassette_is_one_error_naming_the_file_and_the_fix(
     assert caught.value.__context__ is None or caught.value.__suppress_context__
     assert cassette.read_bytes() == content
     assert not touched.exists()
+
+
+def alias_bomb(levels: int = 10) -> str:
+    """A YAML "billion laughs": a few hundred bytes whose aliases expand to 10**levels strings."""
+    lines = ["l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]" for n in range(1, levels)]
+    lines += [
+        "version: 1",
+        "interactions:",
+        f"- request: {{method: GET, uri: '{NEUTRAL_BASE}a', body: null, headers: {{}}}}",
+        "  response:",
+        "    status: {code: 200, message: OK}",
+        "    body: {string: ''}",
+        f"    lol: *l{levels - 1}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HOSTILE = {
+    "yaml-alias-bomb": ("x.yaml", alias_bomb(), "expands to more than 10,000,000 values*"),
+    "yaml-recursive-alias": (
+        "x.yaml",
+        "version: 1\ninteractions:\n- &i {request: {method: GET, uri: u}, response: {status: "
+        "{code: 200, message: OK}, body: {string: ''}, again: [*i]}}\n",
+        "holds a YAML alias that refers to itself*",
+    ),
+    "yaml-deep-nesting": (
+        "x.yaml",
+        "version: 1\ninteractions: []\nnote: " + "[" * 150 + "]" * 150 + "\n",
+        "nests deeper than 100 levels*",
+    ),
+    "json-deep-nesting-in-an-extra-key": (
+        "x.json",
+        cassette_text(
+            {**interaction("a"), "response": {**interaction("a")["response"], "x": nested(150)}}
+        ),
+        "nests deeper than 100 levels*",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_cassette_is_refused_quickly_with_one_line_naming_the_fix(
+    tmp_path: Path, name: str, content: str, problem: str
+) -> None:
+    cassette = tmp_path / name
+    cassette.write_text(content)
+    started = time.perf_counter()
+
+    with pytest.raises(CassetteCorruptError) as caught:
+        load_cassette_data(cassette)
+
+    assert time.perf_counter() - started < 5
+    message = str(caught.value)
+    assert "\n" not in message
+    assert fnmatch.fnmatchcase(message, f"Cassette {cassette} {problem}--bss-record*")
+
+
+def test_a_cassette_larger_than_the_limit_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pytest_bss.cassettes.MAX_CASSETTE_BYTES", len(GOOD) - 1)
+    cassette = tmp_path / "x.json"
+    cassette.write_text(GOOD)
+
+    with pytest.raises(CassetteCorruptError, match=f"is larger than {len(GOOD) - 1:,} bytes"):
+        load_cassette_data(cassette)
+
+
+def test_yaml_aliases_that_pyyaml_writes_for_shared_values_still_load(tmp_path: Path) -> None:
+    shared = {"Content-Type": ["application/json"]}
+    first, second = interaction("a"), interaction("b")
+    first["response"]["headers"] = second["response"]["headers"] = shared
+    cassette = tmp_path / "x.yaml"
+    cassette.write_text(dump_cassette(cassette, {"version": 1, "interactions": [first, second]}))
+    assert "*id001" in cassette.read_text()
+
+    data = load_cassette_data(cassette)
+
+    assert [i["response"]["headers"] for i in data["interactions"]] == [shared, shared]
 
 
 def test_a_cassette_without_optional_request_fields_still_loads(tmp_path: Path) -> None:

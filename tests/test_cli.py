@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -611,6 +612,36 @@ def test_scrub_refuses_an_unreadable_file(
     assert broken.read_text() == "interactions: [\n"
 
 
+# A YAML "billion laughs": under 1 KB, its aliases expand to 10**10 strings.
+ALIAS_BOMB = "\n".join(
+    [
+        "l0: &l0 [" + ", ".join(["lol"] * 10) + "]",
+        *(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]" for n in range(1, 10)),
+        "version: 1",
+        "interactions:",
+        "- request: {method: GET, uri: 'https://bss.tenant.invalid/a', headers: {}}",
+        "  response: {status: {code: 200, message: OK}, body: {string: ''}, lol: *l9}",
+    ]
+)
+
+
+@pytest.mark.parametrize("command", [["scrub", "--check"], ["scrub"], ["audit"]])
+def test_a_yaml_alias_bomb_is_refused_in_one_line_not_expanded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    started = time.perf_counter()
+
+    status, out = run(capsys, *command, str(bomb))
+
+    assert time.perf_counter() - started < 5
+    assert status == 1
+    (line,) = [line for line in out.splitlines() if line.startswith(str(bomb))]
+    assert "expands to more than 10,000,000 values through its YAML aliases" in line
+    assert bomb.read_text() == ALIAS_BOMB
+
+
 def test_a_value_found_in_one_file_is_scrubbed_from_the_others(
     cases: dict[str, Case], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -771,6 +802,76 @@ def test_unused_reads_what_a_real_replay_run_recorded(
         "cassettes/test_gone/test_removed_long_ago.json",  # relative to the current folder
         "pytest-bss unused: 1 of 3 cassettes not used by the last replay run",
     ]
+
+
+def test_unused_delete_refuses_a_cache_that_names_another_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    write_run(project, ["mod/test_a.json"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.json").write_text("{}")
+    entry = project / ".pytest_cache" / "v" / "bss" / "used"
+    entry.write_text(json.dumps({**json.loads(entry.read_text()), "cassette_dir": str(elsewhere)}))
+
+    status, out = run(capsys, "unused", "--rootdir", str(project), "--delete")
+
+    assert status == 2
+    assert "bss_cassette_dir" in out
+    assert (elsewhere / "precious.json").exists()
+    assert count_cassettes(project / "cassettes") == 4
+
+
+def test_unused_reads_the_cassette_folder_from_the_projects_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nbss_cassette_dir = "tapes"\n'
+    )
+    write_run(tmp_path, ["mod/test_a.json"])
+    (tmp_path / "cassettes").rename(tmp_path / "tapes")
+    entry = tmp_path / ".pytest_cache" / "v" / "bss" / "used"
+    entry.write_text(entry.read_text().replace("/cassettes", "/tapes"))
+
+    status, out = run(capsys, "unused", "--rootdir", str(tmp_path), "--delete")
+
+    assert status == 0
+    assert "pytest-bss unused: 2 of 4 cassettes deleted" in out
+    assert count_cassettes(tmp_path / "tapes") == 2
+
+
+def test_unused_delete_never_follows_a_symlink_out_of_the_cassette_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    cassette_dir = write_run(project, ["mod/test_a.json", "mod/test_b.json", "old/test_c.yaml"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.json").write_text("{}")
+    (cassette_dir / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (cassette_dir / "link.json").symlink_to(elsewhere / "precious.json")
+
+    run(capsys, "unused", "--rootdir", str(project), "--delete")
+
+    assert (elsewhere / "precious.json").read_text() == "{}"
+
+
+def test_unused_delete_refuses_a_cassette_folder_that_links_out_of_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write_run(elsewhere, [])
+    project = tmp_path / "project"
+    (project / ".pytest_cache").mkdir(parents=True)
+    (project / "cassettes").symlink_to(elsewhere / "cassettes", target_is_directory=True)
+    shutil.copytree(elsewhere / ".pytest_cache", project / ".pytest_cache", dirs_exist_ok=True)
+
+    status, out = run(capsys, "unused", "--rootdir", str(project), "--delete")
+
+    assert status == 2
+    assert "refusing to delete" in out
+    assert count_cassettes(elsewhere / "cassettes") == 4
 
 
 # --- pre-commit -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ subprocesses have timeouts and loops have a fixed number of rounds.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import re
@@ -15,7 +16,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -426,6 +429,142 @@ def test_rerecording_replaces_a_broken_cassette_as_its_error_message_says(
     tenant_env.stop()
     forget_the_tenant(monkeypatch)
     project.runpytest().assert_outcomes(passed=1)
+
+
+def deep(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+# Wrong types, and right types with wrong values, for every place of a cassette.
+HOSTILE_VALUES: tuple[Any, ...] = (
+    None,
+    True,
+    0,
+    -1,
+    10**30,
+    1.5,
+    "",
+    "x",
+    "http://[::1/api/accounts/1001",
+    [],
+    ["x"],
+    [None],
+    [[["x"]]],
+    {},
+    {"x": 1},
+    {"base64": "%%junk%%"},
+    deep(300),
+)
+
+
+def places(value: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path to every value inside ``value``, the whole included."""
+    yield where
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from places(child, (*where, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from places(child, (*where, index))
+
+
+def replaced(data: Any, where: tuple[Any, ...], value: Any) -> Any:
+    if not where:
+        return value
+    copy = data.copy()
+    copy[where[0]] = replaced(data[where[0]], where[1:], value)
+    return copy
+
+
+def malformed_cassettes() -> list[tuple[str, str]]:
+    """(suffix, text) of cassettes that parse but are hostile, good and bad mixed."""
+    good = json.loads(GOOD_TEST_CASSETTE)
+    out = [
+        ("json", json.dumps(replaced(good, where, value)))
+        for where in places(good)
+        for value in HOSTILE_VALUES
+    ]
+    # a key vcrpy never writes, at every level
+    out += [
+        ("json", json.dumps(replaced(good, where, {**value, "extra": deep(300)})))
+        for where in places(good)
+        if isinstance(value := functools.reduce(lambda d, k: d[k], where, good), dict)
+    ]
+    # YAML can say what JSON cannot: keys that are not text, bytes, Python tags
+    request, response = ("{method: GET, uri: '" + NEUTRAL + "api/accounts/1001'}", "{}")
+    out += [
+        ("yaml", f"version: 1\ninteractions:\n- {{request: {request}, response: {text}}}\n")
+        for text in (
+            "{status: {code: 200, message: OK}, body: {string: ''}, headers: {1: [x]}}",
+            "{status: {code: 200, message: OK}, body: {string: ''}, headers: {null: x}}",
+            "{status: {code: 200, message: OK}, body: {string: !!binary 'AAEC'}, headers: {}}",
+            "{status: {code: !!python/tuple [200], message: OK}, body: {string: ''}}",
+            "{status: {200: code, message: OK}, body: {string: ''}}",
+            "{status: {code: 200, message: !!binary 'T0s='}, body: {string: ''}}",
+            "{status: {code: 200, message: OK}, body: {string: 2024-01-01}}",
+            "{status: {code: 200, message: 2024-01-01}, body: {string: ''}}",
+            "{status: {code: 200, message: OK}, body: !!set {string}}",
+        )
+    ]
+    out += [
+        ("yaml", f"version: 1\ninteractions:\n- {{request: {text}, response: {response}}}\n")
+        for text in (
+            "{method: GET, uri: !!binary 'aHR0cDovL3g='}",
+            "{method: GET, uri: u, body: !!python/object/apply:builtins.iter {args: [[1, 2]]}}",
+            "{method: GET, uri: u, body: !!python/object/new:_io.BytesIO {state: [[1]]}}",
+            "{method: GET, uri: u, headers: {[a]: b}}",
+            "{method: 2024-01-01, uri: u}",
+        )
+    ]
+    return out
+
+
+def test_any_malformed_cassette_is_one_clean_error_naming_it_never_a_traceback(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # whole messages in the short summary
+    cases = malformed_cassettes()
+    folder = project.path / "cassettes" / "test_rel_malformed"
+    folder.mkdir(parents=True)
+    (project.path / "cassettes" / "bss_auth.json").write_text(AUTH_CASSETTE)
+    for number, (suffix, text) in enumerate(cases):
+        (folder / f"test_case_{number}.{suffix}").write_text(text)
+    project.makepyfile(
+        test_rel_malformed="\n".join(
+            f"def test_case_{number}(bss_client):\n"
+            '    bss_client.get("api/accounts/1001").content\n'
+            for number in range(len(cases))
+        )
+    )
+
+    result = project.runpytest("-p", "no:randomly", "-rfE")
+
+    output = output_of(result)
+    for hint in ("Traceback", "site-packages", "/lib/python", "pytest_bss/", "INTERNALERROR"):
+        assert hint not in output
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) + outcomes.get("errors", 0) == len(
+        cases
+    )
+    # Every case that did not pass is summed up by one line naming its cassette: the
+    # cassette cannot be read, or (a well-formed cassette of other requests) it does
+    # not hold the test's request.
+    refused = 0
+    for line in result.outlines:
+        if line.startswith(("FAILED", "ERROR")):
+            test, message = line.split(" - ", 1)
+            cassette = f"{folder}/{test.rpartition('::')[2]}."
+            if message.startswith("Failed: Cassette "):
+                refused += 1
+                assert message.startswith(f"Failed: Cassette {cassette}"), line
+                assert message.endswith(" again with --bss-record."), line
+            else:
+                assert message.startswith("RequestNotRecordedError: "), line
+                assert f" was not recorded in {cassette}" in message, line
+    assert refused > len(cases) * 3 // 4
 
 
 # ---------------------------------------------------------------------------
