@@ -165,7 +165,18 @@ _WHAT: Final = {
     "client_credentials": "client secret",
 }
 
-_JSON_FIELD_HINT: Final = re.compile(r"(?i:token|passw|secret|user|client|code)|@|\\")
+_FIELD_WORDS: Final = ("token", "passw", "secret", "@", "\\")
+_FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
+
+
+def _json_field_hint(text: str) -> bool:
+    """Whether a JSON text may hold a credential position (cheap: no parsing)."""
+    low = text.lower()
+    return any(w in low for w in _FIELD_WORDS) or (
+        "=" in low and any(w in low for w in _FORM_WORDS)
+    )
+
+
 _JSON_KNOWN_HINT: Final = re.compile(r'(?i:user[_\-. ]?name|client[_\-. ]?(?:id|key))"\s*:')
 
 # Neighbours that count as "not a letter or digit" for 6..15-character identifiers.
@@ -698,7 +709,7 @@ def _scrub_body_fields(
     if boundary is not None:
         return _scrub_multipart(text, boundary, secrets)
     if looks_like_json(text):
-        if _JSON_FIELD_HINT.search(text) is None and not form_body(headers, text):
+        if not _json_field_hint(text) and not form_body(headers, text):
             return text, 0  # the common case, without parsing the JSON
         if is_json(text):
             return _scrub_json_fields(text, secrets)
@@ -717,23 +728,25 @@ def _scrub_multipart(text: str, boundary: str, secrets: SecretSet) -> tuple[str,
 # --- free-text scrubbing ----------------------------------------------------------------
 
 
+_JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# A key (or a string in a list), its colon and its value: enough for the free-text pass,
+# which needs no path and runs on every body that holds a base URL.
+_JSON_TOKEN: Final = re.compile(
+    rf"(?P<key>{_JSON_STR})(?:(?P<colon>\s*:\s*)"
+    rf"(?:(?P<str>{_JSON_STR})|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))?)?"
+)
+
+
 def _free_json(text: str, matcher: _Matcher, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
 
-    def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
+    def string(token: str) -> str:
         nonlocal count
-        if token[0] != '"':
-            new, n = matcher.sub(token, url_like=False)
-            count += n
-            return json.dumps(new) if n else token
+        if "\\" not in token and matcher.pattern.search(token) is None:
+            return token  # the common case: nothing to replace, no JSON inside
         value = _loads_str(token)
         if value is None:
             return token
-        if not is_key and path and path[-1] is not None and json_identifier_kind(path[-1]):
-            placeholder = secrets.placeholder_for(value)
-            if placeholder is not None:
-                count += 1
-                return f'"{placeholder}"'
         if depth < MAX_DEPTH and looks_like_json(value) and is_json(value):
             new, n = _free_json(value, matcher, secrets, depth + 1)
         else:
@@ -743,7 +756,29 @@ def _free_json(text: str, matcher: _Matcher, secrets: SecretSet, depth: int = 0)
         count += n
         return _dump_str(new, ascii_only=token.isascii())
 
-    return _json_sub(text, rewrite), count
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        key, colon, value, number = match["key"], match["colon"], match["str"], match["num"]
+        out = string(key)
+        if colon is None:
+            return out
+        out += colon
+        if value is not None:
+            name = _loads_str(key) if identifiers else None
+            if name is not None and json_identifier_kind(name):
+                placeholder = secrets.placeholder_for(_loads_str(value) or "")
+                if placeholder is not None:
+                    count += 1
+                    return f'{out}"{placeholder}"'
+            return out + string(value)
+        if number is not None:
+            new, n = matcher.sub(number, url_like=False)
+            count += n
+            return out + (json.dumps(new) if n else number)
+        return out
+
+    identifiers = _JSON_KNOWN_HINT.search(text) is not None
+    return _JSON_TOKEN.sub(replace, text), count
 
 
 def _free_body(
