@@ -1,64 +1,90 @@
 """Take every trace of a credential out of recorded HTTP interactions.
 
 Pure functions over vcrpy's serialized interaction dicts (what a cassette file holds):
-they return new objects and never mutate their inputs. Only :class:`SecretSet` has state:
-the credential values one run knows, each with its placeholder (``<BSS_PASSWORD>``,
-``<BSS_ACCESS_TOKEN_1>`` ...).
-
+they return new objects and never mutate their inputs, and they never raise on what a
+message holds (a traceback would print the frame, and the frame holds the credential).
+Only :class:`SecretSet` has state: the credential values one run knows, each with its
+placeholder (``<BSS_PASSWORD>``, ``<BSS_ACCESS_TOKEN_1>`` ...). How a message is read
+(headers, charsets, compression, forms, multipart, JSON, layers) is
+:mod:`pytest_bss.decoding`; where credentials sit is :mod:`pytest_bss.catalogue`.
 Scrubbing has two halves, and :func:`find_leaks` checks both the same way.
 
 **Structural** (needs no known value; also right for cassettes made by other tools).
 These are the *credential positions*:
 
 * ``Authorization`` / ``Proxy-Authorization``: ``Basic <BSS_CLIENT_CREDENTIALS>``,
-  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <BSS_CREDENTIALS>``;
+  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <BSS_CREDENTIALS>``
+  (also when the value is not valid base64 or not ASCII);
 * ``Cookie`` values and the value of each ``Set-Cookie`` (names and attributes kept);
-* form fields in form-encoded bodies, query strings and URL fragments named ``username``,
-  ``password``, ``client_id``, ``client_secret``, ``access_token``, ``refresh_token``,
-  ``id_token``, and ``code`` when the same form also carries an OAuth field
-  (``grant_type``, ``redirect_uri``, ``client_id``, ``state``, ``code_verifier``,
-  ``response_type``) -- BSS uses ``code`` for account codes;
+* form fields in form-encoded bodies, ``multipart/form-data`` parts, query strings and URL
+  fragments named ``username``, ``password``, ``client_id``, ``client_key``,
+  ``client_secret``, ``access_token``, ``refresh_token``, ``id_token``, and ``code`` when
+  the same form also carries an OAuth field (``grant_type``, ``redirect_uri``,
+  ``client_id``, ``state``, ``code_verifier``, ``response_type``) -- BSS uses ``code`` for
+  account codes;
 * JSON keys (any content type, any depth) ``access_token``, ``refresh_token``,
-  ``id_token``, ``password``, ``client_secret``; and JSON keys ``username``,
-  ``client_id``, ``client_key`` when their value is a known value;
+  ``id_token``, ``token``, ``password`` (and any key ending in ``password``),
+  ``client_secret``; under such a key, the strings of its ``value`` keys and its list
+  items (``{"token": {"value": ...}}``); and JSON keys ``username``, ``client_id``,
+  ``client_key`` when their value is a known value;
 * userinfo in URLs (``https://user:pass@host/``), which is removed.
 
-Every value found there is registered in the :class:`SecretSet` first, so that its
-other appearances are replaced by the second half too.
+Names compare case-, underscore- and hyphen-insensitively: ``access_token`` ==
+``accessToken`` == ``AccessToken`` == ``access-token``. The positions are also read inside
+values, to :data:`~pytest_bss.decoding.MAX_DEPTH` levels: JSON in a JSON string (in a JSON
+string ...), a form or URL in a JSON string, JSON or a form in a form value. Every value
+found there is registered in the :class:`SecretSet` first, so that its other appearances
+are handled by the second half too.
 
 **Known values.** Every value in the :class:`SecretSet` (and the Basic pairs
 ``client_key:client_secret`` -> ``<BSS_CLIENT_CREDENTIALS>`` and ``username:password``
--> ``<BSS_USER_CREDENTIALS>``) is replaced wherever it
-appears -- uri, header values, status message, bodies -- raw; percent-encoded
-(``quote(v, safe="")``, ``quote(v)``, ``quote_plus(v)``, upper- and lowercase hex);
-JSON-escaped (``ensure_ascii`` on and off, ``\\/``, ``\\uXXXX`` in either case, and the
-.NET escaping of ``+ < > & ' "``); and base64 (standard and url-safe, padded or not, of
+-> ``<BSS_USER_CREDENTIALS>``) is looked for wherever it may appear -- uri, header values,
+status message, bodies -- raw; percent-encoded (``quote(v, safe="")``, ``quote(v)``,
+``quote_plus(v)``, upper- and lowercase hex); JSON-escaped (``ensure_ascii`` on and off,
+``\\/``, ``\\uXXXX`` in either case, and the .NET escaping of ``+ < > & ' "``);
+HTML-escaped (``html.escape`` with and without quotes, ``&#39;``, non-ASCII as ``&#NNN;``);
+hex of the UTF-8 bytes (either case); and base64 (standard and url-safe, padded or not, of
 the UTF-8 and the Latin-1 bytes). A percent-encoded form, or any form in a URL or a
 form-encoded body, becomes ``%3CBSS_...%3E``; anything else the bare placeholder.
 
-The replacement rule (the length is that of the raw value, for all its forms):
+The length rule. *Secrets* are ``password``, ``client_secret``, the tokens, ``code``,
+cookies and the two Basic pairs; *identifiers* are ``username`` and ``client_key`` (they
+name an account, they do not unlock it). The length is that of the raw value:
 
-* 16 characters or more: replaced anywhere;
-* 6 to 15 characters: replaced only where neither neighbour is an ASCII letter or digit
-  (a neighbour written as ``%XX``, ``\\uXXXX`` or ``\\n``-style escape counts as not
-  alphanumeric), so a username ``api`` never touches ``/api/accounts``;
-* under 6 characters: replaced only in the credential positions above;
-* cookie values count as known values only from 16 characters on (shorter ones are
-  preferences such as ``lang=en``); they are still replaced in cookie headers.
+* any kind, 16 characters or more: replaced anywhere, in every form;
+* a secret shorter than 16: replaced in its credential positions only. Any other
+  occurrence, in any form, even inside a word, is left as it is and reported by
+  :func:`find_leaks` (:attr:`Leak.fix`: record with a password of 16+ characters that does
+  not occur in the tenant's data), so the write is refused: a placeholder put there would
+  tell a reader where the password is (``Contoso1`` in ``<BSS_PASSWORD> Ltd``);
+* an identifier of 6 to 15 characters: replaced only where neither neighbour is an ASCII
+  letter or digit (a neighbour written as ``%XX``, ``\\uXXXX`` or ``\\n``-style escape
+  counts as not alphanumeric); under 6: only in credential positions, so a username
+  ``api`` never touches ``/api/accounts``;
+* a cookie value shorter than 16 is a preference such as ``lang=en``: replaced in cookie
+  headers only, and not reported elsewhere.
 
 **Host neutralization.** Each of ``base_urls`` (a trailing ``/`` is implied), raw,
 percent-encoded or with ``\\/``, is rewritten to ``neutral_base`` wherever it occurs
 (uri, header values, bodies); this is not counted as a value scrubbed.
 
-Existing placeholders and the neutral base URL are never rewritten, so scrubbing is
-idempotent. Compressed bodies (gzip, deflate, and br when vcrpy can) are stored
-decoded, without ``Content-Encoding``; ``Content-Length`` follows every body change.
-A JSON body stays valid JSON and a form body a form.
+**Bodies.** Compressed bodies (gzip, deflate, and br when vcrpy can) are stored decoded,
+without ``Content-Encoding``. A bytes body is read by its byte-order mark (UTF-8 always;
+UTF-16/UTF-32 when the ``Content-Type`` is textual), else by its declared ``charset``,
+else as UTF-8, and a changed body is written back in the same charset with the same mark
+(a UTF-16 body stays UTF-16). A body that is none of these is searched for the UTF-8 and
+Latin-1 bytes of every form. ``Content-Length`` follows every body change. A JSON body
+stays valid JSON, a form body a form. Existing placeholders and the neutral base URL are
+never rewritten, so scrubbing is idempotent.
 
-:func:`find_leaks` decodes every layer (compressed bodies, bytes, percent-encoding, JSON
-escapes and JSON strings) and applies exactly this rule; :class:`Leak` names the place
-and the form, never the value. Interactions are numbered from 0, as indexes into
-``data["interactions"]``.
+**What refuses.** :func:`find_leaks` decodes every layer (compression, charsets, BOMs,
+percent-encoding, JSON escapes and strings, HTML entities, hex, form values) and applies
+exactly these rules. Besides surviving credentials it reports, with kind
+``unverifiable body``, what it cannot check: a body still compressed (an encoding it
+cannot undo), bytes its declared charset cannot read or with an unknown charset, a
+textual body that is not UTF-8, values nested deeper than ``MAX_DEPTH``.
+:class:`Leak` names the place and the form, never the value. Interactions are numbered
+from 0, as indexes into ``data["interactions"]``.
 """
 
 from __future__ import annotations
