@@ -31,30 +31,23 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import unquote_plus
 
 from .cassettes import load_cassette_data
+from .catalogue import AUTH_HEADERS, COOKIE_HEADERS
 from .config import ENV_VARS
-from .exceptions import CassetteCorruptError
-from .scrub import (
-    _ABSOLUTE_URL,
-    _AUTH_HEADERS,
-    _FORM_BODY,
-    Leak,
-    SecretSet,
-    _auth_secret,
-    _decoded,
-    _get_body,
-    _json_body,
-    _json_pairs,
-    _layers,
-    _load_json,
-    _split_url,
-    _structural_leaks,
-    find_leaks,
-    find_structural_leaks,
+from .decoding import (
+    FORM_TEXT,
+    MAX_DEPTH,
+    authorization_credentials,
+    body_text,
+    credential_positions,
+    decode_message,
     is_placeholder,
+    message_body,
+    nested_texts,
 )
+from .exceptions import CassetteCorruptError
+from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
 
 __all__ = [
     "CANARY_VARS",
@@ -80,7 +73,6 @@ _FORMS: Final = {
     "form field": "a form field",
     "query field": "the query string",
 }
-_MAX_DEPTH: Final = 4
 
 _BEARER: Final = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)")
 _BASIC: Final = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
@@ -197,26 +189,25 @@ def _reason(path: Path, message: str) -> str:
 
 
 def _unreadable(path: Path, reason: str, secrets: SecretSet) -> Finding:
-    matcher = secrets._matcher()
-    if matcher is not None:  # a parser message may quote the file: never show a known value
-        reason = matcher.sub(reason, url_like=False)[0]
-    return Finding(str(path), None, "", reason, "unreadable")
+    # A parser message may quote the file: never show a known value.
+    return Finding(str(path), None, "", secrets.redact(reason), "unreadable")
 
 
 def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Finding]:
     found: dict[Finding, None] = {}
     schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
     deep: list[Finding] = []
-    for index, request, response in _decoded(data):
-        for side, message in (("request", request), ("response", response)):
+    for index, interaction in enumerate(data.get("interactions") or ()):
+        for side in ("request", "response"):
+            message = decode_message(interaction[side], is_request=side == "request")
             for place, text, checked in _texts(side, message):
                 if checked is None:  # Authorization: already a finding unless a placeholder
-                    secret = _auth_secret(text)
+                    secret = authorization_credentials(text)
                     if secret is not None:
                         schemes.setdefault((index, place), secret[0])
                     found_here = _pair_canaries(text, secrets)
                 else:
-                    found_here = _scan(text, secrets, depth=0, checked=checked, place=place)
+                    found_here = _scan(text, secrets, form=not checked, place=place)
                 deep += (Finding(path, index, place, *item) for item in found_here)
     structural = find_structural_leaks(data)
     for leak in structural:
@@ -227,13 +218,15 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
         for leak in find_leaks(data, secrets):
             if leak not in known:
                 what = f"{_label(leak.kind)}, {leak.form}"
+                if leak.fix:
+                    what += f" ({leak.fix})"
                 found[Finding(path, leak.interaction, leak.place, what, "canary")] = None
     found.update(dict.fromkeys(deep))
     return list(found)
 
 
 def _category(leak: Leak) -> str:
-    return "unreadable" if leak.kind == "unverifiable body" else "structural"
+    return "unreadable" if leak.kind.startswith("unverifiable") else "structural"
 
 
 def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
@@ -242,8 +235,8 @@ def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
         if scheme.lower() == "bearer":
             return "Bearer token"
         return f"{scheme.capitalize()} credentials" if scheme else "credentials"
-    if leak.kind == "unverifiable body":
-        return f"body that cannot be decoded ({leak.form})"
+    if leak.kind.startswith("unverifiable"):
+        return f"{leak.kind.removeprefix('unverifiable ')} that cannot be decoded ({leak.form})"
     if leak.kind == "cookie":
         return "cookie value"
     if leak.kind == "userinfo":
@@ -262,31 +255,33 @@ def _label(kind: str) -> str:
 def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool | None]]:
     """(place, text, checked) for every text of a decoded message.
 
-    ``checked``: whether the scrubber's structural check already covers the text itself;
-    ``None`` for an ``Authorization`` value. The scrubber reads a body as a form only when
-    its ``Content-Type`` says so; the audit also reads a ``text/plain`` one.
+    ``checked``: whether the scrubber's structural check already reads the text as a form
+    or JSON; ``None`` for an ``Authorization`` value. The scrubber reads a body as a form
+    only when its ``Content-Type`` says so; the audit also reads a ``text/plain`` one.
     """
     if isinstance(message.get("uri"), str):
         yield f"{side}.uri", message["uri"], True
     status = message.get("status")
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield f"{side}.status", status["message"], False
-    for name, values in (message.get("headers") or {}).items():
+    headers = message.get("headers") or {}
+    for name, values in headers.items():
         low = name.lower()
-        checked = None if low in _AUTH_HEADERS else low in ("cookie", "set-cookie")
+        checked = None if low in AUTH_HEADERS else low in COOKIE_HEADERS
         for value in values if isinstance(values, list | tuple) else [values]:
             if isinstance(value, str):
                 yield f"{side}.headers.{name}", value, checked
-    body = _get_body(message, in_dict=side == "response")
-    text: str | None = body if isinstance(body, str) else None
+    body = message_body(message, is_request=side == "request")
+    text: str | None = body.removeprefix("\ufeff") if isinstance(body, str) else None
     if isinstance(body, bytes | bytearray):
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
+        decoded = body_text(body, headers)
+        if decoded is None:
             text = _sniff(bytes(body))  # compressed without a Content-Encoding to say so
             if text is not None:
                 yield f"{side}.body", text, False
                 return
+        else:
+            text = decoded.text
     if text:  # JSON is found whatever the Content-Type; a form only if it says so
         yield f"{side}.body", text, text.lstrip()[:1] in ("{", "[", '"')
 
@@ -300,54 +295,23 @@ def _sniff(body: bytes) -> str | None:
     return None
 
 
-def _scan(
-    text: str,
-    secrets: SecretSet,
-    *,
-    depth: int,
-    checked: bool,
-    place: str,
-    part: bool = False,
-) -> Iterator[tuple[str, str]]:
-    """(what, category) for every credential in ``text`` and in every layer inside it.
+def _scan(text: str, secrets: SecretSet, *, form: bool, place: str) -> Iterator[tuple[str, str]]:
+    """(what, category) for every credential in ``text`` and in every text inside it.
 
-    A ``part`` (a JSON string or form value of the text above) was already searched for
-    shapes and canaries as part of that text and its decoded layers.
+    The structural check reads ``text`` as a form when ``form`` and it looks like one. A
+    JSON string or form value (decoding ``None``) was already searched for shapes and
+    canaries as part of the text it is in.
     """
     if not text:
         return
-    if not checked and (text[:1] in '{["' or "=" in text or "@" in text):
-        # the scrubber's structural check, on a layer it does not look into
-        for _, kind, form in _structural_leaks("nested", {"headers": {}}, text):
-            leak = Leak(0, place, kind, form)
-            yield _describe(leak, {}), _category(leak)
-    if not part:
-        yield from _shapes(text)
-        yield from _pair_canaries(text, secrets)
-    if depth < _MAX_DEPTH:
-        for child, is_part in _children(text):
-            yield from _scan(
-                child, secrets, depth=depth + 1, checked=False, place=place, part=is_part
-            )
-
-
-def _children(text: str) -> Iterator[tuple[str, bool]]:
-    """(text, is a part) one decoding step inside ``text``: layers, JSON strings, form values."""
-    for layer, form in _layers(text):
-        if form is not None:
-            yield layer, False
-    if _json_body(text):
-        for _, value in _json_pairs(_load_json(text)):
-            if isinstance(value, str) and value and value != text:
-                yield value, True
-        return
-    parts = _split_url(text)
-    for query in (parts[2], parts[4]) if _ABSOLUTE_URL.match(text) else (text,):
-        if "=" in query and _FORM_BODY.fullmatch(query):
-            for piece in query.split("&"):
-                value = unquote_plus(piece.partition("=")[2])
-                if value and value != text:
-                    yield value, True
+    as_form = form and "=" in text and FORM_TEXT.fullmatch(text) is not None
+    for kind, where in credential_positions(text, form=as_form):
+        leak = Leak(0, place, kind, where)
+        yield _describe(leak, {}), _category(leak)
+    for nested, depth, decoding in nested_texts(text, max_depth=MAX_DEPTH):
+        if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
+            yield from _shapes(nested)
+            yield from _pair_canaries(nested, secrets)
 
 
 def _shapes(text: str) -> Iterator[tuple[str, str]]:
@@ -401,13 +365,11 @@ def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str]]:
     """Canaries inside the base64 of a ``user:password`` pair (a Basic credential)."""
     if not len(secrets):
         return
-    matcher = secrets._matcher()
     for match in _BASE64.finditer(text):
         pair = _decode_pair(match[0])
         if pair is None:
             continue
-        kinds = {secrets._kind_of(half) for half in pair.split(":", 1) if half in secrets}
-        if matcher is not None:
-            kinds |= {hit.kind for hit in matcher.find(pair)}
-        for kind in sorted(kinds - _PAIRS.keys()):  # a whole pair shows as its two halves
+        kinds = {secrets.kind_of(half) or "" for half in pair.split(":", 1) if half in secrets}
+        kinds |= {kind for kind, _ in secrets.find(pair)}
+        for kind in sorted(kinds - _PAIRS.keys() - {""}):  # a whole pair shows as its two halves
             yield f"{_label(kind)} in a base64 user:password pair", "canary"

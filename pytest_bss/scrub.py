@@ -1,64 +1,90 @@
 """Take every trace of a credential out of recorded HTTP interactions.
 
 Pure functions over vcrpy's serialized interaction dicts (what a cassette file holds):
-they return new objects and never mutate their inputs. Only :class:`SecretSet` has state:
-the credential values one run knows, each with its placeholder (``<BSS_PASSWORD>``,
-``<BSS_ACCESS_TOKEN_1>`` ...).
-
+they return new objects and never mutate their inputs, and they never raise on what a
+message holds (a traceback would print the frame, and the frame holds the credential).
+Only :class:`SecretSet` has state: the credential values one run knows, each with its
+placeholder (``<BSS_PASSWORD>``, ``<BSS_ACCESS_TOKEN_1>`` ...). How a message is read
+(headers, charsets, compression, forms, multipart, JSON, layers) is
+:mod:`pytest_bss.decoding`; where credentials sit is :mod:`pytest_bss.catalogue`.
 Scrubbing has two halves, and :func:`find_leaks` checks both the same way.
 
 **Structural** (needs no known value; also right for cassettes made by other tools).
 These are the *credential positions*:
 
 * ``Authorization`` / ``Proxy-Authorization``: ``Basic <BSS_CLIENT_CREDENTIALS>``,
-  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <BSS_CREDENTIALS>``;
+  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <BSS_CREDENTIALS>``
+  (also when the value is not valid base64 or not ASCII);
 * ``Cookie`` values and the value of each ``Set-Cookie`` (names and attributes kept);
-* form fields in form-encoded bodies, query strings and URL fragments named ``username``,
-  ``password``, ``client_id``, ``client_secret``, ``access_token``, ``refresh_token``,
-  ``id_token``, and ``code`` when the same form also carries an OAuth field
-  (``grant_type``, ``redirect_uri``, ``client_id``, ``state``, ``code_verifier``,
-  ``response_type``) -- BSS uses ``code`` for account codes;
+* form fields in form-encoded bodies, ``multipart/form-data`` parts, query strings and URL
+  fragments named ``username``, ``password``, ``client_id``, ``client_key``,
+  ``client_secret``, ``access_token``, ``refresh_token``, ``id_token``, and ``code`` when
+  the same form also carries an OAuth field (``grant_type``, ``redirect_uri``,
+  ``client_id``, ``state``, ``code_verifier``, ``response_type``) -- BSS uses ``code`` for
+  account codes;
 * JSON keys (any content type, any depth) ``access_token``, ``refresh_token``,
-  ``id_token``, ``password``, ``client_secret``; and JSON keys ``username``,
-  ``client_id``, ``client_key`` when their value is a known value;
+  ``id_token``, ``token``, ``password`` (and any key ending in ``password``),
+  ``client_secret``; under such a key, the strings of its ``value`` keys and its list
+  items (``{"token": {"value": ...}}``); and JSON keys ``username``, ``client_id``,
+  ``client_key`` when their value is a known value;
 * userinfo in URLs (``https://user:pass@host/``), which is removed.
 
-Every value found there is registered in the :class:`SecretSet` first, so that its
-other appearances are replaced by the second half too.
+Names compare case-, underscore- and hyphen-insensitively: ``access_token`` ==
+``accessToken`` == ``AccessToken`` == ``access-token``. The positions are also read inside
+values, to :data:`~pytest_bss.decoding.MAX_DEPTH` levels: JSON in a JSON string (in a JSON
+string ...), a form or URL in a JSON string, JSON or a form in a form value. Every value
+found there is registered in the :class:`SecretSet` first, so that its other appearances
+are handled by the second half too.
 
 **Known values.** Every value in the :class:`SecretSet` (and the Basic pairs
 ``client_key:client_secret`` -> ``<BSS_CLIENT_CREDENTIALS>`` and ``username:password``
--> ``<BSS_USER_CREDENTIALS>``) is replaced wherever it
-appears -- uri, header values, status message, bodies -- raw; percent-encoded
-(``quote(v, safe="")``, ``quote(v)``, ``quote_plus(v)``, upper- and lowercase hex);
-JSON-escaped (``ensure_ascii`` on and off, ``\\/``, ``\\uXXXX`` in either case, and the
-.NET escaping of ``+ < > & ' "``); and base64 (standard and url-safe, padded or not, of
+-> ``<BSS_USER_CREDENTIALS>``) is looked for wherever it may appear -- uri, header values,
+status message, bodies -- raw; percent-encoded (``quote(v, safe="")``, ``quote(v)``,
+``quote_plus(v)``, upper- and lowercase hex); JSON-escaped (``ensure_ascii`` on and off,
+``\\/``, ``\\uXXXX`` in either case, and the .NET escaping of ``+ < > & ' "``);
+HTML-escaped (``html.escape`` with and without quotes, ``&#39;``, non-ASCII as ``&#NNN;``);
+hex of the UTF-8 bytes (either case); and base64 (standard and url-safe, padded or not, of
 the UTF-8 and the Latin-1 bytes). A percent-encoded form, or any form in a URL or a
 form-encoded body, becomes ``%3CBSS_...%3E``; anything else the bare placeholder.
 
-The replacement rule (the length is that of the raw value, for all its forms):
+The length rule. *Secrets* are ``password``, ``client_secret``, the tokens, ``code``,
+cookies and the two Basic pairs; *identifiers* are ``username`` and ``client_key`` (they
+name an account, they do not unlock it). The length is that of the raw value:
 
-* 16 characters or more: replaced anywhere;
-* 6 to 15 characters: replaced only where neither neighbour is an ASCII letter or digit
-  (a neighbour written as ``%XX``, ``\\uXXXX`` or ``\\n``-style escape counts as not
-  alphanumeric), so a username ``api`` never touches ``/api/accounts``;
-* under 6 characters: replaced only in the credential positions above;
-* cookie values count as known values only from 16 characters on (shorter ones are
-  preferences such as ``lang=en``); they are still replaced in cookie headers.
+* any kind, 16 characters or more: replaced anywhere, in every form;
+* a secret shorter than 16: replaced in its credential positions only. Any other
+  occurrence, in any form, even inside a word, is left as it is and reported by
+  :func:`find_leaks` (:attr:`Leak.fix`: record with a password of 16+ characters that does
+  not occur in the tenant's data), so the write is refused: a placeholder put there would
+  tell a reader where the password is (``Contoso1`` in ``<BSS_PASSWORD> Ltd``);
+* an identifier of 6 to 15 characters: replaced only where neither neighbour is an ASCII
+  letter or digit (a neighbour written as ``%XX``, ``\\uXXXX`` or ``\\n``-style escape
+  counts as not alphanumeric); under 6: only in credential positions, so a username
+  ``api`` never touches ``/api/accounts``;
+* a cookie value shorter than 16 is a preference such as ``lang=en``: replaced in cookie
+  headers only, and not reported elsewhere.
 
 **Host neutralization.** Each of ``base_urls`` (a trailing ``/`` is implied), raw,
 percent-encoded or with ``\\/``, is rewritten to ``neutral_base`` wherever it occurs
 (uri, header values, bodies); this is not counted as a value scrubbed.
 
-Existing placeholders and the neutral base URL are never rewritten, so scrubbing is
-idempotent. Compressed bodies (gzip, deflate, and br when vcrpy can) are stored
-decoded, without ``Content-Encoding``; ``Content-Length`` follows every body change.
-A JSON body stays valid JSON and a form body a form.
+**Bodies.** Compressed bodies (gzip, deflate, and br when vcrpy can) are stored decoded,
+without ``Content-Encoding``. A bytes body is read by its byte-order mark (UTF-8 always;
+UTF-16/UTF-32 when the ``Content-Type`` is textual), else by its declared ``charset``,
+else as UTF-8, and a changed body is written back in the same charset with the same mark
+(a UTF-16 body stays UTF-16). A body that is none of these is searched for the UTF-8 and
+Latin-1 bytes of every form. ``Content-Length`` follows every body change. A JSON body
+stays valid JSON, a form body a form. Existing placeholders and the neutral base URL are
+never rewritten, so scrubbing is idempotent.
 
-:func:`find_leaks` decodes every layer (compressed bodies, bytes, percent-encoding, JSON
-escapes and JSON strings) and applies exactly this rule; :class:`Leak` names the place
-and the form, never the value. Interactions are numbered from 0, as indexes into
-``data["interactions"]``.
+**What refuses.** :func:`find_leaks` decodes every layer (compression, charsets, BOMs,
+percent-encoding, JSON escapes and strings, HTML entities, hex, form values) and applies
+exactly these rules. Besides surviving credentials it reports, with kind
+``unverifiable body``, what it cannot check: a body still compressed (an encoding it
+cannot undo), bytes its declared charset cannot read or with an unknown charset, a
+textual body that is not UTF-8, values nested deeper than ``MAX_DEPTH``.
+:class:`Leak` names the place and the form, never the value. Interactions are numbered
+from 0, as indexes into ``data["interactions"]``.
 """
 
 from __future__ import annotations
@@ -67,13 +93,50 @@ import base64
 import binascii
 import contextlib
 import copy
+import html
 import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, quote_plus, unquote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
+
+from .catalogue import (
+    AUTH_HEADERS,
+    IDENTIFIER_KINDS,
+    json_credential_kind,
+    json_identifier_kind,
+)
+from .decoding import (
+    FORM_TEXT,
+    MAX_DEPTH,
+    USERINFO,
+    authorization_credentials,
+    body_text,
+    cookie_credential,
+    credential_positions,
+    decode_message,
+    form_body,
+    form_credentials,
+    header,
+    is_json,
+    is_placeholder,
+    is_textual,
+    is_url_header,
+    json_scalars,
+    layers,
+    load_json,
+    looks_like_json,
+    media_type,
+    message_body,
+    multipart_boundary,
+    multipart_credentials,
+    nested_texts,
+    replace_body,
+    split_url,
+    userinfo_values,
+)
 
 if TYPE_CHECKING:
     from .config import BssConfig
@@ -81,6 +144,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "NEUTRAL_BASE",
+    "SHORT_SECRET_FIX",
     "Leak",
     "SecretSet",
     "find_leaks",
@@ -118,56 +182,35 @@ _PAIRS: Final = (
     ("client_key", "client_secret", "client_credentials", _CLIENT_CREDENTIALS),
     ("username", "password", "user_credentials", _USER_CREDENTIALS),
 )
-
-_PLACEHOLDER: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
 _ANYWHERE: Final = 16  # values this long are replaced anywhere
-_BOUNDED: Final = 6  # values this long are replaced between non-alphanumerics
+_BOUNDED: Final = 6  # identifiers this long are replaced between non-alphanumerics
 
-_FORM_FIELDS: Final = {
-    "username": "username",
+#: The fix a :class:`Leak` of a secret shorter than 16 characters names.
+SHORT_SECRET_FIX: Final = (
+    "record with a {what} of 16+ characters that does not occur in the tenant's data"  # noqa: S105
+)
+_WHAT: Final = {
     "password": "password",
-    "client_id": "client_key",
-    "client_secret": "client_secret",
-    "access_token": "access_token",
-    "refresh_token": "refresh_token",
-    "id_token": "id_token",
-    "code": "code",
+    "client_secret": "client secret",
+    "user_credentials": "password",
+    "client_credentials": "client secret",
 }
-_OAUTH_CONTEXT: Final = frozenset(
-    {"grant_type", "redirect_uri", "client_id", "state", "code_verifier", "response_type"}
-)
-_JSON_FIELDS: Final = {
-    "access_token": "access_token",
-    "refresh_token": "refresh_token",
-    "id_token": "id_token",
-    "password": "password",
-    "client_secret": "client_secret",
-}
-_JSON_KNOWN_ONLY: Final = frozenset({"username", "client_id", "client_key"})
-_AUTH_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
-_URL_HEADERS: Final = frozenset({"location", "content-location", "referer"})
 
-_ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-# The lookbehind and the leading run anchor each scan at the start of a scheme-like word,
-# so a long body without "://" is read once instead of once per starting position.
-_USERINFO: Final = re.compile(
-    r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*"
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s\"'<>\\]+)@"
-)
-_JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_JSON_TOKEN: Final = re.compile(
-    rf"(?P<key>{_JSON_STR})(?:(?P<colon>\s*:\s*)"
-    rf"(?:(?P<str>{_JSON_STR})|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))?)?"
-)
-_JSON_FIELD_HINT: Final = re.compile(
-    r'"(?i:access_token|refresh_token|id_token|password|client_secret)"\s*:|//[^/?#@\s"]+@|\\'
-)
-_JSON_KNOWN_HINT: Final = re.compile(r'"(?i:username|client_id|client_key)"\s*:')
-_FORM_BODY: Final = re.compile(r"[\w.\-~%+*]+=[^&\s]*(?:&[\w.\-~%+*]+=[^&\s]*)*")
-_LOOSE_JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|([\"\\/bfnrt]))")
-_SHORT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_FIELD_WORDS: Final = ("token", "passw", "secret", "@", "\\")
+_FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
 
-# Neighbours that count as "not a letter or digit" for 6..15-character values.
+
+def _json_field_hint(text: str) -> bool:
+    """Whether a JSON text may hold a credential position (cheap: no parsing)."""
+    low = text.lower()
+    return any(w in low for w in _FIELD_WORDS) or (
+        "=" in low and any(w in low for w in _FORM_WORDS)
+    )
+
+
+_JSON_KNOWN_HINT: Final = re.compile(r'(?i:user[_\-. ]?name|client[_\-. ]?(?:id|key))"\s*:')
+
+# Neighbours that count as "not a letter or digit" for 6..15-character identifiers.
 _BEFORE: Final = (  # asserted just after the first character, {first}
     r"(?:(?<![A-Za-z0-9]{first})|(?<=%[0-9A-Fa-f]{{2}}{first})"
     r"|(?<=\\u[0-9A-Fa-f]{{4}}{first})|(?<=\\[nrtbf]{first}))"
@@ -177,14 +220,10 @@ _KEEP: Final = (
     r"<BSS_[A-Z][A-Z0-9_]*>",
     r"%3[Cc]BSS_[A-Z][A-Z0-9_]*%3[Ee]",
     r"\\u003[Cc]BSS_[A-Z][A-Z0-9_]*\\u003[Ee]",
+    r"&lt;BSS_[A-Z][A-Z0-9_]*&gt;",
 )
 
 _Message = dict[str, Any]
-
-
-def is_placeholder(value: object) -> bool:
-    """Whether ``value`` is exactly one placeholder such as ``<BSS_PASSWORD>``."""
-    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -192,16 +231,19 @@ class Leak:
     """Where a credential survived: the place and the form, never the value.
 
     ``interaction`` indexes ``data["interactions"]`` (from 0); ``place`` is like
-    ``request.uri``, ``request.headers.Cookie`` or ``response.body``.
+    ``request.uri``, ``request.headers.Cookie`` or ``response.body``. ``fix``, when
+    set, says what to do about it (it is not part of the comparison).
     """
 
     interaction: int
     place: str
     kind: str
     form: str
+    fix: str = field(default="", compare=False)
 
     def __str__(self) -> str:
-        return f"interaction {self.interaction}: {self.place}: {self.kind} ({self.form})"
+        text = f"interaction {self.interaction}: {self.place}: {self.kind} ({self.form})"
+        return f"{text}; {self.fix}" if self.fix else text
 
 
 # --- the known values -----------------------------------------------------------------
@@ -213,37 +255,49 @@ class _Hit:
     encoded: str  # the replacement inside a URL or a form
     kind: str  # "" for a base URL, which is rewritten but not counted
     form: str
+    replace: bool = True  # False: a short secret, reported and never replaced
+
+
+def _alternatives(hits: Mapping[str, tuple[_Hit, bool]]) -> list[str]:
+    by_first: dict[str, list[str]] = {}
+    for text in sorted(hits, key=len, reverse=True):
+        first, rest = re.escape(text[0]), re.escape(text[1:])
+        bounded = hits[text][1]
+        by_first.setdefault(first, []).append(
+            f"{_BEFORE.format(first=first)}{rest}{_AFTER}" if bounded else rest
+        )
+    return [f"{first}(?:{'|'.join(rests)})" for first, rests in by_first.items()]
 
 
 class _Matcher:
-    """One compiled regex for every form of every known value (and the base URLs).
+    """Compiled regexes for every form of every known value (and the base URLs).
 
-    Every alternative starts with a literal character, which lets ``re`` skip positions
-    that cannot start a match (a leading lookbehind would defeat that: 30 times slower),
-    and forms are grouped by that character (twice as fast again). Longer forms come
-    first, so the longest form at a position wins.
+    ``pattern`` finds what is replaced; ``report_pattern`` what is only reported (secrets
+    shorter than 16 characters), so that a short value never hides a longer one that
+    overlaps it. Every alternative starts with a literal character, which lets ``re``
+    skip positions that cannot start a match, and forms are grouped by that character.
+    Longer forms come first, so the longest form at a position wins.
     """
 
     def __init__(self, hits: Mapping[str, tuple[_Hit, bool]], protect: Sequence[str]) -> None:
         self._hits = {text: hit for text, (hit, _) in hits.items()}
-        by_first: dict[str, list[str]] = {}
-        for text in sorted(hits, key=len, reverse=True):
-            first, rest = re.escape(text[0]), re.escape(text[1:])
-            bounded = hits[text][1]
-            by_first.setdefault(first, []).append(
-                f"{_BEFORE.format(first=first)}{rest}{_AFTER}" if bounded else rest
-            )
-        alternatives = [*_KEEP, *map(re.escape, protect)]
-        alternatives += [f"{first}(?:{'|'.join(rests)})" for first, rests in by_first.items()]
-        self._source = "|".join(alternatives)
+        keep = [*_KEEP, *map(re.escape, protect)]
+        replaced = {t: h for t, h in hits.items() if h[0].replace}
+        reported = {t: h for t, h in hits.items() if not h[0].replace}
+        self._source = "|".join(keep + _alternatives(replaced))
         self.pattern = re.compile(self._source)
-        self._bytes_pattern: re.Pattern[bytes] | None = None
+        self._report_source = "|".join(keep + _alternatives(reported)) if reported else ""
+        self.report_pattern = re.compile(self._report_source) if reported else None
+        self._bytes_patterns: list[re.Pattern[bytes]] | None = None
 
     @property
-    def bytes_pattern(self) -> re.Pattern[bytes]:
-        if self._bytes_pattern is None:
-            self._bytes_pattern = re.compile(self._source.encode("utf-8", "surrogatepass"))
-        return self._bytes_pattern
+    def bytes_patterns(self) -> list[re.Pattern[bytes]]:
+        if self._bytes_patterns is None:
+            sources = [self._source, self._report_source]
+            self._bytes_patterns = [
+                re.compile(s.encode("utf-8", "surrogatepass")) for s in sources if s
+            ]
+        return self._bytes_patterns
 
     def sub(self, text: str, *, url_like: bool) -> tuple[str, int]:
         count = 0
@@ -259,7 +313,7 @@ class _Matcher:
         return self.pattern.sub(replace, text), count
 
     def sub_bytes(self, data: bytes) -> tuple[bytes, int]:
-        """Replace in a body that is not UTF-8: the UTF-8 forms, then the Latin-1 ones."""
+        """Replace in a body that is not text: the UTF-8 forms, then the Latin-1 ones."""
         count = 0
 
         def replace(match: re.Match[bytes]) -> bytes:
@@ -270,21 +324,25 @@ class _Matcher:
             count += bool(hit.kind)
             return hit.replacement.encode("utf-8", "surrogatepass")
 
-        data = self.bytes_pattern.sub(replace, data)
+        data = self.bytes_patterns[0].sub(replace, data)
         text, latin = self.sub(data.decode("latin-1"), url_like=False)
         return text.encode("latin-1"), count + latin
 
     def find(self, text: str) -> Iterator[_Hit]:
-        for match in self.pattern.finditer(text):
-            hit = self._hits.get(match[0])
-            if hit is not None and hit.kind:
-                yield hit
+        for pattern in (self.pattern, self.report_pattern):
+            if pattern is None:
+                continue
+            for match in pattern.finditer(text):
+                hit = self._hits.get(match[0])
+                if hit is not None and hit.kind:
+                    yield hit
 
     def find_bytes(self, data: bytes) -> Iterator[_Hit]:
-        for match in self.bytes_pattern.finditer(data):
-            hit = self._hits.get(match[0].decode("utf-8", "surrogatepass"))
-            if hit is not None and hit.kind:
-                yield hit
+        for pattern in self.bytes_patterns:
+            for match in pattern.finditer(data):
+                hit = self._hits.get(match[0].decode("utf-8", "surrogatepass"))
+                if hit is not None and hit.kind:
+                    yield hit
         yield from self.find(data.decode("latin-1"))
 
 
@@ -318,6 +376,19 @@ def value_forms(value: str) -> list[str]:
     return list(_forms(value))
 
 
+def _html_forms(value: str) -> list[str]:
+    # Python's html.escape, its quote=False form, the &#39; of .NET and PHP, and every
+    # non-ASCII character as a decimal reference (HtmlEncode, xmlcharrefreplace).
+    escaped = html.escape(value)
+    out = [escaped, html.escape(value, quote=False), escaped.replace("&#x27;", "&#39;")]
+    out += [
+        text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+        for text in out
+        if not text.isascii()
+    ]
+    return out
+
+
 def _forms(value: str) -> dict[str, str]:
     """Every written form of ``value``, mapped to the name of the form."""
     forms = {value: "raw"}
@@ -336,6 +407,8 @@ def _forms(value: str) -> dict[str, str]:
     ):
         forms.setdefault(escaped, "json-escaped")
         forms.setdefault(escaped.replace("/", "\\/"), "json-escaped")
+    for escaped in _html_forms(value):
+        forms.setdefault(escaped, "html-escaped")
     encodings = [value.encode("utf-8", "surrogatepass")]
     with contextlib.suppress(UnicodeEncodeError):
         encodings.append(value.encode("latin-1"))  # requests' Basic auth encodes Latin-1
@@ -344,6 +417,9 @@ def _forms(value: str) -> dict[str, str]:
             text = b64.decode("ascii")
             forms.setdefault(text, "base64")
             forms.setdefault(text.rstrip("="), "base64")
+    hexed = encodings[0].hex()
+    forms.setdefault(hexed, "hex")
+    forms.setdefault(hexed.upper(), "hex")
     return forms
 
 
@@ -399,6 +475,26 @@ class SecretSet:
         """The placeholder of a known value, or ``None``."""
         return self._placeholders.get(value)
 
+    def kind_of(self, value: str) -> str | None:
+        """The kind a known value was added as, or ``None``."""
+        return self._kinds.get(value)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every form of every known value replaced by its placeholder,
+        whatever its length: for messages that quote a file."""
+        matcher = self._matcher()
+        if matcher is not None:
+            text = matcher.sub(text, url_like=False)[0]
+        for value, placeholder in sorted(self._placeholders.items(), key=lambda i: -len(i[0])):
+            for form in _forms(value):
+                text = text.replace(form, placeholder)
+        return text
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """(kind, form) of every known value in ``text``, under the replacement rule."""
+        matcher = self._matcher()
+        return [] if matcher is None else [(h.kind, h.form) for h in matcher.find(text)]
+
     def __contains__(self, value: object) -> bool:
         return value in self._placeholders
 
@@ -430,20 +526,21 @@ class SecretSet:
     def _kind_of(self, value: str) -> str:
         return self._kinds[value]
 
-    def _free_text_values(self) -> list[tuple[str, str, str]]:
-        """(value, kind, placeholder) for every value replaced outside credential positions."""
+    def _free_text_values(self) -> list[tuple[str, str, str, str]]:
+        """(value, kind, placeholder, mode) of every value looked for outside credential
+        positions; mode is ``anywhere``, ``bounded`` or ``report``."""
         by_kind: dict[str, list[str]] = {}
         out = []
         for value, kind in self._kinds.items():
             by_kind.setdefault(kind, []).append(value)
-            if len(value) >= (_ANYWHERE if kind == "cookie" else _BOUNDED):
-                out.append((value, kind, self._placeholders[value]))
+            mode = _mode(kind, len(value))
+            if mode:
+                out.append((value, kind, self._placeholders[value], mode))
         for first, second, kind, placeholder in _PAIRS:
             for a in by_kind.get(first, ()):
                 for b in by_kind.get(second, ()):
                     pair = f"{a}:{b}"
-                    if len(pair) >= _BOUNDED:
-                        out.append((pair, kind, placeholder))
+                    out.append((pair, kind, placeholder, _mode(kind, len(pair))))
         return out
 
     def _matcher(
@@ -455,12 +552,16 @@ class SecretSet:
             if key in self._matchers:
                 return self._matchers[key]
             hits: dict[str, tuple[_Hit, bool]] = {}
-            for value, kind, placeholder in self._free_text_values():
+            values = self._free_text_values()
+            # Replaced values first: a text that is both a replaced and a reported form
+            # is replaced.
+            values.sort(key=lambda item: item[3] == "report")
+            for value, kind, placeholder, mode in values:
                 encoded = quote(placeholder, safe="")
                 for text, form in _forms(value).items():
                     replacement = encoded if form == "percent-encoded" else placeholder
-                    hit = _Hit(replacement, encoded, kind, form)
-                    hits.setdefault(text, (hit, len(value) < _ANYWHERE))
+                    hit = _Hit(replacement, encoded, kind, form, mode != "report")
+                    hits.setdefault(text, (hit, mode == "bounded"))
             neutral = neutral_base if neutral_base.endswith("/") else neutral_base + "/"
             for base in base_urls:
                 base = base if base.endswith("/") else base + "/"
@@ -477,99 +578,35 @@ class SecretSet:
             return matcher
 
 
+def _mode(kind: str, length: int) -> str:
+    """How a value of ``kind`` and ``length`` is treated outside credential positions."""
+    if length >= _ANYWHERE:
+        return "anywhere"
+    if kind == "cookie":
+        return ""  # a preference such as lang=en; replaced in cookie headers only
+    if kind in IDENTIFIER_KINDS:
+        return "bounded" if length >= _BOUNDED else ""
+    return "report"
+
+
 # --- structural helpers, shared by scrubbing and the leak check -------------------------
 
 
-def _header(headers: Mapping[str, Any], name: str) -> str:
-    for key, values in headers.items():
-        if key.lower() == name:
-            if isinstance(values, list | tuple):
-                return str(values[0]) if values else ""
-            return str(values)
-    return ""
-
-
-def _set_header(
-    headers: dict[str, Any], name: str, value: str | None, *, add: bool = False
-) -> None:
-    for key in list(headers):
-        if key.lower() == name.lower():
-            if value is None:
-                del headers[key]
-            else:
-                headers[key] = [value] if isinstance(headers[key], list | tuple) else value
-            return
-    if add and value is not None:
-        headers[name] = [value]
-
-
-def _auth_secret(value: str) -> tuple[str, str] | None:
-    """(scheme, credentials) of an Authorization value that is not scrubbed, else None."""
-    scheme, sep, credentials = value.strip().partition(" ")
-    if not sep:
-        scheme, credentials = "", scheme
-    credentials = credentials.strip()
-    if not credentials or is_placeholder(credentials):
-        return None
-    return scheme, credentials
-
-
-def _cookie_secret(value: str) -> str | None:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    return value if value and not is_placeholder(value) else None
-
-
-def _form_secrets(text: str) -> Iterator[tuple[int, str, str]]:
-    """(index of the ``&``-piece, kind, decoded value) of every unscrubbed credential field."""
-    pieces = [piece.partition("=") for piece in text.split("&")]
-    names = {unquote_plus(name).lower() for name, sep, _ in pieces if sep}
-    oauth = bool(names & _OAUTH_CONTEXT)
-    for index, (name, sep, raw) in enumerate(pieces):
-        kind = _FORM_FIELDS.get(unquote_plus(name).lower()) if sep else None
-        if kind is None or (kind == "code" and not oauth):
-            continue
-        value = unquote_plus(raw)
-        if value and not is_placeholder(value):
-            yield index, kind, value
-
-
-def _userinfo_secrets(info: str) -> list[tuple[str, str]]:
-    user, _, password = unquote(info).partition(":")
-    return [
-        (kind, value)
-        for kind, value in (("username", user), ("password", password))
-        if value and not is_placeholder(value)
-    ]
-
-
-def _split_url(url: str) -> tuple[str, str, str, str, str]:
-    """(before the query, "?", query, "#", fragment) without any normalisation."""
-    rest, hsep, fragment = url.partition("#")
-    head, qsep, query = rest.partition("?")
-    return head, qsep, query, hsep, fragment
-
-
-def _is_url_header(name: str, value: str) -> bool:
-    return name.lower() in _URL_HEADERS or _ABSOLUTE_URL.match(value) is not None
-
-
-def _json_body(text: str) -> bool:
-    if text.lstrip()[:1] not in ("{", "[", '"'):
-        return False
+def _dump_str(value: str, *, ascii_only: bool) -> str:
+    text = json.dumps(value, ensure_ascii=ascii_only)
     try:
-        json.loads(text)
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: only an escape can carry it
+        return json.dumps(value)
+    return text
+
+
+def _loads_str(token: str) -> str | None:
+    try:
+        value = json.loads(token)
     except ValueError:
-        return False
-    return True
-
-
-def _form_body(headers: Mapping[str, Any], text: str) -> bool:
-    content_type = _header(headers, "content-type").lower()
-    if content_type:
-        return "x-www-form-urlencoded" in content_type
-    return _FORM_BODY.fullmatch(text) is not None
+        return None
+    return value if isinstance(value, str) else None
 
 
 # --- structural scrubbing ---------------------------------------------------------------
@@ -580,7 +617,7 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
 
     def replace(match: re.Match[str]) -> str:
         nonlocal count
-        found = _userinfo_secrets(match["info"])
+        found = userinfo_values(match["info"])
         for kind, value in found:
             secrets.add(kind, value)
         count += bool(found)
@@ -588,46 +625,60 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
 
     if "@" not in text:
         return text, 0
-    return _USERINFO.sub(replace, text), count
+    return USERINFO.sub(replace, text), count
 
 
-def _scrub_form_fields(text: str, secrets: SecretSet) -> tuple[str, int]:
-    found = list(_form_secrets(text))
-    if not found:
-        return text, 0
+def _scrub_form_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
+    found = {index: (kind, value) for index, kind, value in form_credentials(text)}
     pieces = text.split("&")
-    for index, kind, value in found:
-        name = pieces[index].partition("=")[0]
-        # <> stay readable: a reviewer (and a secret scanner) sees a placeholder at a glance.
-        pieces[index] = f"{name}={quote(secrets.add(kind, value), safe='<>')}"
-    return "&".join(pieces), len(found)
+    count = 0
+    for index, piece in enumerate(pieces):
+        name, sep, raw = piece.partition("=")
+        if index in found:
+            kind, value = found[index]
+            # <> stay readable: a reviewer (and a secret scanner) sees a placeholder at a glance.
+            pieces[index] = f"{name}={quote(secrets.add(kind, value), safe='<>')}"
+            count += 1
+        elif sep and depth < MAX_DEPTH and ("=" in raw or "%" in raw or "@" in raw):
+            value = unquote_plus(raw)
+            new, n = _scrub_nested(value, secrets, depth + 1)
+            if n:
+                pieces[index] = f"{name}={quote_plus(new, safe='<>')}"
+                count += n
+    return ("&".join(pieces), count) if count else (text, 0)
 
 
 def _scrub_url(url: str, secrets: SecretSet) -> tuple[str, int]:
-    head, qsep, query, hsep, fragment = _split_url(url)
+    head, qsep, query, hsep, fragment = split_url(url)
     head, n1 = _scrub_userinfo(head, secrets)
-    query, n2 = _scrub_form_fields(query, secrets)
+    query, n2 = _scrub_form_fields(query, secrets) if "=" in query else (query, 0)
     fragment, n3 = _scrub_form_fields(fragment, secrets) if "=" in fragment else (fragment, 0)
     return head + qsep + query + hsep + fragment, n1 + n2 + n3
 
 
+def _basic_pair(credentials: str) -> tuple[str, str] | None:
+    try:
+        raw = base64.b64decode(credentials + "=" * (-len(credentials) % 4), validate=True)
+    except (binascii.Error, ValueError):  # ValueError: a str that is not ASCII
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # requests encodes Basic credentials as Latin-1
+        text = raw.decode("latin-1")
+    key, sep, secret = text.partition(":")
+    return (key, secret) if sep else None
+
+
 def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
-    found = _auth_secret(value)
+    found = authorization_credentials(value)
     if found is None:
         return value, 0
     scheme, credentials = found
     if scheme.lower() == "basic":
-        try:
-            pair = base64.b64decode(credentials + "=" * (-len(credentials) % 4), validate=True)
-        except binascii.Error:
-            pair = b""
-        try:
-            key, sep, secret = pair.decode("utf-8").partition(":")
-        except UnicodeDecodeError:  # requests encodes Basic credentials as Latin-1
-            key, sep, secret = pair.decode("latin-1").partition(":")
-        if sep:
-            secrets.add("client_key", key)
-            secrets.add("client_secret", secret)
+        pair = _basic_pair(credentials)
+        if pair is not None:
+            secrets.add("client_key", pair[0])
+            secrets.add("client_secret", pair[1])
         return f"{scheme} {_CLIENT_CREDENTIALS}", 1
     if scheme.lower() == "bearer":
         return f"{scheme} {secrets.add('access_token', credentials)}", 1
@@ -639,7 +690,7 @@ def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple
     count = 0
     for index, piece in enumerate(pieces[:1] if first_only else pieces):
         name, sep, raw = piece.partition("=")
-        secret = _cookie_secret(raw) if sep else None
+        secret = cookie_credential(raw) if sep else None
         if secret is not None:
             pieces[index] = f"{name}={secrets.add('cookie', secret)}"
             count += 1
@@ -648,71 +699,114 @@ def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple
 
 def _scrub_header(name: str, value: str, secrets: SecretSet) -> tuple[str, int]:
     low = name.lower()
-    if low in _AUTH_HEADERS:
+    if low in AUTH_HEADERS:
         return _scrub_authorization(value, secrets)
     if low == "cookie":
         return _scrub_cookies(value, secrets, first_only=False)
     if low == "set-cookie":
         return _scrub_cookies(value, secrets, first_only=True)
-    if _is_url_header(name, value):
+    if is_url_header(name, value):
         return _scrub_url(value, secrets)
     return value, 0
 
 
-def _scrub_json_fields(text: str, secrets: SecretSet) -> tuple[str, int]:
+def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
 
-    def string(token: str) -> str:
+    def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
-        if "@" not in token:
-            return token
-        decoded = json.loads(token)
-        new, n = _scrub_userinfo(decoded, secrets)
-        count += n
-        return json.dumps(new, ensure_ascii=token.isascii()) if n else token
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        key, colon, value, number = match["key"], match["colon"], match["str"], match["num"]
-        kind = _JSON_FIELDS.get(json.loads(key).lower()) if colon is not None else None
-        if kind is not None and (value is not None or number is not None):
-            secret = json.loads(value) if value is not None else number
+        kind = None if is_key else json_credential_kind(path)
+        if kind is not None:
+            secret = _loads_str(token) if token[0] == '"' else token
             if secret and not is_placeholder(secret):
                 count += 1
-                return f'{key}{colon}"{secrets.add(kind, secret)}"'
-            return match[0]
-        return string(key) + (colon or "") + (string(value) if value else number or "")
+                return f'"{secrets.add(kind, secret)}"'
+            return token
+        if token[0] != '"' or depth >= MAX_DEPTH:
+            return token
+        value = _loads_str(token)
+        if value is None:
+            return token
+        new, n = _scrub_nested(value, secrets, depth + 1)
+        if not n:
+            return token
+        count += n
+        return _dump_str(new, ascii_only=token.isascii())
 
-    return _JSON_TOKEN.sub(replace, text), count
+    new = _json_sub(text, rewrite)
+    return new, count
+
+
+def _json_sub(text: str, fn: Callable[[tuple[str | None, ...], str, bool], str]) -> str:
+    from .decoding import sub_json
+
+    return sub_json(text, fn)
+
+
+def _scrub_nested(text: str, secrets: SecretSet, depth: int) -> tuple[str, int]:
+    """The credential positions of a value inside a value: JSON, a form, URL userinfo."""
+    if depth > MAX_DEPTH or not text:
+        return text, 0
+    if looks_like_json(text) and is_json(text):
+        return _scrub_json_fields(text, secrets, depth)
+    if "=" in text and FORM_TEXT.fullmatch(text):
+        return _scrub_form_fields(text, secrets, depth)
+    return _scrub_userinfo(text, secrets)
 
 
 def _scrub_body_fields(
     headers: Mapping[str, Any], text: str, secrets: SecretSet
 ) -> tuple[str, int]:
-    if text.lstrip()[:1] in ("{", "[", '"'):
-        if _JSON_FIELD_HINT.search(text) is None and not _form_body(headers, text):
+    boundary = multipart_boundary(headers)
+    if boundary is not None:
+        return _scrub_multipart(text, boundary, secrets)
+    if looks_like_json(text):
+        if not _json_field_hint(text) and not form_body(headers, text):
             return text, 0  # the common case, without parsing the JSON
-        if _json_body(text):
+        if is_json(text):
             return _scrub_json_fields(text, secrets)
-    if _form_body(headers, text):
+    if form_body(headers, text):
         return _scrub_form_fields(text, secrets)
     return _scrub_userinfo(text, secrets)
+
+
+def _scrub_multipart(text: str, boundary: str, secrets: SecretSet) -> tuple[str, int]:
+    found = list(multipart_credentials(text, boundary))
+    for start, end, kind, value in reversed(found):
+        text = text[:start] + secrets.add(kind, value) + text[end:]
+    return text, len(found)
 
 
 # --- free-text scrubbing ----------------------------------------------------------------
 
 
-def _free_json(text: str, matcher: _Matcher, secrets: SecretSet) -> tuple[str, int]:
+_JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# A key (or a string in a list), its colon and its value: enough for the free-text pass,
+# which needs no path and runs on every body that holds a base URL.
+_JSON_TOKEN: Final = re.compile(
+    rf"(?P<key>{_JSON_STR})(?:(?P<colon>\s*:\s*)"
+    rf"(?:(?P<str>{_JSON_STR})|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?))?)?"
+)
+
+
+def _free_json(text: str, matcher: _Matcher, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
 
     def string(token: str) -> str:
         nonlocal count
-        decoded = json.loads(token)
-        new, n = matcher.sub(decoded, url_like=False)
-        if new == decoded:
+        if "\\" not in token and matcher.pattern.search(token) is None:
+            return token  # the common case: nothing to replace, no JSON inside
+        value = _loads_str(token)
+        if value is None:
+            return token
+        if depth < MAX_DEPTH and looks_like_json(value) and is_json(value):
+            new, n = _free_json(value, matcher, secrets, depth + 1)
+        else:
+            new, n = matcher.sub(value, url_like=False)
+        if new == value:
             return token
         count += n
-        return json.dumps(new, ensure_ascii=token.isascii())
+        return _dump_str(new, ascii_only=token.isascii())
 
     def replace(match: re.Match[str]) -> str:
         nonlocal count
@@ -722,8 +816,9 @@ def _free_json(text: str, matcher: _Matcher, secrets: SecretSet) -> tuple[str, i
             return out
         out += colon
         if value is not None:
-            if json.loads(key).lower() in _JSON_KNOWN_ONLY:
-                placeholder = secrets.placeholder_for(json.loads(value))
+            name = _loads_str(key) if identifiers else None
+            if name is not None and json_identifier_kind(name):
+                placeholder = secrets.placeholder_for(_loads_str(value) or "")
                 if placeholder is not None:
                     count += 1
                     return f'{out}"{placeholder}"'
@@ -734,136 +829,58 @@ def _free_json(text: str, matcher: _Matcher, secrets: SecretSet) -> tuple[str, i
             return out + (json.dumps(new) if n else number)
         return out
 
+    identifiers = _JSON_KNOWN_HINT.search(text) is not None
     return _JSON_TOKEN.sub(replace, text), count
 
 
 def _free_body(
     headers: Mapping[str, Any], text: str, matcher: _Matcher, secrets: SecretSet
 ) -> tuple[str, int]:
-    if text.lstrip()[:1] in ("{", "[", '"'):
+    if looks_like_json(text):
         if (
             "\\" not in text
             and matcher.pattern.search(text) is None
             and _JSON_KNOWN_HINT.search(text) is None
         ):
             return text, 0
-        if _json_body(text):
+        if is_json(text):
             return _free_json(text, matcher, secrets)
-    return matcher.sub(text, url_like=_form_body(headers, text))
+    return matcher.sub(text, url_like=form_body(headers, text))
 
 
 # --- messages ---------------------------------------------------------------------------
 
-
-def _copy(message: Mapping[str, Any]) -> _Message:
-    out: _Message = {}
-    for key, value in message.items():
-        if key == "headers" and isinstance(value, Mapping):
-            out[key] = {k: list(v) if isinstance(v, list | tuple) else v for k, v in value.items()}
-        elif isinstance(value, str | bytes | int | float | None):
-            out[key] = value
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _decode_request(request: Mapping[str, Any]) -> _Message:
-    out = _copy(request)
-    headers = out.get("headers") or {}
-    encoding = _header(headers, "content-encoding").strip().lower()
-    body = out.get("body")
-    if encoding and isinstance(body, bytes):
-        from vcr.filters import AVAILABLE_DECOMPRESSORS
-
-        decompress = AVAILABLE_DECOMPRESSORS.get(encoding)
-        if decompress is not None:
-            out["body"] = decompress(body)
-            # As vcr.filters.decode_response does for responses.
-            _set_header(headers, "Content-Encoding", None)
-            _set_header(headers, "Content-Length", str(len(out["body"])), add=True)
-    return out
-
-
-def _decode_response(response: Mapping[str, Any]) -> _Message:
-    out = _copy(response)
-    headers = out.get("headers") or {}
-    body = out.get("body")
-    string = body.get("string") if isinstance(body, Mapping) else None
-    encoding = _header(headers, "content-encoding")
-    if (
-        encoding
-        and isinstance(string, bytes)
-        and all(isinstance(v, list) for v in headers.values())
-    ):
-        from vcr.filters import decode_response
-
-        out = decode_response(out)
-    return out
-
-
-_Transform = Callable[[str, str], tuple[str, int]]  # (header name, value) -> (value, count)
-
-
-def _map_headers(headers: Mapping[str, Any], fn: _Transform) -> tuple[dict[str, Any], int]:
-    out: dict[str, Any] = {}
-    total = 0
-    for name, values in headers.items():
-        if isinstance(values, list | tuple):
-            new = []
-            for value in values:
-                text, n = fn(name, value) if isinstance(value, str) else (value, 0)
-                new.append(text)
-                total += n
-            out[name] = new
-        elif isinstance(values, str):
-            out[name], n = fn(name, values)
-            total += n
-        else:
-            out[name] = values
-    return out, total
+_BOM: Final = "\ufeff"
 
 
 def _map_body(
-    body: Any, text_fn: Callable[[str], tuple[str, int]], matcher: _Matcher | None
+    body: Any,
+    headers: Mapping[str, Any],
+    text_fn: Callable[[str], tuple[str, int]],
+    matcher: _Matcher | None,
 ) -> tuple[Any, int]:
-    if isinstance(body, str):
-        return text_fn(body)
-    if isinstance(body, bytes | bytearray):
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            return matcher.sub_bytes(bytes(body)) if matcher is not None else (body, 0)
-        new, n = text_fn(text)
-        return (body if new == text else new.encode("utf-8")), n
+    """Apply ``text_fn`` to the text of a body and write the result back the same way.
+
+    A body that cannot be read as text is searched for the known values' bytes; a body
+    that cannot be written back stays as it is (and the leak check refuses it).
+    """
+    try:
+        if isinstance(body, str):
+            bom = _BOM if body.startswith(_BOM) else ""
+            new, n = text_fn(body[len(bom) :])
+            return (body if new == body[len(bom) :] else bom + new), n
+        if isinstance(body, bytes | bytearray):
+            decoded = body_text(body, headers)
+            if decoded is None:
+                return matcher.sub_bytes(bytes(body)) if matcher is not None else (body, 0)
+            new, n = text_fn(decoded.text)
+            if new == decoded.text:
+                return body, n
+            encoded = decoded.encode(new)
+            return (body, 0) if encoded is None else (encoded, n)
+    except Exception:  # never a traceback that shows a credential; the leak check refuses it
+        return body, 0
     return body, 0
-
-
-def _body_length(body: Any) -> int | None:
-    if isinstance(body, str):
-        return len(body.encode("utf-8", "surrogatepass"))
-    if isinstance(body, bytes | bytearray):
-        return len(body)
-    return None
-
-
-def _update_body(message: _Message, body: Any, *, in_dict: bool) -> None:
-    old = message["body"]["string"] if in_dict else message.get("body")
-    if body is old:
-        return
-    if in_dict:
-        message["body"] = {**message["body"], "string": body}
-    else:
-        message["body"] = body
-    length = _body_length(body)
-    if length is not None and length != _body_length(old):
-        _set_header(message.get("headers") or {}, "Content-Length", str(length))
-
-
-def _get_body(message: _Message, *, in_dict: bool) -> Any:
-    if in_dict:
-        body = message.get("body")
-        return body.get("string") if isinstance(body, Mapping) else None
-    return message.get("body")
 
 
 def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> int:
@@ -877,12 +894,13 @@ def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> i
             headers, lambda name, value: _scrub_header(name, value, secrets)
         )
         total += n
-    body = _get_body(message, in_dict=not is_request)
+    headers = message.get("headers") or {}
+    body = message_body(message, is_request=is_request)
     if body:
         new, n = _map_body(
-            body, lambda text: _scrub_body_fields(message.get("headers") or {}, text, secrets), None
+            body, headers, lambda text: _scrub_body_fields(headers, text, secrets), None
         )
-        _update_body(message, new, in_dict=not is_request)
+        replace_body(message, new, is_request=is_request)
         total += n
     return total
 
@@ -902,25 +920,56 @@ def _free_text(
         message["status"] = {**status, "message": text}
         total += n
 
-    def header(name: str, value: str) -> tuple[str, int]:
-        if name.lower() in _AUTH_HEADERS:
+    def one_header(name: str, value: str) -> tuple[str, int]:
+        if name.lower() in AUTH_HEADERS:
             return value, 0
-        return matcher.sub(value, url_like=_is_url_header(name, value))
+        return matcher.sub(value, url_like=is_url_header(name, value))
 
     headers = message.get("headers") or {}
     if headers:
-        message["headers"], n = _map_headers(headers, header)
+        message["headers"], n = _map_headers(headers, one_header)
         total += n
-    body = _get_body(message, in_dict=not is_request)
+    headers = message.get("headers") or {}
+    body = message_body(message, is_request=is_request)
     if body:
         new, n = _map_body(
-            body,
-            lambda text: _free_body(message.get("headers") or {}, text, matcher, secrets),
-            matcher,
+            body, headers, lambda text: _free_body(headers, text, matcher, secrets), matcher
         )
-        _update_body(message, new, in_dict=not is_request)
+        replace_body(message, new, is_request=is_request)
         total += n
     return total
+
+
+_Transform = Callable[[str, str], tuple[str, int]]  # (header name, value) -> (value, count)
+
+
+def _map_headers(headers: Mapping[str, Any], fn: _Transform) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    total = 0
+    for name, values in headers.items():
+        if not isinstance(name, str):
+            out[name] = values
+        elif isinstance(values, list | tuple):
+            new = []
+            for value in values:
+                text, n = fn(name, value) if isinstance(value, str) else (value, 0)
+                new.append(text)
+                total += n
+            out[name] = new
+        elif isinstance(values, str):
+            out[name], n = fn(name, values)
+            total += n
+        else:
+            out[name] = values
+    return out, total
+
+
+def _decode_request(request: Mapping[str, Any]) -> _Message:
+    return decode_message(request, is_request=True)
+
+
+def _decode_response(response: Mapping[str, Any]) -> _Message:
+    return decode_message(response, is_request=False)
 
 
 def scrub_request(
@@ -993,177 +1042,148 @@ _MESSAGES: Final = ("request", "response")
 
 # --- the leak check ---------------------------------------------------------------------
 
-
-def _loose_json_unescape(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if match[1]:
-            return chr(int(match[1], 16))
-        return _SHORT_ESCAPES.get(match[2], match[2])
-
-    return _LOOSE_JSON_ESCAPE.sub(replace, text)
+_Where = tuple[str, str, str]  # (place, kind, form)
+_Found = tuple[str, str, str, str]  # (place, kind, form, fix)
 
 
-def _layers(text: str) -> Iterator[tuple[str, str | None]]:
-    """The text and what it decodes to, each with the form its decoding undid."""
-    yield text, None
-    seen = {text}
-    decoded: list[tuple[str, str]] = []
-    if "%" in text or "+" in text:
-        decoded += [(unquote(text), "percent-encoded"), (unquote_plus(text), "percent-encoded")]
-    if "\\" in text:
-        decoded.append((_loose_json_unescape(text), "json-escaped"))
-    for layer, form in decoded:
-        if layer not in seen:
-            seen.add(layer)
-            yield layer, form
+def _leak_fix(kind: str) -> str:
+    return SHORT_SECRET_FIX.format(what=_WHAT.get(kind, kind.replace("_", " ")))
 
 
-def _json_pairs(value: Any) -> Iterator[tuple[str | None, Any]]:
-    """(key or None, scalar) for every scalar of a JSON document, keys as scalars too."""
-    if isinstance(value, list) and value and isinstance(value[0], tuple):  # an object's pairs
-        for key, item in value:
-            yield None, key
-            if isinstance(item, list):
-                yield from _json_pairs(item)
-            else:
-                yield key, item
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, list):
-                yield from _json_pairs(item)
-            else:
-                yield None, item
-    else:
-        yield None, value
+def _readable_body(side: str, message: _Message, body: Any, found: list[_Where]) -> str | None:
+    """The text of a body for the checks; an unreadable one is added to ``found``."""
+    headers = message.get("headers") or {}
+    place = f"{side}.body"
+    encoding = header(headers, "content-encoding").strip().lower()
+    if encoding and encoding != "identity" and body:
+        # Still compressed (an encoding vcrpy cannot undo): nothing inside can be checked.
+        found.append((place, "unverifiable body", f"{encoding}-encoded"))
+        return None
+    if isinstance(body, str):
+        return body.removeprefix(_BOM)
+    if not isinstance(body, bytes | bytearray):
+        return None
+    decoded = body_text(body, headers)
+    if decoded is not None:
+        return decoded.text
+    mime, params = media_type(headers)
+    if "charset" in params:
+        found.append((place, "unverifiable body", "bytes its declared charset cannot read"))
+    elif is_textual(mime):
+        found.append((place, "unverifiable body", "text that is not UTF-8"))
+    return None
 
 
-def _load_json(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=list)
-
-
-def _decoded(data: Mapping[str, Any]) -> Iterator[tuple[int, _Message, _Message]]:
-    for index, interaction in enumerate(data.get("interactions") or ()):
-        yield (
-            index,
-            _decode_request(interaction["request"]),
-            _decode_response(interaction["response"]),
-        )
-
-
-def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[tuple[str, str, str]]:
+def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Where]:
     """(place, kind, form) of every credential position that still holds a value."""
     if side == "request" and isinstance(message.get("uri"), str):
         yield from _url_leaks("request.uri", message["uri"])
     headers = message.get("headers") or {}
     for name, values in headers.items():
+        if not isinstance(name, str):
+            continue
         place = f"{side}.headers.{name}"
         for value in values if isinstance(values, list | tuple) else [values]:
             if not isinstance(value, str):
                 continue
             low = name.lower()
-            if low in _AUTH_HEADERS:
-                if _auth_secret(value) is not None:
+            if low in AUTH_HEADERS:
+                if authorization_credentials(value) is not None:
                     yield place, "credentials", "authorization header"
             elif low in ("cookie", "set-cookie"):
                 pieces = value.split(";")
                 for piece in pieces[:1] if low == "set-cookie" else pieces:
                     _, sep, raw = piece.partition("=")
-                    if sep and _cookie_secret(raw) is not None:
+                    if sep and cookie_credential(raw) is not None:
                         yield place, "cookie", "cookie value"
-            elif _is_url_header(name, value):
+            elif is_url_header(name, value):
                 yield from _url_leaks(place, value)
-    if isinstance(body, bytes | bytearray):
-        try:
-            body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            # Still compressed (an encoding vcrpy cannot undo): nothing inside can be checked.
-            encoding = _header(headers, "content-encoding").strip().lower()
-            if encoding and encoding != "identity":
-                yield f"{side}.body", "unverifiable body", f"{encoding}-encoded"
-            return
-    if not isinstance(body, str) or not body:
-        return
-    place = f"{side}.body"
-    if _json_body(body):
-        for key, value in _json_pairs(_load_json(body)):
-            kind = _JSON_FIELDS.get(key.lower()) if key is not None else None
-            scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
-            if kind and scalar and str(value) and not is_placeholder(str(value)):
-                yield place, kind, "json field"
-            if isinstance(value, str) and _USERINFO.search(value):
-                yield place, "userinfo", "url"
-    elif _form_body(headers, body):
-        for _, kind, _ in _form_secrets(body):
-            yield place, kind, "form field"
-    elif _USERINFO.search(body):
-        yield place, "userinfo", "url"
+    found: list[_Where] = []
+    text = _readable_body(side, message, body, found)
+    yield from found
+    if text:
+        form = form_body(headers, text) and not looks_like_json(text)
+        boundary = multipart_boundary(headers)
+        for kind, where in credential_positions(text, form=form, boundary=boundary):
+            yield f"{side}.body", kind, where
 
 
-def _url_leaks(place: str, url: str) -> Iterator[tuple[str, str, str]]:
-    head, _, query, _, fragment = _split_url(url)
-    for match in _USERINFO.finditer(head):
-        if _userinfo_secrets(match["info"]):
+def _url_leaks(place: str, url: str) -> Iterator[_Where]:
+    head, _, query, _, fragment = split_url(url)
+    for match in USERINFO.finditer(head):
+        if userinfo_values(match["info"]):
             yield place, "userinfo", "url"
     for text in (query, fragment):
-        for _, kind, _ in _form_secrets(text):
+        for _, kind, _ in form_credentials(text):
             yield place, kind, "query field"
 
 
-def _value_leaks(place: str, text: str, matcher: _Matcher) -> Iterator[tuple[str, str, str]]:
-    for layer, decoding in _layers(text):
+def _hit_leak(place: str, hit: _Hit, decoding: str | None) -> _Found:
+    form = hit.form if decoding is None or hit.form != "raw" else decoding
+    return place, hit.kind, form, "" if hit.replace else _leak_fix(hit.kind)
+
+
+def _value_leaks(place: str, text: str, matcher: _Matcher) -> Iterator[_Found]:
+    for layer, decoding in layers(text):
         for hit in matcher.find(layer):
-            yield place, hit.kind, hit.form if decoding is None or hit.form != "raw" else decoding
+            yield _hit_leak(place, hit, decoding)
 
 
 def _body_value_leaks(
-    place: str, body: Any, matcher: _Matcher, secrets: SecretSet
-) -> Iterator[tuple[str, str, str]]:
-    if isinstance(body, bytes | bytearray):
-        try:
-            body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
+    place: str, message: _Message, body: Any, matcher: _Matcher, secrets: SecretSet
+) -> Iterator[_Found]:
+    text = _readable_body("", message, body, [])
+    if text is None:
+        if isinstance(body, bytes | bytearray):
             for hit in matcher.find_bytes(bytes(body)):
-                yield place, hit.kind, hit.form
-            return
-    if not isinstance(body, str) or not body:
+                yield _hit_leak(place, hit, None)
         return
-    yield from _value_leaks(place, body, matcher)
-    if _json_body(body):
-        for key, value in _json_pairs(_load_json(body)):
-            if isinstance(value, str):
-                if key is not None and key.lower() in _JSON_KNOWN_ONLY and value in secrets:
-                    yield place, secrets._kind_of(value), "json field"
-                yield from _value_leaks(place, value, matcher)
+    for nested, _, decoding in nested_texts(text):
+        for hit in matcher.find(nested):
+            yield _hit_leak(place, hit, decoding)
+        if looks_like_json(nested):
+            document = load_json(nested)
+            for path, is_key, value in json_scalars(document) if document is not None else ():
+                last = path[-1] if path and not is_key else None
+                if last is not None and json_identifier_kind(last) and value in secrets:
+                    yield place, secrets._kind_of(value), "json field", ""
 
 
 def _message_value_leaks(
     side: str, message: _Message, matcher: _Matcher, secrets: SecretSet
-) -> Iterator[tuple[str, str, str]]:
+) -> Iterator[_Found]:
     if isinstance(message.get("uri"), str):
         yield from _value_leaks(f"{side}.uri", message["uri"], matcher)
     status = message.get("status")
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield from _value_leaks(f"{side}.status", status["message"], matcher)
     for name, values in (message.get("headers") or {}).items():
-        if name.lower() in _AUTH_HEADERS:
+        if not isinstance(name, str) or name.lower() in AUTH_HEADERS:
             continue  # structural: anything but a placeholder there is a leak already
         for value in values if isinstance(values, list | tuple) else [values]:
             if isinstance(value, str):
                 yield from _value_leaks(f"{side}.headers.{name}", value, matcher)
-    body = _get_body(message, in_dict=side == "response")
-    yield from _body_value_leaks(f"{side}.body", body, matcher, secrets)
+    body = message_body(message, is_request=side == "request")
+    if body:
+        yield from _body_value_leaks(f"{side}.body", message, body, matcher, secrets)
 
 
 def _leaks(data: Mapping[str, Any], secrets: SecretSet | None, neutral_base: str) -> list[Leak]:
     matcher = secrets._matcher((), neutral_base) if secrets is not None else None
     leaks: dict[Leak, None] = {}
-    for index, request, response in _decoded(data):
-        for side, message in (("request", request), ("response", response)):
-            body = _get_body(message, in_dict=side == "response")
-            found = list(_structural_leaks(side, message, body))
-            if matcher is not None and secrets is not None:
-                found += _message_value_leaks(side, message, matcher, secrets)
-            leaks.update(dict.fromkeys(Leak(index, *where) for where in found))
+    for index, interaction in enumerate(data.get("interactions") or ()):
+        for side in _MESSAGES:
+            found: list[tuple[str, ...]] = []
+            try:  # fail closed, and never a traceback that shows a credential
+                message = decode_message(interaction[side], is_request=side == "request")
+                body = message_body(message, is_request=side == "request")
+                found += _structural_leaks(side, message, body)
+                if matcher is not None and secrets is not None:
+                    found += _message_value_leaks(side, message, matcher, secrets)
+            except Exception as exc:
+                found.append((side, "unverifiable message", f"unreadable ({type(exc).__name__})"))
+            for where in found:
+                leaks.setdefault(Leak(index, *where))
     return list(leaks)
 
 
@@ -1180,7 +1200,9 @@ def find_leaks(
 ) -> list[Leak]:
     """Every place in cassette data where a credential survived; empty when it is clean.
 
-    Reports the :func:`find_structural_leaks` findings and every form of every value in
-    ``secrets``, under the same replacement rule the scrubber applies.
+    Reports the :func:`find_structural_leaks` findings, every form of every value in
+    ``secrets`` under the replacement rule, every occurrence of a secret shorter than 16
+    characters outside its credential positions (with :attr:`Leak.fix` set), and every body
+    that cannot be decoded and checked (kind ``unverifiable body``).
     """
     return _leaks(data, secrets, neutral_base)

@@ -154,8 +154,8 @@ def test_a_canary_is_found_in_free_text() -> None:
 
 
 def test_a_canary_is_found_inside_a_base64_pair_without_its_partner() -> None:
-    secrets = canary_secrets({"BSS_PASSWORD": "pw"})  # too short for free text, exact here
-    pair = base64.b64encode(b"someone:pw").decode()
+    secrets = canary_secrets({"BSS_PASSWORD": "zq"})  # no form of it shows in the pair
+    pair = base64.b64encode(b"someone:zq").decode()
 
     result = found(cassette(response_body=json.dumps({"auth": pair})), secrets)
 

@@ -31,7 +31,7 @@ BASE = "http://127.0.0.1:5000/bsssmapi/"
 CLIENT_KEY = "0f8fad5b-d9cb-469f-a165-70867728950e"
 CLIENT_SECRET = "Q2xpZW50/U2VjcmV0+V2l0aFNsYXNoQW5kUGx1cz0x="
 USERNAME = "api"
-PASSWORD = "p+a/s=s!%&@wörd"
+PASSWORD = "p+a/s=s!%&@wörd-16"
 TOKEN = "wS3-" + "a1B2_c3D4-" * 42
 TOKEN_2 = "Zq9_" + "x8Y7-w6V5_" * 42
 BASIC = base64.b64encode(f"{CLIENT_KEY}:{CLIENT_SECRET}".encode()).decode()
@@ -467,8 +467,8 @@ def test_userinfo_is_removed_from_the_uri(uri: str) -> None:
 
 def test_userinfo_password_is_registered_for_its_other_appearances() -> None:
     req = request(
-        "https://bob:hunter2-is-long@bss.example/api",
-        body="echo hunter2-is-long",
+        "https://bob:hunter2-is-longer@bss.example/api",
+        body="echo hunter2-is-longer",
         method="POST",
     )
     scrubbed, _ = scrub_request(req, SecretSet())
@@ -563,8 +563,8 @@ def test_the_basic_pair_is_replaced_outside_the_authorization_header(secrets: Se
 def test_a_latin_1_basic_pair_is_recognised() -> None:
     secrets = SecretSet()
     secrets.add("username", "jürgen")
-    secrets.add("password", "pässwörd")
-    pair = base64.b64encode("jürgen:pässwörd".encode("latin-1")).decode()
+    secrets.add("password", "pässwörd-länger")
+    pair = base64.b64encode("jürgen:pässwörd-länger".encode("latin-1")).decode()
     scrubbed, _ = scrub_response(response(f"echo {pair}"), secrets)
     assert response_text(scrubbed) == "echo <BSS_USER_CREDENTIALS>"
 
@@ -585,16 +585,16 @@ def test_an_undecodable_binary_body_is_searched_for_raw_bytes(secrets: SecretSet
 
 def test_a_latin_1_body_is_searched_for_the_latin_1_bytes() -> None:
     secrets = SecretSet()
-    secrets.add("password", "pässwörd-1")
-    body = "Passwort: pässwörd-1.".encode("latin-1")
+    secrets.add("password", "pässwörd-1-länger")
+    body = "Passwort: pässwörd-1-länger.".encode("latin-1")
     scrubbed, count = scrub_response(response(body, TEXT_LATIN_1), secrets)
     assert (scrubbed["body"]["string"], count) == (b"Passwort: <BSS_PASSWORD>.", 1)
 
 
 def test_find_leaks_sees_a_value_in_a_latin_1_body() -> None:
     secrets = SecretSet()
-    secrets.add("password", "pässwörd-1")
-    data = cassette((request(), response("Passwort: pässwörd-1.".encode("latin-1"))))
+    secrets.add("password", "pässwörd-1-länger")
+    data = cassette((request(), response("Passwort: pässwörd-1-länger.".encode("latin-1"))))
     assert find_leaks(data, secrets) == [Leak(0, "response.body", "password", "raw")]
 
 
@@ -605,7 +605,7 @@ def test_the_status_message_is_scrubbed(secrets: SecretSet) -> None:
     assert scrubbed["status"] == {"code": 200, "message": "Bad password <BSS_PASSWORD>"}
 
 
-QUOTED = 'pa"ss\\wo/rd-x'
+QUOTED = 'pa"ss\\wo/rd-x-long'
 
 
 @pytest.mark.parametrize(
@@ -647,20 +647,20 @@ def test_the_api_username_is_replaced_in_the_username_field(secrets: SecretSet) 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("pw hunter22.", "pw <BSS_PASSWORD>."),
-        ('"hunter22"', '"<BSS_PASSWORD>"'),
-        ("hunter22", "<BSS_PASSWORD>"),
-        ("x=%20hunter22%20", "x=%20%3CBSS_PASSWORD%3E%20"),
+        ("pw hunter22.", "pw <BSS_USERNAME>."),
+        ('"hunter22"', '"<BSS_USERNAME>"'),
+        ("hunter22", "<BSS_USERNAME>"),
+        ("x=%20hunter22%20", "x=%20%3CBSS_USERNAME%3E%20"),
         ("xhunter22", "xhunter22"),
         ("hunter221", "hunter221"),
         ("Hunter22", "Hunter22"),
     ],
 )
-def test_a_mid_length_value_is_replaced_only_between_non_alphanumerics(
+def test_a_mid_length_identifier_is_replaced_only_between_non_alphanumerics(
     text: str, expected: str
 ) -> None:
     secrets = SecretSet()
-    secrets.add("password", "hunter22")
+    secrets.add("username", "hunter22")
     assert response_text(scrub_response(response(text), secrets)[0]) == expected
 
 
@@ -671,13 +671,14 @@ def test_a_long_value_is_replaced_even_inside_a_word() -> None:
     assert response_text(scrubbed) == "x<BSS_PASSWORD>x"
 
 
-def test_a_short_value_is_left_alone_outside_credential_positions() -> None:
+def test_a_short_identifier_is_left_alone_outside_credential_positions() -> None:
     secrets = SecretSet()
-    secrets.add("password", "pw1")
-    req = request(BASE + "api/x?q=pw1", body="grant_type=password&password=pw1", method="POST")
+    secrets.add("username", "pw1")
+    req = request(BASE + "api/x?q=pw1", body="grant_type=password&username=pw1", method="POST")
     scrubbed, _ = scrub_request(req, secrets)
     assert scrubbed["uri"] == BASE + "api/x?q=pw1"
-    assert scrubbed["body"] == "grant_type=password&password=<BSS_PASSWORD>"
+    assert scrubbed["body"] == "grant_type=password&username=<BSS_USERNAME>"
+    assert find_leaks(cassette((scrubbed, response())), secrets) == []
 
 
 def test_a_value_inside_an_existing_placeholder_is_not_rewritten() -> None:

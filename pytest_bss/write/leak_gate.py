@@ -51,10 +51,18 @@ def leak_gate(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:
     if leaks:
         places = tuple(str(leak) for leak in leaks)
         shown = "\n  ".join(places[:10])
+        if all(leak.fix for leak in leaks):
+            # Each place says what to do (a short password, a body that can't be checked ...).
+            advice = "Each place above names its fix."
+        else:
+            advice = (
+                "Please report this as a pytest-bss bug (the places above are safe to share; "
+                "they hold no secret)."
+            )
         raise CredentialLeakError(
             f"Refused to write cassette {path}: a credential survived scrubbing at\n  {shown}\n"
-            "The file on disk was left as it was. Please report this as a pytest-bss bug "
-            "(the places above are safe to share; they hold no secret).",
+            f"The file on disk was left as it was. {advice}\n"
+            "(README: Troubleshooting, 'Refused to write cassette')",
             path=str(path),
             places=places,
         )

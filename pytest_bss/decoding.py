@@ -1,0 +1,671 @@
+"""How a recorded HTTP message is read: the one definition scrubbing and auditing share.
+
+Pure functions over vcrpy's serialized request and response dicts. Every function here is
+total: malformed input gives ``None``, an empty result or the input back, never an
+exception (a traceback would print the frame, and the frame holds the credential).
+
+* **Messages**: :func:`decode_message` copies a message and undoes its
+  ``Content-Encoding`` (gzip, deflate, and br when vcrpy can); :func:`message_body` and
+  :func:`replace_body` (which keeps ``Content-Length`` right) read and write its body.
+* **Headers**: :func:`header`, :func:`set_header`, :func:`media_type`, :func:`is_textual`.
+* **Bodies to text**: :func:`body_text` reads bytes by their byte-order mark (UTF-8,
+  UTF-16 and UTF-32, either order), else by the ``charset`` the ``Content-Type``
+  declares, else as UTF-8; :meth:`BodyText.encode` writes a changed text back in the same
+  charset and with the same mark.
+* **URLs**: :func:`split_url`, :data:`USERINFO`, :func:`userinfo_values`,
+  :func:`is_url_header`.
+* **Forms**: :func:`form_body`, :func:`form_credentials`; ``multipart/form-data``:
+  :func:`multipart_boundary`, :func:`multipart_credentials`.
+* **JSON**: :func:`is_json`, :func:`load_json` (objects as lists of pairs, so repeated
+  keys are all seen), :func:`json_scalars`, and :func:`sub_json`, which rewrites the
+  strings and numbers of a document and keeps everything else byte for byte.
+* **Layers**: :func:`layers` undoes one encoding of a value (percent-encoding, JSON
+  escapes, HTML entities, hex); :func:`nested_texts` walks every layer, JSON string and
+  form value inside a text, to :data:`MAX_DEPTH`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import unquote, unquote_plus
+
+from .catalogue import (
+    COOKIE_HEADERS,
+    OAUTH_CONTEXT,
+    URL_HEADERS,
+    field_key,
+    form_field_kind,
+    json_credential_kind,
+)
+
+__all__ = [
+    "ABSOLUTE_URL",
+    "BOMS",
+    "FORM_TEXT",
+    "MAX_DEPTH",
+    "USERINFO",
+    "BodyText",
+    "authorization_credentials",
+    "body_text",
+    "charset_codec",
+    "cookie_credential",
+    "credential_positions",
+    "decode_message",
+    "decompress",
+    "form_body",
+    "form_credentials",
+    "header",
+    "is_json",
+    "is_placeholder",
+    "is_textual",
+    "is_url_header",
+    "json_scalars",
+    "layers",
+    "load_json",
+    "looks_like_json",
+    "media_type",
+    "message_body",
+    "multipart_boundary",
+    "multipart_credentials",
+    "nested_texts",
+    "replace_body",
+    "set_header",
+    "split_url",
+    "sub_json",
+    "userinfo_values",
+]
+
+#: How deep :func:`nested_texts` (and the scrubber) look into values inside values.
+MAX_DEPTH: Final = 16
+
+_PLACEHOLDER: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether ``value`` is exactly one placeholder such as ``<BSS_PASSWORD>``."""
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value) is not None
+
+
+# --- headers ----------------------------------------------------------------------------
+
+
+def header(headers: Mapping[str, Any], name: str) -> str:
+    """The first value of header ``name`` (any case), or ``""``."""
+    low = name.lower()
+    for key, values in headers.items():
+        if isinstance(key, str) and key.lower() == low:
+            if isinstance(values, list | tuple):
+                return str(values[0]) if values else ""
+            return str(values)
+    return ""
+
+
+def set_header(headers: dict[str, Any], name: str, value: str | None, *, add: bool = False) -> None:
+    """Set (or with ``None`` remove) header ``name`` in place, keeping its spelling and shape."""
+    for key in list(headers):
+        if isinstance(key, str) and key.lower() == name.lower():
+            if value is None:
+                del headers[key]
+            else:
+                headers[key] = [value] if isinstance(headers[key], list | tuple) else value
+            return
+    if add and value is not None:
+        headers[name] = [value]
+
+
+def media_type(headers: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """(lowercase media type, parameters with lowercase names) of the ``Content-Type``."""
+    mime, *params = header(headers, "content-type").split(";")
+    out = {}
+    for param in params:
+        name, sep, value = param.partition("=")
+        if sep:
+            out[name.strip().lower()] = value.strip().strip('"')
+    return mime.strip().lower(), out
+
+
+def is_textual(mime: str) -> bool:
+    """Whether a media type says the body is text (so bytes that do not decode are suspect)."""
+    return mime.startswith(("text/", "multipart/")) or any(
+        word in mime for word in ("json", "xml", "x-www-form-urlencoded", "javascript")
+    )
+
+
+# --- bodies -----------------------------------------------------------------------------
+
+#: Byte-order marks and the codec each implies; UTF-32 before UTF-16 (they share a prefix).
+BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class BodyText:
+    """A body read as text: the text (without its mark), the codec and the mark."""
+
+    text: str
+    charset: str
+    bom: bytes = b""
+
+    def encode(self, text: str) -> bytes | None:
+        """``text`` written like the original body, or ``None`` if the charset cannot."""
+        try:
+            return self.bom + text.encode(self.charset)
+        except (UnicodeError, LookupError):
+            return None
+
+
+def charset_codec(name: str) -> str | None:
+    """The canonical codec name of a declared charset, or ``None`` if Python has none."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        return None
+    # A text encoding only: "base64" or "rot13" are codecs too, but not charsets.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText | None:
+    """The text of a bytes body: by its byte-order mark, its declared charset, else UTF-8.
+
+    A UTF-16 or UTF-32 mark counts only when the ``Content-Type`` is textual
+    (:func:`is_textual`); a UTF-8 mark always does.
+
+    ``None`` when the bytes do not decode (binary data, a wrong or unknown charset).
+    """
+    data = bytes(body)
+    textual = is_textual(media_type(headers)[0])
+    for bom, bom_codec in BOMS:
+        # A UTF-16 or UTF-32 mark is two or four bytes any binary body may start with:
+        # trusted only when the Content-Type says text.
+        if data.startswith(bom) and (textual or bom_codec == "utf-8"):
+            try:
+                return BodyText(data[len(bom) :].decode(bom_codec), bom_codec, bom)
+            except UnicodeDecodeError:
+                return None
+    declared = media_type(headers)[1].get("charset")
+    codec: str | None = charset_codec(declared) if declared else "utf-8"
+    if codec is None:
+        return None
+    try:
+        return BodyText(data.decode(codec), codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decompress(body: bytes, encoding: str) -> bytes | None:
+    """``body`` with its ``Content-Encoding`` undone, or ``None`` if that cannot be done."""
+    from vcr.filters import AVAILABLE_DECOMPRESSORS
+
+    decompressor = AVAILABLE_DECOMPRESSORS.get(encoding.strip().lower())
+    if decompressor is None:
+        return None
+    try:
+        out = decompressor(body)
+    except Exception:  # zlib.error, OSError, brotli.error ...: a body we cannot read
+        return None
+    return out if isinstance(out, bytes) else None
+
+
+def _copy(message: Mapping[str, Any]) -> dict[str, Any]:
+    import copy
+
+    out: dict[str, Any] = {}
+    for key, value in message.items():
+        if key == "headers" and isinstance(value, Mapping):
+            out[key] = {k: list(v) if isinstance(v, list | tuple) else v for k, v in value.items()}
+        elif isinstance(value, str | bytes | int | float | None):
+            out[key] = value
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def message_body(message: Mapping[str, Any], *, is_request: bool) -> Any:
+    """The body of a request (``body``) or a response (``body.string``)."""
+    if is_request:
+        return message.get("body")
+    body = message.get("body")
+    return body.get("string") if isinstance(body, Mapping) else None
+
+
+def _byte_length(body: Any) -> int | None:
+    if isinstance(body, str):
+        return len(body.encode("utf-8", "surrogatepass"))
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    return None
+
+
+def replace_body(message: dict[str, Any], body: Any, *, is_request: bool) -> None:
+    """Put ``body`` in ``message`` in place; ``Content-Length`` follows a change of length."""
+    old = message_body(message, is_request=is_request)
+    if body is old:
+        return
+    if is_request:
+        message["body"] = body
+    else:
+        message["body"] = {**message["body"], "string": body}
+    length = _byte_length(body)
+    headers = message.get("headers")
+    if length is not None and length != _byte_length(old) and isinstance(headers, dict):
+        set_header(headers, "Content-Length", str(length))
+
+
+def decode_message(message: Mapping[str, Any], *, is_request: bool) -> dict[str, Any]:
+    """A copy of ``message`` with its ``Content-Encoding`` undone where it can be.
+
+    A body that cannot be decompressed stays as it is, with its ``Content-Encoding``.
+    """
+    out = _copy(message)
+    headers = out.get("headers")
+    if not isinstance(headers, dict):
+        return out
+    encoding = header(headers, "content-encoding").strip().lower()
+    body = message_body(out, is_request=is_request)
+    if not encoding or encoding == "identity" or not isinstance(body, bytes):
+        return out
+    plain = decompress(body, encoding)
+    if plain is not None:
+        replace_body(out, plain, is_request=is_request)
+        set_header(headers, "Content-Encoding", None)
+        set_header(headers, "Content-Length", str(len(plain)), add=True)
+    return out
+
+
+# --- URLs -------------------------------------------------------------------------------
+
+#: The start of an absolute URL.
+ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+# The lookbehind and the leading run anchor each scan at the start of a scheme-like word,
+# so a long body without "://" is read once instead of once per starting position.
+#: ``scheme://userinfo@`` anywhere in a text (groups ``scheme`` and ``info``).
+USERINFO: Final = re.compile(
+    r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*"
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s\"'<>\\]+)@"
+)
+
+
+def split_url(url: str) -> tuple[str, str, str, str, str]:
+    """(before the query, "?", query, "#", fragment) without any normalisation."""
+    rest, hsep, fragment = url.partition("#")
+    head, qsep, query = rest.partition("?")
+    return head, qsep, query, hsep, fragment
+
+
+def userinfo_values(info: str) -> list[tuple[str, str]]:
+    """(kind, value) of the user name and password in URL userinfo that are not placeholders."""
+    user, _, password = unquote(info).partition(":")
+    return [
+        (kind, value)
+        for kind, value in (("username", user), ("password", password))
+        if value and not is_placeholder(value)
+    ]
+
+
+def is_url_header(name: str, value: str) -> bool:
+    """Whether a header value is read as a URL."""
+    low = name.lower()
+    if low in COOKIE_HEADERS:
+        return False
+    return low in URL_HEADERS or ABSOLUTE_URL.match(value) is not None
+
+
+# --- forms ------------------------------------------------------------------------------
+
+#: A whole form-encoded text (``a=1&b=2``).
+FORM_TEXT: Final = re.compile(r"[\w.\-~%+*]+=[^&\s]*(?:&[\w.\-~%+*]+=[^&\s]*)*")
+
+
+def form_body(headers: Mapping[str, Any], text: str) -> bool:
+    """Whether a body is read as a form: its ``Content-Type`` says so, or it has none and
+    looks like one."""
+    mime = media_type(headers)[0]
+    if mime:
+        return "x-www-form-urlencoded" in mime
+    return FORM_TEXT.fullmatch(text) is not None
+
+
+def form_credentials(text: str) -> Iterator[tuple[int, str, str]]:
+    """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed."""
+    pieces = [piece.partition("=") for piece in text.split("&")]
+    names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
+    oauth = bool(names & OAUTH_CONTEXT)
+    for index, (name, sep, raw) in enumerate(pieces):
+        kind = form_field_kind(unquote_plus(name), oauth=oauth) if sep else None
+        if kind is None:
+            continue
+        value = unquote_plus(raw)
+        if value and not is_placeholder(value):
+            yield index, kind, value
+
+
+_BOUNDARY_PART: Final = re.compile(
+    r'content-disposition:[^\r\n]*?\bname\s*=\s*(?:"(?P<q>[^"]*)"|(?P<t>[^\s;]+))', re.I
+)
+
+
+def multipart_boundary(headers: Mapping[str, Any]) -> str | None:
+    """The boundary of a ``multipart/*`` body, or ``None``."""
+    mime, params = media_type(headers)
+    if not mime.startswith("multipart/"):
+        return None
+    return params.get("boundary") or None
+
+
+def multipart_credentials(text: str, boundary: str) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, kind, value) of every credential part value not scrubbed.
+
+    A part is a credential when its ``Content-Disposition`` ``name`` is a credential form
+    field (:func:`~pytest_bss.catalogue.form_field_kind`).
+    """
+    delimiter = "--" + boundary
+    parts: list[tuple[str, int, int]] = []
+    position = text.find(delimiter)
+    while position >= 0:
+        start = position + len(delimiter)
+        following = text.find(delimiter, start)
+        end = following if following >= 0 else len(text)
+        head_end = text.find("\r\n\r\n", start, end)
+        sep_len = 4
+        if head_end < 0:
+            head_end = text.find("\n\n", start, end)
+            sep_len = 2
+        if head_end >= 0:
+            match = _BOUNDARY_PART.search(text, start, head_end)
+            if match is not None:
+                value_end = end
+                for newline in ("\r\n", "\n"):
+                    if text.endswith(newline, head_end + sep_len, value_end):
+                        value_end -= len(newline)
+                        break
+                parts.append((match["q"] or match["t"] or "", head_end + sep_len, value_end))
+        position = following
+    oauth = any(field_key(name) in OAUTH_CONTEXT for name, _, _ in parts)
+    for name, start, end in parts:
+        kind = form_field_kind(name, oauth=oauth)
+        value = text[start:end]
+        if kind is not None and value and not is_placeholder(value):
+            yield start, end, kind, value
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+_JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_JSON_LEX: Final = re.compile(
+    rf"(?P<str>{_JSON_STR})|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<open>[{{\[])"
+    r"|(?P<close>[}\]])|(?P<colon>:)|(?P<comma>,)"
+)
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether ``text`` starts like a JSON document (cheap; :func:`is_json` is sure)."""
+    return text.lstrip()[:1] in ("{", "[", '"')
+
+
+def is_json(text: str) -> bool:
+    """Whether ``text`` is one JSON document (an object, an array or a string)."""
+    if not looks_like_json(text):
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def load_json(text: str) -> Any:
+    """Parse JSON with objects as lists of (key, value) pairs; ``None`` if it is not JSON."""
+    try:
+        return json.loads(text, object_pairs_hook=_Pairs)
+    except (ValueError, RecursionError):
+        return None
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its (key, value) pairs."""
+
+    def __init__(self, pairs: Sequence[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+
+
+def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, Any]]:
+    """(path, is a key, scalar) of every key and scalar of a :func:`load_json` document.
+
+    ``path`` holds the keys from the root, ``None`` for a list item; for a key, the path
+    ends with that key.
+    """
+    stack: list[tuple[tuple[str | None, ...], Any]] = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Pairs):
+            for key, item in reversed(value):
+                stack.append(((*path, key), item))
+                stack.append(((*path, key), _Key(key)))
+        elif isinstance(value, list):
+            stack.extend(((*path, None), item) for item in reversed(value))
+        elif isinstance(value, _Key):
+            yield path, True, str(value)
+        else:
+            yield path, False, value
+
+
+class _Key(str):
+    __slots__ = ()
+
+
+_Rewrite = Callable[[tuple[str | None, ...], str, bool], str]
+
+
+def sub_json(text: str, fn: _Rewrite) -> str:
+    """Rewrite the keys, strings and numbers of a JSON document, keeping all else as it is.
+
+    ``fn(path, token, is_key)`` gets each token as written (a string with its quotes and
+    escapes) and returns its replacement; ``path`` is as in :func:`json_scalars`. Call it
+    on text :func:`is_json` accepts.
+    """
+    # Each frame: [is an object, path, current key, after the colon]
+    stack: list[list[Any]] = []
+    out: list[str] = []
+    last = 0
+    for match in _JSON_LEX.finditer(text):
+        kind = match.lastgroup
+        token = match[0]
+        frame = stack[-1] if stack else None
+        if kind == "str" or kind == "num":
+            is_key = frame is not None and frame[0] and not frame[3]
+            if is_key:
+                key: str | None = token[1:-1] if "\\" not in token else _loads_str(token)
+                frame[2] = key  # type: ignore[index]
+                path = (*frame[1], key)  # type: ignore[index]
+            elif frame is None:
+                path = ()
+            else:
+                path = (*frame[1], frame[2] if frame[0] else None)
+            new = fn(path, token, is_key)
+            if new != token:
+                out.append(text[last : match.start()])
+                out.append(new)
+                last = match.end()
+        elif kind == "open":
+            path = () if frame is None else (*frame[1], frame[2] if frame[0] else None)
+            stack.append([match["open"] == "{", path, None, False])
+        elif kind == "close":
+            if stack:
+                stack.pop()
+        elif kind == "colon":
+            if frame is not None:
+                frame[3] = True
+        elif frame is not None:  # a comma
+            frame[2], frame[3] = None, False
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _loads_str(token: str) -> str:
+    try:
+        value = json.loads(token)
+    except ValueError:
+        return token[1:-1]
+    return value if isinstance(value, str) else token[1:-1]
+
+
+# --- credential positions -------------------------------------------------------------
+
+
+def authorization_credentials(value: str) -> tuple[str, str] | None:
+    """(scheme, credentials) of an ``Authorization`` value that is not a placeholder."""
+    scheme, sep, credentials = value.strip().partition(" ")
+    if not sep:
+        scheme, credentials = "", scheme
+    credentials = credentials.strip()
+    if not credentials or is_placeholder(credentials):
+        return None
+    return scheme, credentials
+
+
+def cookie_credential(value: str) -> str | None:
+    """The value of one cookie (quotes removed) unless it is empty or a placeholder."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return value if value and not is_placeholder(value) else None
+
+
+def credential_positions(
+    text: str, *, form: bool = False, boundary: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """(kind, form) of every credential position that holds a value in ``text`` or in any
+    text nested inside it (:func:`nested_texts`): JSON fields, form fields, multipart
+    fields and URL userinfo.
+
+    ``form``: read ``text`` itself as a form (nested texts are read as forms when they look
+    like one); ``boundary``: read it as ``multipart/form-data``. A text nested deeper than
+    :data:`MAX_DEPTH` gives ``("unverifiable body", ...)``.
+    """
+    if boundary is not None:
+        for _, _, part_kind, _ in multipart_credentials(text, boundary):
+            yield part_kind, "multipart field"
+    for nested, depth, _ in nested_texts(text):
+        if depth > MAX_DEPTH:
+            yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
+            continue
+        if looks_like_json(nested):
+            document = load_json(nested)
+            if document is not None:
+                for path, is_key, value in json_scalars(document):
+                    kind: str | None = None if is_key else json_credential_kind(path)
+                    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+                    if kind and scalar and str(value) and not is_placeholder(str(value)):
+                        yield kind, "json field"
+                continue
+        if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
+            for _, field_kind, _ in form_credentials(nested):
+                yield field_kind, "form field"
+        for match in USERINFO.finditer(nested):
+            if userinfo_values(match["info"]):
+                yield "userinfo", "url"
+
+
+# --- layers -----------------------------------------------------------------------------
+
+_LOOSE_JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|([\"\\/bfnrt]))")
+_SHORT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_HTML_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){3,}")
+
+
+def _loose_json_unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match[1]:
+            return chr(int(match[1], 16))
+        return _SHORT_ESCAPES.get(match[2], match[2])
+
+    return _LOOSE_JSON_ESCAPE.sub(replace, text)
+
+
+def _unhex(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        raw = bytes.fromhex(match[0])
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return match[0]
+
+    return _HEX_RUN.sub(replace, text)
+
+
+def layers(text: str) -> Iterator[tuple[str, str | None]]:
+    """``text`` (form ``None``), then each different text one decoding of it gives, with the
+    name of the form that decoding undid: ``percent-encoded``, ``json-escaped``,
+    ``html-escaped`` or ``hex``."""
+    yield text, None
+    seen = {text}
+    decoded: list[tuple[str, str]] = []
+    if "%" in text or "+" in text:
+        decoded += [(unquote(text), "percent-encoded"), (unquote_plus(text), "percent-encoded")]
+    if "\\" in text:
+        decoded.append((_loose_json_unescape(text), "json-escaped"))
+    if "&" in text and _HTML_ENTITY.search(text):
+        decoded.append((html.unescape(text), "html-escaped"))
+    if _HEX_RUN.search(text):
+        decoded.append((_unhex(text), "hex"))
+    for layer, form in decoded:
+        if layer not in seen:
+            seen.add(layer)
+            yield layer, form
+
+
+def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str, int, str | None]]:
+    """(text, depth, form) for ``text`` and every text inside it: each layer
+    (:func:`layers`, with the form it undid), each key and string of a JSON document and
+    each value of a form (form ``None``), recursively.
+
+    A text at ``max_depth`` that still has texts inside is yielded again with depth
+    ``max_depth + 1`` and not opened: a caller that must see everything treats it as
+    unverifiable.
+    """
+    seen: set[str] = set()
+    stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
+    while stack:
+        current, depth, form = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        yield current, depth, form
+        children = [(child, f) for child, f in _children(current) if child not in seen]
+        if depth >= max_depth:
+            if children:
+                yield current, max_depth + 1, form
+            continue
+        stack.extend((child, depth + 1, f) for child, f in reversed(children))
+
+
+def _children(text: str) -> Iterator[tuple[str, str | None]]:
+    for layer, form in layers(text):
+        if form is not None:
+            yield layer, form
+    if looks_like_json(text):
+        document = load_json(text)
+        if document is not None:
+            for _, _, value in json_scalars(document):
+                if isinstance(value, str) and value and value != text:
+                    yield value, None
+            return
+    parts = split_url(text)
+    for query in (parts[2], parts[4]) if ABSOLUTE_URL.match(text) else (text,):
+        if "=" in query and FORM_TEXT.fullmatch(query):
+            for piece in query.split("&"):
+                value = unquote_plus(piece.partition("=")[2])
+                if value and value != text:
+                    yield value, None
