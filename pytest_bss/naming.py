@@ -24,6 +24,7 @@ __all__ = [
     "auth_cassette_path",
     "cassette_path_for_test",
     "credential_in_id",
+    "python_escapes",
     "safe_name",
 ]
 
@@ -73,17 +74,33 @@ def auth_cassette_path(cassette_dir: Path, fmt: str) -> Path:
     return _existing_or_new(cassette_dir / AUTH_CASSETTE, fmt)
 
 
+def python_escapes(value: str) -> set[str]:
+    """How Python shows ``value`` and its encoded bytes: ``\\xe4``, ``b'P\\xc3\\xa4'`` ...
+
+    pytest writes these in ids (``ascii_escaped``), assertion messages (``-vv``) and locals.
+    """
+    out = {value.encode("unicode_escape").decode("ascii"), ascii(value)[1:-1], repr(value)[1:-1]}
+    for codec in ("utf-8", "utf-16-le", "utf-16", "latin-1"):
+        try:
+            raw = value.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        out.add(repr(raw)[2:-1])
+        out.add(raw.decode("latin-1").encode("unicode_escape").decode("ascii"))
+    return out
+
+
 def _id_forms(value: str) -> set[str]:
     """Every form in which pytest or pytest-bss may write ``value`` into an id or a file name."""
-    escaped = value.encode("unicode_escape").decode("ascii")  # pytest's ascii_escaped ids
+    escapes = python_escapes(value)
     forms = {
         value,
-        escaped,
+        *escapes,
+        *(safe_name(escaped) for escaped in escapes),
         quote(value, safe=""),
         quote(value),
         quote_plus(value),
         safe_name(value),
-        safe_name(escaped),
     }
     forms |= {form.lower() for form in forms}
     return {form for form in forms if len(form) >= _MIN_ID_VALUE and form != "_"}

@@ -51,13 +51,14 @@ class Redactor:
         key = frozenset(self._values())
         with self._lock:
             if key != self._key:
+                from .naming import python_escapes
                 from .scrub import value_forms
 
                 replacements: dict[str, str] = {}
                 for value, placeholder in sorted(key):
                     if len(value) < MIN_REDACTED:
                         continue
-                    for form in value_forms(value):
+                    for form in {*value_forms(value), *python_escapes(value)}:
                         if len(form) >= MIN_REDACTED:
                             replacements.setdefault(form, placeholder)
                 alternatives = sorted(replacements, key=len, reverse=True)
@@ -94,6 +95,16 @@ def redact_report(report: Any, redact: Redactor) -> None:
                 # The rendered text loses the terminal colours; it keeps every line.
                 report.longrepr = clean
     report.sections = [(title, redact(content)) for title, content in report.sections]
+    # junit XML writes these from the report too.
+    wasxfail = getattr(report, "wasxfail", None)
+    if isinstance(wasxfail, str):
+        report.wasxfail = redact(wasxfail)
+    properties = getattr(report, "user_properties", None)
+    if properties:
+        report.user_properties = [
+            (redact(str(name)), redact(value) if isinstance(value, str) else value)
+            for name, value in properties
+        ]
 
 
 class RedactingLogFilter(logging.Filter):

@@ -412,6 +412,10 @@ def _forms(value: str) -> dict[str, str]:
     encodings = [value.encode("utf-8", "surrogatepass")]
     with contextlib.suppress(UnicodeEncodeError):
         encodings.append(value.encode("latin-1"))  # requests' Basic auth encodes Latin-1
+    for raw in encodings[1:]:  # a query or form built from Latin-1 bytes: %E4, not %C3%A4
+        for encoded in (quote(raw, safe=""), quote(raw), quote_plus(raw)):
+            forms.setdefault(encoded, "percent-encoded")
+            forms.setdefault(_lower_hex(encoded), "percent-encoded")
     for raw in encodings:
         for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
             text = b64.decode("ascii")

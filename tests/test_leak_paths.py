@@ -253,3 +253,61 @@ def test_ids_are_checked_in_replay_too_when_credentials_are_set(
     assert_no_credential(
         everything_written(project.path, result.stdout.str(), result.stderr.str()), [PASSWORD]
     )
+
+
+# -- found by attacking the change: the forms Python shows, and what junit reads --------
+
+
+def test_xfail_reasons_properties_and_python_escapes_are_redacted(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_python_forms="""
+        import logging
+        import os
+
+        import pytest
+
+        def test_xfails(bss_config, record_property):
+            record_property("pw", bss_config.password)
+            pytest.xfail(f"reason {bss_config.password}")
+
+        def test_vv(bss_config):
+            raw = bss_config.password.encode()
+            logging.getLogger("user").warning("%r", raw)
+            assert bss_config.password == raw
+        """
+    )
+
+    result = project.runpytest(
+        "--bss-record", "-vv", "-l", "-rxf", "--junitxml=junit.xml", "-o", "junit_family=xunit1"
+    )
+
+    result.assert_outcomes(failed=1, xfailed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert_no_credential(everything_written(project.path, output), [PASSWORD])
+    escapes = {PASSWORD.encode("unicode_escape").decode(), repr(PASSWORD.encode())[2:-1]}
+    for form in escapes:
+        assert form not in everything_written(project.path, output)
+
+
+def test_an_id_made_of_the_credentials_bytes_is_refused(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_bytes_id="""
+        import os
+
+        import pytest
+
+        @pytest.mark.parametrize("raw", [os.environ["BSS_PASSWORD"].encode()])
+        def test_bytes_id(raw):
+            pass
+        """
+    )
+
+    result = project.runpytest("--bss-record")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    written = everything_written(project.path, result.stdout.str(), result.stderr.str())
+    assert repr(PASSWORD.encode())[2:-1] not in written
