@@ -16,6 +16,7 @@ import pytest
 
 from . import hooks
 from .naming import AUTH_CASSETTE
+from .reports import CleanFailure
 from .settings import RECORD_MODES, RESERVED_VCR_KEYS, merge_settings
 from .state import BssState
 
@@ -198,7 +199,9 @@ def pytest_runtest_makereport(
         item.stash[_CALL_REPORT] = report
     if call.excinfo is not None and _is_cassette_error(call.excinfo.value):
         # The message already says what happened and how to fix it.
-        report.longrepr = f"{call.excinfo.typename}: {call.excinfo.value}"
+        # CleanFailure is a TerminalRepr in all but name (pytest's class is private).
+        message = f"{call.excinfo.typename}: {call.excinfo.value}"
+        report.longrepr = CleanFailure(message)  # type: ignore[assignment]
     _redact(item.config, report)
     return report
 

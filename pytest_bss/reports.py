@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TextIO
 
-__all__ = ["RedactingLogFilter", "Redactor", "redact_report"]
+__all__ = ["CleanFailure", "RedactingLogFilter", "Redactor", "redact_report"]
 
 #: Values shorter than this are not redacted from output: they would garble ordinary text.
 MIN_REDACTED: Final = 4
@@ -81,10 +81,37 @@ class Redactor:
         return pattern.sub(lambda match: replacements[match[0]], text)
 
 
+class CleanFailure:
+    """A failure shown as its message alone, with no traceback.
+
+    For errors whose message already says what happened and how to fix it. Unlike a plain
+    string ``longrepr``, it carries ``reprcrash.message``, so every supported pytest puts the
+    message on the ``FAILED ... - message`` line of the short summary and in ``--junitxml``'s
+    ``message`` attribute; ``--tb=line`` shows it too. pytest-xdist sends it as its text.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.reprcrash = self  # pytest reads reprcrash.message (and str(reprcrash) for --tb=line)
+
+    @property
+    def message(self) -> str:
+        return self.text
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def redact_report(report: Any, redact: Redactor) -> None:
     """Redact a test or collection report in place: its failure text and captured sections."""
     longrepr = report.longrepr
-    if longrepr is not None:
+    if isinstance(longrepr, CleanFailure):
+        report.longrepr = CleanFailure(redact(longrepr.text))
+    elif longrepr is not None:
         if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
             path, line, reason = longrepr
             report.longrepr = (redact(str(path)), line, redact(str(reason)))

@@ -228,6 +228,29 @@ def test_an_unrecorded_request_names_the_nearest_recorded_ones(
     )
 
 
+@pytest.mark.parametrize("tb", ["auto", "line"])
+def test_a_cassette_error_is_its_message_in_the_summary_line_and_junit(
+    suite: pytest.Pytester, tenant_env: TenantEmulator, monkeypatch: pytest.MonkeyPatch, tb: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    suite.runpytest("--bss-record", "-k", "reads_an_account").assert_outcomes(passed=1)
+    suite.makepyfile(
+        test_suite=SUITE.replace(
+            '"api/accounts/1001")["id"] == 1001', '"api/accounts/1004")["id"] == 1004'
+        )
+    )
+
+    result = suite.runpytest("-k", "reads_an_account", "-rf", f"--tb={tb}", "--junitxml=junit.xml")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["FAILED test_suite.py::test_reads_an_account - RequestNotRecordedError: GET api/acc*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+    junit = (suite.path / "junit.xml").read_text()
+    assert 'message="RequestNotRecordedError: GET api/accounts/1004 was not recorded' in junit
+
+
 def test_a_request_made_more_often_than_recorded_says_it_was_already_played(
     suite: pytest.Pytester, tenant_env: TenantEmulator
 ) -> None:
