@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
 from .exceptions import BssConfigError
+from .reports import MIN_REDACTED
 
 __all__ = ["ENV_VARS", "KNOWN_API_VERSIONS", "BssConfig"]
 
@@ -25,7 +26,6 @@ REQUIRED = ("base_url", "client_key", "client_secret", "username", "password")
 #: Values ``X-Api-Version`` accepts (BSS-API.md, "Versioning").
 KNOWN_API_VERSIONS = ("1", "2", "2.1", "2.2", "3.0", "latest")
 _HIDDEN = "'***'"
-_MIN_REDACTED = 4
 
 
 @dataclass(frozen=True, repr=False, init=False)
@@ -119,7 +119,7 @@ class BssConfig:
         """``text`` with every credential value of this config replaced by ``***``."""
         for value in self.secrets().values():
             # Very short values would mangle ordinary words and give nothing away anyway.
-            if len(value) >= _MIN_REDACTED:
+            if len(value) >= MIN_REDACTED:
                 text = text.replace(value, "***")
         return text
 

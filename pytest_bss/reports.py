@@ -31,6 +31,8 @@ __all__ = ["CleanFailure", "RedactingLogFilter", "Redactor", "redact_report"]
 
 #: Values shorter than this are not redacted from output: they would garble ordinary text.
 MIN_REDACTED: Final = 4
+#: ... but their encoded forms of at least this length are (percent-, JSON-, ``\\U``-escaped).
+MIN_SHORT_FORM: Final = 8
 
 
 class Redactor:
@@ -56,10 +58,11 @@ class Redactor:
 
                 replacements: dict[str, str] = {}
                 for value, placeholder in sorted(key):
-                    if len(value) < MIN_REDACTED:
-                        continue
+                    # A short value itself would garble ordinary text; its long encoded
+                    # forms (``%F1%8D%9B%BF``, ``\\U0004d6ff``) are distinctive enough.
+                    shortest = MIN_REDACTED if len(value) >= MIN_REDACTED else MIN_SHORT_FORM
                     for form in {*value_forms(value), *python_escapes(value)}:
-                        if len(form) >= MIN_REDACTED:
+                        if len(form) >= shortest:
                             replacements.setdefault(form, placeholder)
                 alternatives = sorted(replacements, key=len, reverse=True)
                 self._pattern = (
