@@ -65,6 +65,7 @@ class CassetteOpener:
         state = self.state
         lock = cassette_lock(path) if state.recording else contextlib.nullcontext()
         cassette = None
+        state.count_opened()
         with lock:
             rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)

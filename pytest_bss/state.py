@@ -70,6 +70,8 @@ class Stats:
     recorded: list[str] = field(default_factory=list)
     #: cassette files that could not be read (CassetteCorruptError)
     unreadable: list[str] = field(default_factory=list)
+    #: cassettes opened or tried (the shared auth cassette too)
+    opened: int = 0
     played_interactions: int = 0
     #: interactions recorded in this run (not those a file already held)
     recorded_interactions: int = 0
@@ -80,7 +82,13 @@ class Stats:
     refused_ids: list[str] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
-        for name in ("played_interactions", "recorded_interactions", "scrubbed", "deselected"):
+        for name in (
+            "opened",
+            "played_interactions",
+            "recorded_interactions",
+            "scrubbed",
+            "deselected",
+        ):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         for name in ("replayed", "recorded", "unreadable", "not_saved", "used", "refused_ids"):
             getattr(self, name).extend(other.get(name, []))
@@ -89,8 +97,8 @@ class Stats:
         return dict(self.__dict__)
 
     def summary(self) -> str | None:
-        """The end-of-run line; None when no test used a cassette."""
-        if not (self.used or self.recorded or self.unreadable or self.not_saved):
+        """The end-of-run line; None when no cassette was opened (or tried)."""
+        if not (self.opened or self.used or self.not_saved):
             return None
         replayed, recorded = len(set(self.replayed)), len(set(self.recorded))
         line = (
@@ -345,6 +353,11 @@ class BssState:
             if cassette.saved:
                 self.stats.recorded.append(str(path.resolve()))
                 self.stats.recorded_interactions += cassette.new_interactions
+
+    def count_opened(self) -> None:
+        """Count a cassette being opened (or tried): the run has a summary line."""
+        with self._lock:
+            self.stats.opened += 1
 
     def count_unreadable(self, path: Path) -> None:
         """Count a cassette that could not be read, for the summary line."""
