@@ -60,23 +60,33 @@ class CassetteOpener:
     ) -> Iterator[BssCassette]:
         """Use the cassette at ``path`` for the duration of the block."""
         from .cassettes import cassette_lock, use_cassette
+        from .exceptions import CassetteCorruptError
 
         state = self.state
         lock = cassette_lock(path) if state.recording else contextlib.nullcontext()
+        cassette = None
+        state.count_opened()
         with lock:
             rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
             command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
-            with use_cassette(
-                **options,
-                rewrite=rewrite,
-                nodeid=nodeid,
-                record_command=command,
-                trust_loaded=self.only_own_filters(vcr_options),
-            ) as cassette:
-                yield cassette
-            if nodeid:  # the shared auth cassette is not one of the tests' cassettes
-                state.count(cassette, path)
+            try:
+                with use_cassette(
+                    **options,
+                    rewrite=rewrite,
+                    nodeid=nodeid,
+                    record_command=command,
+                    trust_loaded=self.only_own_filters(vcr_options),
+                ) as cassette:
+                    yield cassette
+            except CassetteCorruptError:
+                state.count_unreadable(path)
+                raise
+            finally:
+                # Counted also when saving failed: the summary line says what was played.
+                # The shared auth cassette is not one of the tests' cassettes.
+                if nodeid and cassette is not None:
+                    state.count(cassette, path)
 
     def only_own_filters(self, vcr_options: dict[str, Any]) -> bool:
         """Whether the record filters are only pytest-bss's own (no user may have added one)."""

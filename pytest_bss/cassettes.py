@@ -521,6 +521,7 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self.discard = False
         self.saved = False
         self.file_missing = False
+        self.loaded = 0
         self._index: dict[tuple[Any, ...], list[int]] = {}
         self._lock = threading.RLock()
         super().__init__(path, **kwargs)
@@ -549,6 +550,7 @@ class BssCassette(Cassette):  # type: ignore[misc]
             super()._load()
         finally:
             self._loading = False
+        self.loaded = len(self.data)
 
     def _save(self, force: bool = False) -> None:
         if self.discard:
@@ -556,6 +558,16 @@ class BssCassette(Cassette):  # type: ignore[misc]
         writes = bool(self.dirty or force)
         super()._save(force=force)
         self.saved = self.saved or writes
+
+    @property
+    def loaded_from_file(self) -> bool:
+        """Whether this use read the cassette's file (not missing, not rewritten)."""
+        return not (self.rewrite or self.file_missing)
+
+    @property
+    def new_interactions(self) -> int:
+        """How many interactions were recorded while the cassette was in use."""
+        return len(self.data) - self.loaded
 
     # -- indexed matching ----------------------------------------------------
 
@@ -684,12 +696,34 @@ def use_cassette(**options: Any) -> Iterator[BssCassette]:
     cassette = BssCassette.load(**options)
     failed = True
     try:
-        with _patched(cassette):
+        with _in_use(), _patched(cassette):
             yield cassette
         failed = False
     finally:
         if record_on_exception or not failed:
             cassette._save()
+
+
+_IN_USE = [0]
+_IN_USE_LOCK = threading.Lock()
+
+
+def cassettes_in_use() -> int:
+    """How many pytest-bss cassettes are in use in this process now (all threads)."""
+    return _IN_USE[0]
+
+
+@contextlib.contextmanager
+def _in_use() -> Iterator[None]:
+    # The host guard (host_guard.py) lets requests to the tenant through only while this
+    # is positive: a recording cassette's own connection to the tenant among them.
+    with _IN_USE_LOCK:
+        _IN_USE[0] += 1
+    try:
+        yield
+    finally:
+        with _IN_USE_LOCK:
+            _IN_USE[0] -= 1
 
 
 class _ActiveCassette:

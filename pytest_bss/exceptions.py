@@ -18,7 +18,7 @@
         ├── CassetteCorruptError      empty, unparsable or hostile cassette file
         ├── RequestNotRecordedError   replay met a request the cassette does not hold
         ├── RequestAlreadyPlayedError replay met a request whose recordings were all used
-        ├── RequestOutsideCassetteError replay met a request to the tenant outside any cassette
+        ├── RequestOutsideCassetteError a request to the tenant outside any cassette
         └── CassetteWriteError        a cassette write was refused; the old file is kept
             ├── UnstorableValueError      a value a cassette cannot hold (an object, ...)
             └── CredentialLeakError       a credential survived scrubbing
@@ -193,7 +193,11 @@ class RequestAlreadyPlayedError(CassetteError):
 
 
 class RequestOutsideCassetteError(CassetteError):
-    """Replay met a request to the replay tenant while no cassette was in use."""
+    """A request to the tenant was made while no cassette was in use.
+
+    During replay nothing could answer it; while recording nothing would record it, so
+    the next replay would fail. The fix: ``bss_client``, or ``bss_cassette`` in the test.
+    """
 
 
 class CassetteWriteError(CassetteError):

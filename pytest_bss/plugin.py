@@ -97,6 +97,13 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = merge_settings(ini=_ini_layer(config), cli=_cli_layer(config))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.getoption("bss_emulator") and not settings.recording:
+        # Replay never talks to a tenant: an emulator would be ignored, silently.
+        raise pytest.UsageError(
+            "--bss-emulator only applies while recording; this run replays cassettes.\n"
+            "Record against the bundled emulator with: pytest --bss-record --bss-emulator\n"
+            "(or drop --bss-emulator to replay)."
+        )
     state = BssState(config=config, settings=settings)
     if settings.recording and not config.getoption("bss_emulator"):
         from .config import BssConfig
@@ -109,6 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"--bss-record needs a tenant: {exc}\n"
                 "Or record against the bundled emulator with --bss-emulator."
             ) from None
+        state.guard_tenant()
     config.stash[_STATE] = state
     if settings.recording:
         state.quiet_vcrpy_logs()
@@ -202,6 +210,12 @@ def pytest_runtest_makereport(
         # CleanFailure is a TerminalRepr in all but name (pytest's class is private).
         message = f"{call.excinfo.typename}: {call.excinfo.value}"
         report.longrepr = CleanFailure(message)  # type: ignore[assignment]
+    state = item.config.stash.get(_STATE, None)
+    refused = state.take_refused_requests() if state is not None else None
+    if refused is not None and report.passed:
+        # The test swallowed the error (except Exception: ...); it must not pass.
+        report.outcome = "failed"
+        report.longrepr = CleanFailure(refused)  # type: ignore[assignment]
     _redact(item.config, report)
     return report
 
@@ -242,6 +256,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
+    state.finish()
     workeroutput = getattr(session.config, "workeroutput", None)
     if state.stats.refused_ids and workeroutput is None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -286,13 +301,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     stats = state.stats
     if stats.refused_ids:
         terminalreporter.write_line(_refused_ids_message(stats.refused_ids), red=True, bold=True)
-    if not (stats.replayed or stats.recorded or stats.not_saved):
+    summary = stats.summary()
+    if summary is None:
         return
-    terminalreporter.write_line(
-        f"pytest-bss: {stats.replayed} cassettes replayed ({stats.played_interactions} interactions), "
-        f"{stats.recorded} recorded ({stats.recorded_interactions} interactions), "
-        f"{stats.scrubbed} values scrubbed"
-    )
+    terminalreporter.write_line(summary)
     for path in stats.not_saved:
         terminalreporter.write_line(
             f"pytest-bss: not saved because its test failed, the old cassette was kept: {path}"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .cassette_options import CassetteOpener
+from .host_guard import HostGuard, cassette_in_use, host_and_port
 from .naming import auth_cassette_path, cassette_path_for_test
 from .session_token import SessionToken
 from .settings import Settings
@@ -51,13 +52,28 @@ def replay_config(api_version: str) -> BssConfig:
     )
 
 
+def _counted(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
 @dataclass
 class Stats:
-    """What the end-of-run summary line counts."""
+    """What the end-of-run summary line counts (see :meth:`summary`).
 
-    replayed: int = 0
-    recorded: int = 0
+    Cassettes are counted as files (a cassette shared by several tests, or by xdist
+    workers, counts once); interactions as they were played or newly recorded.
+    """
+
+    #: cassette files that answered from disk: read and played (or used in replay)
+    replayed: list[str] = field(default_factory=list)
+    #: cassette files written
+    recorded: list[str] = field(default_factory=list)
+    #: cassette files that could not be read (CassetteCorruptError)
+    unreadable: list[str] = field(default_factory=list)
+    #: cassettes opened or tried (the shared auth cassette too)
+    opened: int = 0
     played_interactions: int = 0
+    #: interactions recorded in this run (not those a file already held)
     recorded_interactions: int = 0
     scrubbed: int = 0
     deselected: int = 0
@@ -67,20 +83,37 @@ class Stats:
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in (
-            "replayed",
-            "recorded",
+            "opened",
             "played_interactions",
             "recorded_interactions",
             "scrubbed",
             "deselected",
         ):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
-        self.not_saved += other.get("not_saved", [])
-        self.used += other.get("used", [])
-        self.refused_ids += other.get("refused_ids", [])
+        for name in ("replayed", "recorded", "unreadable", "not_saved", "used", "refused_ids"):
+            getattr(self, name).extend(other.get(name, []))
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def summary(self) -> str | None:
+        """The end-of-run line; None when no cassette was opened (or tried)."""
+        if not (self.opened or self.used or self.not_saved):
+            return None
+        replayed, recorded = len(set(self.replayed)), len(set(self.recorded))
+        line = (
+            f"pytest-bss: {_counted(replayed, 'cassette')} replayed "
+            f"({_counted(self.played_interactions, 'interaction')}), "
+            f"{recorded} recorded ({_counted(self.recorded_interactions, 'interaction')}), "
+            f"{_counted(self.scrubbed, 'value')} scrubbed"
+        )
+        if self.unreadable:
+            line += f", {len(set(self.unreadable))} unreadable"
+        return line
+
+
+def _during(test: str) -> str:
+    return f" during {test}" if test else ""
 
 
 @dataclass
@@ -96,10 +129,10 @@ class BssState:
     _env_secrets: SecretSet | None = None
     _persister: BssPersister | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _restore_getaddrinfo: Any = None
     _restore_vcr_level: Any = None
     redactor: Redactor | None = None
     _undo_redaction: Any = None
+    _guard: HostGuard | None = None
 
     def __post_init__(self) -> None:
         workerinput = getattr(self.config, "workerinput", None)
@@ -143,6 +176,7 @@ class BssState:
 
             self._emulator = TenantEmulator().start()
             self.tenant_config = self._emulator.config()
+            self.guard_tenant()
         return self.tenant_config
 
     @property
@@ -224,25 +258,51 @@ class BssState:
         vcrpy answers before any connection is made. A lookup therefore means a request
         outside every cassette, which must fail here instead of asking DNS.
         """
-        import socket
+        if self._guard is not None:
+            return
 
-        original = socket.getaddrinfo
+        def describe(place: str, test: str) -> str:
+            return (
+                f"A request to the replay tenant ({REPLAY_HOST}) was made outside any "
+                f"cassette{_during(test)}, so nothing can answer it. Use the bss_client "
+                "fixture, or ask for bss_cassette in a test that builds its own client.\n"
+                "(README: Troubleshooting, 'Request outside any cassette')"
+            )
 
-        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            name = host.decode() if isinstance(host, bytes) else host
-            if isinstance(name, str) and name.lower().rstrip(".") == REPLAY_HOST:
-                from .exceptions import RequestOutsideCassetteError
+        self._guard = HostGuard(describe, refuse_now=lambda: True)
+        self._guard.guard(REPLAY_HOST)
 
-                raise RequestOutsideCassetteError(
-                    f"A request to the replay tenant ({REPLAY_HOST}) was made outside any "
-                    "cassette, so nothing can answer it. Use the bss_client fixture, or ask for "
-                    "bss_cassette in a test that builds its own client.\n"
-                    "(README: Troubleshooting, 'Request outside any cassette')"
-                )
-            return original(host, *args, **kwargs)
+    def guard_tenant(self) -> None:
+        """While recording, refuse requests to the tenant made outside any cassette.
 
-        socket.getaddrinfo = getaddrinfo
-        self._restore_getaddrinfo = lambda: setattr(socket, "getaddrinfo", original)
+        Such a request would pass now and fail at the next replay (host_guard.py); inside
+        a cassette it is recorded as usual. The emulator's host is guarded once it starts.
+        """
+        if not self.recording or self.tenant_config is None or self._guard is not None:
+            return
+
+        def describe(place: str, test: str) -> str:
+            return (
+                f"A request to the tenant ({place}) was made outside any cassette"
+                f"{_during(test)} while recording: nothing records it, so the next replay of this "
+                "test would fail. Use the bss_client fixture, or add bss_cassette to the "
+                "arguments of a test that builds its own BssClient or requests.Session, "
+                "then record again.\n(docs/recording.md: 'Request outside any cassette')"
+            )
+
+        self._guard = HostGuard(describe, refuse_now=lambda: not cassette_in_use())
+        self._guard.guard(*host_and_port(self.tenant_config.base_url))
+
+    def take_refused_requests(self) -> str | None:
+        """What the host guard refused since the last call, as one message; None if nothing."""
+        refused = self._guard.take_refused() if self._guard is not None else []
+        if not refused:
+            return None
+        return (
+            "RequestOutsideCassetteError: "
+            + refused[0]
+            + "\n(The test caught this error, so pytest-bss fails the test itself.)"
+        )
 
     def close(self) -> None:
         if self._undo_redaction is not None:
@@ -251,9 +311,9 @@ class BssState:
         if self._restore_vcr_level is not None:
             self._restore_vcr_level()
             self._restore_vcr_level = None
-        if self._restore_getaddrinfo is not None:
-            self._restore_getaddrinfo()
-            self._restore_getaddrinfo = None
+        if self._guard is not None:
+            self._guard.remove()
+            self._guard = None
         if self._emulator is not None:
             self._emulator.stop()
             self._emulator = None
@@ -284,10 +344,28 @@ class BssState:
         """Count a test's cassette, once it is closed, for the summary line."""
         with self._lock:
             self.stats.used.append(str(path))
-            if cassette.saved:
-                self.stats.recorded += 1
-                self.stats.recorded_interactions += len(cassette.data)
-            elif not self.recording:
-                self.stats.replayed += 1
+            # Replayed: read from its file and answering from it. A missing file answers
+            # nothing; `all`/`rewrite` never play; `new_episodes` may play some and record.
+            reads = cassette.record_mode in ("none", "once") or cassette.play_count > 0
+            if cassette.loaded_from_file and reads:
+                self.stats.replayed.append(str(path.resolve()))
                 self.stats.played_interactions += cassette.play_count
-            self.stats.scrubbed = self.persister.scrubbed_values if self._persister else 0
+            if cassette.saved:
+                self.stats.recorded.append(str(path.resolve()))
+                self.stats.recorded_interactions += cassette.new_interactions
+
+    def count_opened(self) -> None:
+        """Count a cassette being opened (or tried): the run has a summary line."""
+        with self._lock:
+            self.stats.opened += 1
+
+    def count_unreadable(self, path: Path) -> None:
+        """Count a cassette that could not be read, for the summary line."""
+        with self._lock:
+            self.stats.unreadable.append(str(path.resolve()))
+
+    def finish(self) -> None:
+        """Complete the counts at the end of the run (this process's part of them)."""
+        # Under xdist the controller writes nothing: its count is what the workers sent.
+        if self._persister is not None:
+            self.stats.scrubbed += self._persister.scrubbed_values

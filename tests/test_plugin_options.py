@@ -355,3 +355,35 @@ def test_a_request_outside_any_cassette_fails_with_the_fix_instead_of_asking_dns
             "was made outside any cassette*bss_cassette*"
         ]
     )
+
+
+def test_the_emulator_without_recording_is_a_usage_error_naming_the_command(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_one=ONE_TEST)
+
+    result = project.runpytest("--bss-emulator")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --bss-emulator only applies while recording; this run replays cassettes.",
+            "Record against the bundled emulator with: pytest --bss-record --bss-emulator",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("ini", "args"),
+    [("", ["--bss-record-mode", "once"]), ("bss_record_mode = new_episodes\n", [])],
+    ids=["command-line", "ini"],
+)
+def test_the_emulator_records_in_any_record_mode(
+    project: pytest.Pytester, ini: str, args: list[str]
+) -> None:
+    project.makeini(f"[pytest]\n{ini}")
+    project.makepyfile(test_one=ONE_TEST)
+
+    project.runpytest("--bss-emulator", *args).assert_outcomes(passed=1)
+
+    assert (project.path / "cassettes" / "test_one" / "test_reads_an_account.json").is_file()
