@@ -98,13 +98,16 @@ class CassetteOpener:
         # Keep the file as it was: every writer in this run keeps the volatile values of
         # the interactions that did not change (write/volatile.py), also after the first.
         with contextlib.suppress(OSError):
-            shutil.copyfile(path, self._run_file(path, ".baseline"))
+            shutil.copyfile(path, self._baseline(path))
         return True
 
     def baseline_for(self, path: Path) -> Path | None:
         """The copy of ``path`` as it was before this run first rewrote it; None if none."""
-        baseline = self._run_file(path, ".baseline")
+        baseline = self._baseline(path)
         return baseline if baseline.is_file() else None
+
+    def _baseline(self, path: Path) -> Path:
+        return self._run_file(path, ".baseline" + path.suffix)  # the suffix names the format
 
     def _run_file(self, path: Path, suffix: str) -> Path:
         return self.state.run_dir / (
