@@ -375,8 +375,6 @@ def test_two_recordings_under_xdist_leave_every_cassette_byte_identical(
 
     assert snapshot(pytester.path) == first
     assert rewritten(pytester.path) == []
-    # Each worker appended its own grant: later writers compared with the original file.
-    assert len(json.loads(first["bss_auth.json"])["interactions"]) == 2
 
 
 def test_without_the_rule_every_recording_differs(pytester: pytest.Pytester) -> None:
