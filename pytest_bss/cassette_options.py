@@ -14,6 +14,7 @@ import contextvars
 import functools
 import inspect
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -99,12 +100,29 @@ class CassetteOpener:
         # replaces it; later users add to what this run recorded.
         run_dir = self.state.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
-        mark = run_dir / (re.sub(r"[^A-Za-z0-9]", "_", str(path.resolve()))[-200:] + ".rewritten")
+        mark = self._run_file(path, ".rewritten")
         try:
             mark.touch(exist_ok=False)
         except FileExistsError:
             return False
+        # Keep the file as it was: every writer in this run keeps the volatile values of
+        # the interactions that did not change (write/volatile.py), also after the first.
+        with contextlib.suppress(OSError):
+            shutil.copyfile(path, self._baseline(path))
         return True
+
+    def baseline_for(self, path: Path) -> Path | None:
+        """The copy of ``path`` as it was before this run first rewrote it; None if none."""
+        baseline = self._baseline(path)
+        return baseline if baseline.is_file() else None
+
+    def _baseline(self, path: Path) -> Path:
+        return self._run_file(path, ".baseline" + path.suffix)  # the suffix names the format
+
+    def _run_file(self, path: Path, suffix: str) -> Path:
+        return self.state.run_dir / (
+            re.sub(r"[^A-Za-z0-9]", "_", str(path.resolve()))[-200:] + suffix
+        )
 
     def _cassette_options(
         self,

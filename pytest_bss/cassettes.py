@@ -51,6 +51,7 @@ from .exceptions import (
     RequestNotRecordedError,
 )
 from .scrub import NEUTRAL_BASE, SecretSet
+from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
 from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette
 
@@ -373,6 +374,10 @@ class BssPersister:
     secrets: SecretSet
     base_urls: tuple[str, ...] = ()
     neutral_base: str = NEUTRAL_BASE
+    #: ``bss_volatile_headers`` entries (see :mod:`pytest_bss.write.volatile`)
+    volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
+    #: the copy of a cassette as it was before this run first rewrote it, if one was kept
+    baseline_for: Callable[[Path], Path | None] | None = None
     #: placeholders in every file this persister wrote (the "values scrubbed" count)
     scrubbed_values: int = field(default=0, init=False)
 
@@ -406,7 +411,12 @@ class BssPersister:
             ],
         }
         context = WriteContext(
-            path, self.secrets, base_urls=self.base_urls, neutral_base=self.neutral_base
+            path,
+            self.secrets,
+            base_urls=self.base_urls,
+            neutral_base=self.neutral_base,
+            volatile_headers=self.volatile_headers,
+            baseline=self.baseline_for(path) if self.baseline_for is not None else None,
         )
         text = write_cassette(data, context)
         self.scrubbed_values += len(_PLACEHOLDER.findall(text))

@@ -17,7 +17,12 @@ import pytest
 from . import hooks
 from .naming import AUTH_CASSETTE
 from .reports import CleanFailure
-from .settings import RECORD_MODES, RESERVED_VCR_KEYS, merge_settings
+from .settings import (
+    DEFAULT_VOLATILE_HEADERS,
+    RECORD_MODES,
+    RESERVED_VCR_KEYS,
+    merge_settings,
+)
 from .state import BssState
 
 # Only pytest and the standard library at import time: everything else (requests,
@@ -85,6 +90,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
     )
     parser.addini("bss_api_version", "X-Api-Version during replay (default latest).", default=None)
+    parser.addini(
+        "bss_volatile_headers",
+        "Headers (Name or Name:attribute, one a line) whose new values are not worth a diff: "
+        "an otherwise unchanged interaction keeps the recorded ones (docs/cassettes.md).",
+        type="linelist",
+        default=list(DEFAULT_VOLATILE_HEADERS),  # not None: an empty list switches it off
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -135,6 +147,7 @@ def _ini_layer(config: pytest.Config) -> dict[str, Any]:
         "cassette_format": config.getini("bss_cassette_format"),
         "match_on": config.getini("bss_match_on") or None,
         "allow_playback_repeats": config.getini("bss_allow_playback_repeats"),
+        "volatile_headers": config.getini("bss_volatile_headers"),
     }
 
 

@@ -6,12 +6,14 @@ the ``bss_vcr_config`` fixture < the ``@pytest.mark.bss`` marker < the command l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
     "DEFAULTS",
+    "DEFAULT_VOLATILE_HEADERS",
     "FORMATS",
     "MARKER_KEYS",
     "RECORD_MODES",
@@ -37,6 +39,31 @@ RESERVED_VCR_KEYS = frozenset(
     }
 )
 
+#: Headers whose values carry no meaning for tests (``bss_volatile_headers``): an interaction
+#: that differs from the one on disk only in these keeps the values on disk (docs/cassettes.md).
+#: ``Name:attribute`` names one ``;``-separated attribute of the header (a cookie's expiry).
+DEFAULT_VOLATILE_HEADERS = (
+    "Date",
+    "Expires",
+    "Last-Modified",
+    "Age",
+    "X-Request-Id",
+    "X-Correlation-Id",
+    "Request-Id",
+    "X-Trace-Id",
+    "traceparent",
+    "tracestate",
+    "X-Amzn-Trace-Id",
+    "X-Amzn-RequestId",
+    "X-Ms-Request-Id",
+    "CF-Ray",
+    "X-Runtime",
+    "X-Response-Time",
+    "Set-Cookie:Expires",
+)
+_FIELD_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_VOLATILE_ENTRY = re.compile(rf"{_FIELD_NAME}(?::{_FIELD_NAME})?")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -48,6 +75,7 @@ class Settings:
     match_on: tuple[str, ...] = ("method", "path", "query")
     allow_playback_repeats: bool = False
     cassette: str | None = None
+    volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
 
     @property
     def recording(self) -> bool:
@@ -67,7 +95,8 @@ def merge_settings(
 ) -> Settings:
     """Apply the layers in precedence order; a layer's ``None`` values mean "not set".
 
-    - ini may set every field but ``cassette``;
+    - ini may set every field but ``cassette`` (``volatile_headers`` only there; an empty
+      list switches the rule off);
     - the ``bss_vcr_config`` fixture may set ``match_on`` and ``allow_playback_repeats``
       (the rest of it is passed to vcrpy);
     - the marker may set ``cassette``, ``match_on`` and ``allow_playback_repeats``;
@@ -84,6 +113,7 @@ def merge_settings(
                 "cassette_format",
                 "match_on",
                 "allow_playback_repeats",
+                "volatile_headers",
             },
         ),
         ("bss_vcr_config", fixture, {"match_on", "allow_playback_repeats"}),
@@ -106,6 +136,8 @@ def _normalize(changes: dict[str, Any]) -> dict[str, Any]:
         changes["match_on"] = _as_names(changes["match_on"])
     if "allow_playback_repeats" in changes:
         changes["allow_playback_repeats"] = _as_bool(changes["allow_playback_repeats"])
+    if "volatile_headers" in changes:
+        changes["volatile_headers"] = _as_names(changes["volatile_headers"])
     return changes
 
 
@@ -129,6 +161,11 @@ def _validate(settings: Settings) -> None:
     if settings.cassette_format not in FORMATS:
         raise ValueError(
             f"bss_cassette_format must be one of {', '.join(FORMATS)}, got {settings.cassette_format!r}"
+        )
+    bad = [entry for entry in settings.volatile_headers if not _VOLATILE_ENTRY.fullmatch(entry)]
+    if bad:
+        raise ValueError(
+            f"bss_volatile_headers takes one header name a line (or Name:attribute), got {bad[0]!r}"
         )
     if not settings.match_on:
         raise ValueError("match_on must name at least one vcrpy matcher, e.g. method path query")

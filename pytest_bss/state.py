@@ -198,7 +198,12 @@ class BssState:
         if self._persister is None:
             from .cassettes import BssPersister
 
-            self._persister = BssPersister(self.secrets, base_urls=self.base_urls)
+            self._persister = BssPersister(
+                self.secrets,
+                base_urls=self.base_urls,
+                volatile_headers=self.settings.volatile_headers,
+                baseline_for=self.opener.baseline_for,
+            )
         return self._persister
 
     def env_credentials(self) -> list[tuple[str, str]]:

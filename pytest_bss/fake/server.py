@@ -126,8 +126,9 @@ class TenantEmulator:
       fields beyond BSS-API.md (sync options, balance extras, contacts) are
       invented, and invoices answer ``{"data": [...]}`` in every version.
 
-    **For testing clients:** ``gzip`` compresses every body the request's
-    ``Accept-Encoding`` allows; ``session_cookie`` adds
+    **For testing clients:** every answer carries a new ``X-Request-Id`` (a UUID) and a
+    ``Date``, values that change between requests; ``gzip`` compresses every body the
+    request's ``Accept-Encoding`` allows; ``session_cookie`` adds
     ``Set-Cookie: ASP.NET_SessionId=...; path=/; HttpOnly`` to every response;
     :meth:`inject_fault` answers chosen requests with errors or delays;
     :meth:`expire_tokens` ends every issued token; :meth:`issued_tokens` lists them.

@@ -1,7 +1,8 @@
 """HTTP plumbing for the tenant emulator: a quiet threaded HTTP/1.1 server.
 
 It knows nothing about BSS: each request goes to ``app.dispatch(...)``, and the
-answer is written with a correct ``Content-Length``, gzip-compressed and given a
+answer is written with a correct ``Content-Length``, a new ``X-Request-Id`` (as real
+gateways send; a ``Date`` comes from :mod:`http.server`), gzip-compressed and given a
 session cookie when ``app`` asks for that.
 """
 
@@ -16,6 +17,7 @@ import socketserver
 import sys
 import threading
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -178,6 +180,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if payload and accepts and "content-encoding" not in names:
                 payload = gzip_codec.compress(payload, mtime=0)
                 headers.append(("Content-Encoding", "gzip"))
+        if "x-request-id" not in names:
+            # Like real gateways: a value that differs on every answer (cassettes must not churn).
+            headers.append(("X-Request-Id", str(uuid.uuid4())))
         if app.session_cookie:
             session = "".join(secrets.choice(_SESSION_ALPHABET) for _ in range(24))
             headers.append(("Set-Cookie", f"ASP.NET_SessionId={session}; path=/; HttpOnly"))

@@ -2,15 +2,19 @@
 
 ::
 
-    normalise  →  scrub credentials  →  leak gate  →  atomic write
-    (normalise)   (credentials)         (leak_gate)   (atomic)
+    normalise  →  scrub credentials  →  volatile values  →  leak gate  →  atomic write
+    (normalise)   (credentials)         (volatile)          (leak_gate)   (atomic)
 
 Each stage is a module with one job and a function ``stage(data, context) -> data`` over
 serialized cassette data (``{"version": 1, "interactions": [...]}``); :data:`STAGES` lists
 them in order and :func:`write_cassette` runs them, then writes. A stage that refuses
 raises a :class:`~pytest_bss.exceptions.CassetteWriteError` and nothing is written: a
-cassette that was good stays good. Stages planned next (personal data, volatile values)
-slot in between the credentials and the leak gate without touching the others.
+cassette that was good stays good. The stage planned next (personal data) slots in between
+the credentials and the volatile values without touching the others.
+
+The same traffic gives the same file: normalise sorts headers, the volatile stage keeps
+the recorded values of interactions that did not change, and the atomic write leaves a
+file whose text would not change alone (docs/cassettes.md).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..scrub import NEUTRAL_BASE
+from ..settings import DEFAULT_VOLATILE_HEADERS
 from .atomic import write_text
 from .credentials import scrub_credentials
 from .leak_gate import leak_gate
 from .normalise import normalise
+from .volatile import volatile
 
 if TYPE_CHECKING:
     from ..scrub import SecretSet
@@ -40,6 +46,10 @@ class WriteContext:
     secrets: SecretSet
     base_urls: tuple[str, ...] = ()
     neutral_base: str = NEUTRAL_BASE
+    #: ``bss_volatile_headers`` entries (see :mod:`.volatile`)
+    volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
+    #: the cassette as it was before this run first rewrote it; None: ``path`` as it is
+    baseline: Path | None = None
     #: values the credentials stage replaced
     replaced: int = 0
 
@@ -47,7 +57,7 @@ class WriteContext:
 Stage = Callable[[dict[str, Any], WriteContext], dict[str, Any]]
 
 #: The stages every cassette goes through, in order, before it is written.
-STAGES: Final[tuple[Stage, ...]] = (normalise, scrub_credentials, leak_gate)
+STAGES: Final[tuple[Stage, ...]] = (normalise, scrub_credentials, volatile, leak_gate)
 
 
 def prepare(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:
@@ -58,5 +68,8 @@ def prepare(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:
 
 
 def write_cassette(data: dict[str, Any], context: WriteContext) -> str:
-    """Run the stages, then write ``context.path`` atomically; return the text written."""
+    """Run the stages, then write ``context.path`` atomically; return the file's text.
+
+    A file that already holds exactly that text is left alone (its mtime too).
+    """
     return write_text(context.path, prepare(data, context))

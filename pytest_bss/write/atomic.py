@@ -1,10 +1,13 @@
 """The last stage of the write path: serialize, check the text, replace the file atomically.
 
-JSON cassettes are written with ``indent=2`` and ``ensure_ascii=False``; a body that is not
-UTF-8 text is stored as ``{"base64": ...}``. YAML cassettes use vcrpy's serializer. Either
+JSON cassettes are written with ``indent=2`` and ``ensure_ascii=False``; a body is stored
+as text when its bytes are UTF-8 (vcrpy turns it back into the same bytes), otherwise as
+``{"base64": ...}``. YAML cassettes use vcrpy's serializer. Either
 way the text is checked before it is written (no ``!!python/`` tag, ever), then written to
 a temporary file next to the cassette and renamed over it: readers see the old file or the
 new one, never half of one, and a refused or failed write leaves the old file as it was.
+A file that already holds the text is not written at all: an unchanged cassette keeps its
+mtime, and tools that watch files see nothing happen.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Final
 
 from ..exceptions import UnstorableValueError
 
-__all__ = ["YAML_SUFFIXES", "atomic_write", "dump_cassette", "write_text"]
+__all__ = ["YAML_SUFFIXES", "atomic_write", "dump_cassette", "holds_text", "write_text"]
 
 YAML_SUFFIXES: Final = (".yaml", ".yml")
 
@@ -30,8 +33,38 @@ def _encode_binary(value: Any) -> Any:
     raise UnstorableValueError(f"a {type(value).__name__} cannot be stored in a JSON cassette")
 
 
+def _as_text(body: Any) -> Any:
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8")  # strict: encoding it again gives the same bytes
+        except UnicodeDecodeError:
+            return body
+    return body
+
+
+def _text_bodies(data: dict[str, Any]) -> dict[str, Any]:
+    interactions = data.get("interactions")
+    if not isinstance(interactions, list):
+        return data
+    out = []
+    for interaction in interactions:
+        if isinstance(interaction, dict):
+            interaction = dict(interaction)
+            request, response = interaction.get("request"), interaction.get("response")
+            if isinstance(request, dict) and isinstance(request.get("body"), bytes):
+                interaction["request"] = {**request, "body": _as_text(request["body"])}
+            if isinstance(response, dict) and isinstance(response.get("body"), dict):
+                body = response["body"]
+                if isinstance(body.get("string"), bytes):
+                    string = _as_text(body["string"])
+                    interaction["response"] = {**response, "body": {**body, "string": string}}
+        out.append(interaction)
+    return {**data, "interactions": out}
+
+
 def dump_cassette(path: Path, data: dict[str, Any]) -> str:
     """Serialize cassette data in the format the file name asks for."""
+    data = _text_bodies(data)
     if path.suffix in YAML_SUFFIXES:
         from vcr.serializers import yamlserializer
 
@@ -80,8 +113,23 @@ def _create_temp(path: Path) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary file name next to {path}")
 
 
+def holds_text(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` holds exactly ``text`` (UTF-8); False if it can't be read."""
+    encoded = text.encode("utf-8")
+    try:
+        if path.stat().st_size != len(encoded):
+            return False
+        return path.read_bytes() == encoded
+    except OSError:
+        return False
+
+
 def write_text(path: Path, data: dict[str, Any]) -> str:
-    """Serialize ``data`` as the file name asks and write it atomically; return the text."""
+    """Serialize ``data`` as the file name asks and write it atomically; return the text.
+
+    A file that already holds that text is left as it is.
+    """
     text = dump_cassette(path, data)
-    atomic_write(path, text)
+    if not holds_text(path, text):
+        atomic_write(path, text)
     return text

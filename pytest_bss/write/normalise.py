@@ -7,7 +7,8 @@ here, or the write is refused with :class:`~pytest_bss.exceptions.UnstorableValu
 
 * method, uri, header names and values: ``str`` (``bytes`` decoded as UTF-8, else
   Latin-1, which reads any byte string; numbers as their decimal text);
-* headers: ``{name: [value, ...]}``;
+* headers: ``{name: [value, ...]}``, names sorted case-insensitively (vcrpy hands over
+  response headers in no fixed order); the values of one header keep their order;
 * request body: ``None``, ``str`` (UTF-8 text) or ``bytes``; a file-like body is read,
   an iterator's chunks are joined;
 * response: ``status`` ``{code: int, message: str}``, ``body`` ``{string: str | bytes | None}``.
@@ -50,7 +51,11 @@ def _headers(headers: Any, where: str) -> dict[str, list[str]]:
         key = _text(name, f"a name in {where}")
         items = values if isinstance(values, list | tuple) else [values]
         out[key] = [_text(value, f"{where}.{key}") for value in items]
-    return out
+    return dict(sorted(out.items(), key=_header_order))
+
+
+def _header_order(item: tuple[str, list[str]]) -> tuple[str, str]:
+    return (item[0].lower(), item[0])
 
 
 def _chunks(chunks: Iterable[Any], where: str) -> bytes:
