@@ -465,7 +465,7 @@ def test_json_output_of_a_clean_run_is_an_empty_list(capsys: pytest.CaptureFixtu
         ["audit", "no/such/folder"],
         ["audit", "--format", "xml"],
         ["audit", "pyproject.toml"],
-        ["scrub"],
+        ["emulator"],
         ["launch"],
     ],
 )
