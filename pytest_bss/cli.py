@@ -334,7 +334,7 @@ def _unused(args: argparse.Namespace) -> int:
 def _last_run(cache_file: Path) -> dict[str, Any]:
     how = (
         "Run the whole suite in replay mode first (`pytest`), then `pytest-bss unused` "
-        "(with --rootdir if pytest's rootdir is not the current folder)."
+        "(from the project's folder, or with --rootdir)."
     )
     try:
         record = json.loads(cache_file.read_text(encoding="utf-8"))
