@@ -2,10 +2,17 @@
 
 Usage::
 
-    pytest-bss audit [PATH ...] [--format text|json]   # PATH: files or folders, default cassettes/
-    pytest-bss scrub PATH ... [--check]
+    pytest-bss audit [PATH ...] [--format text|json]   # PATH: files or folders
+    pytest-bss scrub [PATH ...] [--check]
     pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
+    pytest-bss emulator --routes                       # the tenant emulator's routes
+    pytest-bss --version
     python -m pytest_bss ...                           # the same command
+
+Without a PATH, ``audit`` and ``scrub`` take the project's cassette folder, and
+``unused`` the project's rootdir, cache and cassette folders: those of the pytest
+configuration pytest itself would use from the current folder (``bss_cassette_dir``,
+``cache_dir``; see :mod:`pytest_bss.project`).
 
 Exit status: 0 when there is nothing to report; 1 when something was found (a finding,
 a cassette that needs or refused scrubbing, an unused cassette); 2 on a usage error or
@@ -19,14 +26,12 @@ from 0) and the place.
 from __future__ import annotations
 
 import argparse
-import configparser
 import contextlib
 import copy
 import glob
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,7 @@ from .audit import (
 from .cassettes import atomic_write, cassette_lock, dump_cassette, load_cassette_data
 from .exceptions import CassetteCorruptError
 from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
+from .project import Project, find_project, project_at
 from .scrub import SecretSet, scrub_interactions
 
 __all__ = ["main"]
@@ -74,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Audit, scrub and tidy pytest-bss (and other vcrpy) cassettes.",
         epilog="Exit status: 0 nothing to report, 1 something found, 2 usage error.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     audit = commands.add_parser(
@@ -82,9 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Report every credential left in cassettes: structural findings, the "
         f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files.",
     )
-    audit.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="cassette files or folders"
-    )
+    audit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
     audit.add_argument("--format", choices=("text", "json"), default="text")
     audit.set_defaults(run=_audit)
 
@@ -95,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "plugin's scrubber, atomically, in their own format. A file that would still fail "
         "the audit is left untouched.",
     )
-    scrub.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    scrub.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
     scrub.add_argument(
         "--check", action="store_true", help="report what would change, write nothing"
     )
@@ -107,17 +112,63 @@ def _parser() -> argparse.ArgumentParser:
         description="List the cassettes the last replay run (plain `pytest`) did not use.",
     )
     unused.add_argument(
-        "--rootdir", type=Path, default=Path(), help="pytest's rootdir (default: .)"
+        "--rootdir",
+        type=Path,
+        help="pytest's rootdir (default: the one pytest finds from the current folder)",
     )
     unused.add_argument(
-        "--cache-dir", type=Path, help="pytest's cache folder (default: ROOTDIR/.pytest_cache)"
+        "--cache-dir",
+        type=Path,
+        help="pytest's cache folder (default: the configured cache_dir, or ROOTDIR/.pytest_cache)",
     )
     unused.add_argument("--delete", action="store_true", help="delete the unused cassettes")
     unused.add_argument(
         "--force", action="store_true", help="delete even if the last run was partial"
     )
     unused.set_defaults(run=_unused)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="describe the tenant emulator (python -m pytest_bss.fake runs it)",
+        description="Describe the bundled tenant emulator. To run one: python -m pytest_bss.fake",
+    )
+    emulator.add_argument(
+        "--routes",
+        action="store_true",
+        required=True,
+        help="print its routes as a Markdown table (method, path, what it answers)",
+    )
+    emulator.set_defaults(run=_emulator)
     return parser
+
+
+_PATHS_HELP = (
+    "cassette files or folders (default: the project's cassette folder, bss_cassette_dir "
+    "of the pytest configuration found from the current folder, or cassettes/)"
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pytest-bss")
+    except PackageNotFoundError:  # pragma: no cover - imported from a bare checkout
+        return "unknown (not installed)"
+
+
+def _default_paths(paths: Sequence[Path]) -> list[Path]:
+    """``paths``, or the project's cassette folder when none is given."""
+    if paths:
+        return list(paths)
+    project = find_project()
+    if not project.cassette_dir.is_dir():
+        raise _UsageError(
+            f"no cassette folder {_shown(project.cassette_dir)} (from "
+            f"{project.cassette_dir_source.rstrip(',')}); name the cassettes to check, or "
+            "set bss_cassette_dir in the pytest configuration"
+        )
+    return [project.cassette_dir]
 
 
 # --- audit ------------------------------------------------------------------------------
@@ -131,8 +182,7 @@ def _files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    paths = args.paths or [Path("cassettes")]
-    files = _files(paths)
+    files = _files(_default_paths(args.paths))
     secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
     findings = [finding for path in files for finding in audit_file(path, secrets)]
@@ -161,7 +211,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _scrub(args: argparse.Namespace) -> int:
-    files = _files(args.paths)
+    files = _files(_default_paths(args.paths))
     # One set for the whole run: a token found in one file is replaced in all of them.
     secrets = canary_secrets()
     counts = {"rewritten": 0, "clean": 0, "refused": 0}
@@ -221,12 +271,13 @@ def _as_text(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unused(args: argparse.Namespace) -> int:
-    rootdir = args.rootdir.resolve()
-    cache_dir = args.cache_dir or rootdir / ".pytest_cache"
+    project = project_at(args.rootdir) if args.rootdir else find_project()
+    rootdir = project.rootdir
+    cache_dir = args.cache_dir or project.cache_dir
     record = _last_run(Path(cache_dir, "v", *USED_CACHE_KEY.split("/")))
     # The folder comes from the project's configuration, never from the cache: a cache
     # is not reviewed like the project's files, and --delete must not reach outside.
-    cassette_dir, source = _cassette_dir(rootdir)
+    cassette_dir, source = project.cassette_dir, project.cassette_dir_source
     recorded = Path(rootdir, record["cassette_dir"]).resolve()
     if recorded != cassette_dir:
         raise _UsageError(
@@ -246,7 +297,7 @@ def _unused(args: argparse.Namespace) -> int:
     all_files = cassette_files([cassette_dir]) if cassette_dir.is_dir() else []
     unused = [path for path in all_files if path.resolve() not in used]
 
-    partial = _partial_run(record, rootdir)
+    partial = _partial_run(record, project)
     if partial:
         print(
             f"pytest-bss unused: warning: the last replay run was partial ({partial}); "
@@ -280,20 +331,10 @@ def _unused(args: argparse.Namespace) -> int:
     return 1 if unused else 0
 
 
-def _cassette_dir(rootdir: Path) -> tuple[Path, str]:
-    """The cassette folder the project configures (resolved) and where that is said."""
-    config, options = _ini_options(rootdir)
-    value = options.get("bss_cassette_dir")
-    if isinstance(value, str) and value.strip():
-        return Path(rootdir, value.strip()).resolve(), f"bss_cassette_dir in {config.name}"
-    where = f"{config.name}, which has no bss_cassette_dir," if config else "the default"
-    return (rootdir / "cassettes").resolve(), where
-
-
 def _last_run(cache_file: Path) -> dict[str, Any]:
     how = (
         "Run the whole suite in replay mode first (`pytest`), then `pytest-bss unused` "
-        "(with --rootdir if pytest's rootdir is not the current folder)."
+        "(from the project's folder, or with --rootdir)."
     )
     try:
         record = json.loads(cache_file.read_text(encoding="utf-8"))
@@ -311,8 +352,9 @@ def _last_run(cache_file: Path) -> dict[str, Any]:
     return record
 
 
-def _partial_run(record: dict[str, Any], rootdir: Path) -> str:
+def _partial_run(record: dict[str, Any], project: Project) -> str:
     """Why the recorded run may not have used every cassette; empty if it was complete."""
+    rootdir = project.rootdir
     reasons = []
     if record.get("deselected"):
         reasons.append(f"{_count(int(record['deselected']), 'test')} deselected")
@@ -321,7 +363,7 @@ def _partial_run(record: dict[str, Any], rootdir: Path) -> str:
     args = [str(arg) for arg in record.get("args") or ()]
     whole = {rootdir} | {
         (rootdir / found).resolve()
-        for pattern in _testpaths(rootdir)
+        for pattern in project.testpaths
         for found in glob.glob(pattern, root_dir=rootdir, recursive=True)
     }
     if any((rootdir / arg).resolve() not in whole for arg in args):
@@ -329,48 +371,14 @@ def _partial_run(record: dict[str, Any], rootdir: Path) -> str:
     return ", ".join(reasons)
 
 
-def _testpaths(rootdir: Path) -> list[str]:
-    """The ``testpaths`` of the pytest configuration in ``rootdir`` (a run without arguments)."""
-    value = _ini_options(rootdir)[1].get("testpaths", [])
-    return value.split() if isinstance(value, str) else [str(path) for path in value]
+# --- emulator ---------------------------------------------------------------------------
 
 
-def _ini_options(rootdir: Path) -> tuple[Path, dict[str, Any]]:
-    """The pytest configuration file in ``rootdir`` and its options, as pytest picks them.
+def _emulator(args: argparse.Namespace) -> int:
+    from .fake.server import routes_markdown
 
-    The first file that has a pytest section wins (``pytest.ini`` even without one); an
-    unreadable file counts as having none. ``(Path(), {})`` when there is none.
-    """
-    for name, section in (
-        ("pytest.toml", "pytest"),
-        (".pytest.toml", "pytest"),
-        ("pytest.ini", "pytest"),
-        (".pytest.ini", "pytest"),
-        ("pyproject.toml", "tool.pytest"),
-        ("tox.ini", "pytest"),
-        ("setup.cfg", "tool:pytest"),
-    ):
-        file = rootdir / name
-        if not file.is_file():
-            continue
-        options: Any = None
-        with contextlib.suppress(ValueError, OSError, RecursionError, configparser.Error):
-            if name.endswith(".toml"):
-                table: Any = tomllib.loads(file.read_text(encoding="utf-8"))
-                for key in section.split("."):
-                    table = table.get(key, {}) if isinstance(table, dict) else {}
-                if table and isinstance(table, dict):
-                    options = table.get("ini_options", table)
-            else:
-                parser = configparser.ConfigParser(interpolation=None)
-                parser.read(file, encoding="utf-8")
-                if parser.has_section(section):
-                    options = dict(parser[section])
-        if isinstance(options, dict):
-            return file, options
-        if name in ("pytest.ini", ".pytest.ini"):
-            return file, {}
-    return Path(), {}
+    print(routes_markdown(), end="")
+    return 0
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

@@ -23,7 +23,7 @@ ENV_VARS: dict[str, str] = {
     "timeout": "BSS_TIMEOUT",
 }
 REQUIRED = ("base_url", "client_key", "client_secret", "username", "password")
-#: Values ``X-Api-Version`` accepts (BSS-API.md, "Versioning").
+#: Values ``X-Api-Version`` accepts (docs/bss-api.md, "Versioning").
 KNOWN_API_VERSIONS = ("1", "2", "2.1", "2.2", "3.0", "latest")
 _HIDDEN = "'***'"
 

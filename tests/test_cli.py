@@ -395,6 +395,66 @@ def test_the_default_path_is_the_cassettes_folder(
     assert f"{count_cassettes(tmp_path / 'cassettes')} cassettes, no findings" in out
 
 
+def test_without_a_path_audit_and_scrub_take_the_configured_cassette_dir_from_a_subfolder(
+    cases: dict[str, Case],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nbss_cassette_dir = "tests/tapes"\n'
+    )
+    (tmp_path / "tests" / "tapes").mkdir(parents=True)
+    leaky = tmp_path / "tests" / "tapes" / "login.yaml"
+    shutil.copyfile(cases["set-cookie session"].path, leaky)
+    (tmp_path / "cassettes").mkdir()  # not the configured folder: never looked at
+    monkeypatch.chdir(tmp_path / "tests")
+
+    audited = run(capsys, "audit")
+    scrubbed = run(capsys, "scrub")
+    audited_again = run(capsys, "audit")
+
+    assert audited[0] == 1
+    assert "1 cassette" in audited[1].splitlines()[-1]
+    assert scrubbed[0] == 0
+    assert scrubbed[1].splitlines() == [
+        f"{leaky}: rewritten (1 value replaced)",
+        "pytest-bss scrub: 1 rewritten, 0 already clean, 0 refused",
+    ]
+    assert SESSION not in leaky.read_text()
+    assert audited_again[0] == 0
+
+
+def test_without_a_path_and_no_cassette_dir_audit_says_which_setting_to_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tox.ini").write_text("[pytest]\nbss_cassette_dir = missing\n")
+    monkeypatch.chdir(tmp_path)
+
+    status, out = run(capsys, "audit")
+
+    assert status == 2
+    assert "no cassette folder missing" in out
+    assert "bss_cassette_dir in tox.ini" in out
+
+
+def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    status, out = run(capsys, "--version")
+
+    assert (status, out) == (0, f"pytest-bss {version('pytest-bss')}\n")
+
+
+def test_emulator_routes_prints_the_route_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_bss.fake.server import ROUTES, routes_markdown
+
+    status, out = run(capsys, "emulator", "--routes")
+
+    assert (status, out) == (0, routes_markdown())
+    assert len(out.splitlines()) == 2 + len(ROUTES)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -465,7 +525,7 @@ def test_json_output_of_a_clean_run_is_an_empty_list(capsys: pytest.CaptureFixtu
         ["audit", "no/such/folder"],
         ["audit", "--format", "xml"],
         ["audit", "pyproject.toml"],
-        ["scrub"],
+        ["emulator"],
         ["launch"],
     ],
 )
@@ -869,6 +929,24 @@ def test_unused_reads_the_cassette_folder_from_the_projects_configuration(
     assert count_cassettes(tmp_path / "tapes") == 2
 
 
+def test_unused_without_rootdir_finds_the_project_and_its_cache_dir_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_run(tmp_path, ["mod/test_a.json"])
+    (tmp_path / ".pytest_cache").rename(tmp_path / "build_cache")
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\ncache_dir = build_cache\n")
+    (tmp_path / "tests").mkdir()
+    monkeypatch.chdir(tmp_path / "tests")
+
+    status, out = run(capsys, "unused")
+
+    assert status == 1
+    assert (
+        out.splitlines()[-1]
+        == "pytest-bss unused: 2 of 4 cassettes not used by the last replay run"
+    )
+
+
 def test_unused_delete_never_follows_a_symlink_out_of_the_cassette_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -905,14 +983,30 @@ def test_unused_delete_refuses_a_cassette_folder_that_links_out_of_the_project(
 # --- pre-commit -------------------------------------------------------------------------
 
 
-def test_the_pre_commit_hook_runs_the_audit_on_cassettes() -> None:
+def test_the_pre_commit_hook_audits_the_configured_cassette_dir_when_json_or_yaml_changes() -> None:
     import re
 
     hooks = yamlserializer.deserialize((REPO / ".pre-commit-hooks.yaml").read_text())
     (hook,) = [h for h in hooks if h["id"] == "pytest-bss-audit"]
     assert hook["entry"] == "pytest-bss audit"
     assert hook["language"] == "python"
+    # No file names: `pytest-bss audit` alone reads bss_cassette_dir (tested above).
+    assert hook["pass_filenames"] is False
     files = re.compile(hook["files"])
     assert files.search("cassettes/tests.test_x/test_y.json")
-    assert files.search("tests/cassettes/test_module/test_z.yaml")
+    assert files.search("tests/tapes/test_module/test_z.yaml")
     assert not files.search("tests/test_x.py")
+
+
+def test_the_documented_local_hook_is_the_published_hook_run_from_the_project_env() -> None:
+    import re
+
+    text = (REPO / "docs" / "install.md").read_text()
+    (block,) = re.findall(r"```yaml\n(repos:\n  - repo: local\n.*?)```", text, re.S)
+    (local,) = yamlserializer.deserialize(block)["repos"][0]["hooks"]
+    (published,) = yamlserializer.deserialize((REPO / ".pre-commit-hooks.yaml").read_text())
+
+    assert local["language"] == "system"
+    for key in ("id", "entry", "pass_filenames", "files", "require_serial"):
+        assert local[key] == published[key], key
+    assert "OWNER" not in text

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.client import HTTPConnection, HTTPResponse
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from pytest_bss.fake import (
     DEMO_USERNAME,
     TenantEmulator,
 )
+from pytest_bss.fake.server import ROUTES, Route, routes_markdown
 
 ACCOUNT_FIELDS = [
     "id",
@@ -1271,3 +1273,59 @@ def test_the_module_exits_cleanly_on_sigterm() -> None:
         returncode = process.wait(timeout=10)
 
     assert returncode == 0
+
+
+# -- the route table and docs/emulator.md ------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "emulator.md"
+
+
+def test_docs_emulator_md_shows_the_route_table_the_emulator_serves() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("\n", text.index("<!-- routes:")) + 1
+    end = text.index("<!-- end of routes -->")
+
+    assert text[start:end] == routes_markdown(), (
+        "docs/emulator.md is out of date: paste the output of `pytest-bss emulator --routes` "
+        "between its route markers"
+    )
+
+
+def test_the_route_table_names_each_method_and_path_once_and_a_handler_for_it() -> None:
+    assert len({(route.method, route.path) for route in ROUTES}) == len(ROUTES)
+    for route in ROUTES:
+        assert callable(getattr(TenantEmulator, route.handler)), route
+        assert route.answers.strip(), route
+        assert "\n" not in route.answers, route
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route.method} {route.shown_path}")
+def test_every_route_in_the_table_is_served(
+    http: requests.Session, emu: TenantEmulator, route: Route
+) -> None:
+    account_id = next(i for i, options in emu.data.sync_options.items() if options)
+    values = {
+        "id": str(account_id),
+        "system": emu.data.sync_options[account_id][0]["systemCode"],
+        "guid": next(iter(emu.data.subscriptions)),
+    }
+    path = re.sub(r"\{(\w+)\}", lambda m: values[m[1]], route.shown_path)
+    if route is ROUTES[0]:
+        response = token_response(http, emu)
+    elif route.method == "POST":
+        body = {"name": "Route Ltd", "lastName": "Route", "email": "route@example.com"}
+        response = api(http, emu, route.method, path, json=body)
+    else:
+        response = api(http, emu, route.method, path)
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_method_the_table_does_not_list_for_a_path_is_405(
+    http: requests.Session, emu: TenantEmulator
+) -> None:
+    response = api(http, emu, "DELETE", "api/invoices")
+
+    assert response.status_code == 405
+    listed = {route.method for route in ROUTES if route.shown_path == "api/invoices"}
+    assert set(response.headers["Allow"].split(", ")) == listed

@@ -19,6 +19,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+import pytest_bss
 from pytest_bss.auth import PasswordGrant
 from pytest_bss.client import BssClient
 from pytest_bss.config import BssConfig
@@ -64,11 +65,19 @@ def leaks(text: str, *extra: str) -> list[str]:
     return sorted({name for form, name in secret_forms(*extra).items() if form in text})
 
 
+# The installed package's folder: a test folder whose path happens to hold "pytest_bss"
+# (an unpacked sdist, pytest_bss-0.1.0/tests/) is not ours.
+PACKAGE = Path(pytest_bss.__file__).resolve().parent
+
+
 def our_frames_locals(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """The full repr of every local of every pytest_bss frame the exception passed through."""
     shown = []
     for entry in excinfo.traceback:
-        if "pytest_bss" in str(entry.path) or entry.path == "<string>":
+        path = entry.path
+        if entry.path == "<string>" or (
+            isinstance(path, Path) and path.resolve().is_relative_to(PACKAGE)
+        ):
             shown += [f"{entry.name}: {k}={v!r}" for k, v in entry.frame.f_locals.items()]
     return "\n".join(shown)
 

@@ -35,7 +35,10 @@ __all__ = [
     "DEMO_CLIENT_SECRET",
     "DEMO_PASSWORD",
     "DEMO_USERNAME",
+    "ROUTES",
+    "Route",
     "TenantEmulator",
+    "routes_markdown",
 ]
 
 #: Demo client key: GUID-shaped, with the ``deadbeef`` placeholder people recognise.
@@ -64,6 +67,113 @@ _NO_CACHE = (("Cache-Control", "no-cache"), ("Pragma", "no-cache"), ("Expires", 
 _MAX_INT32 = 2**31 - 1
 _INVALID = "The request is invalid."
 _GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the emulator's route table: a method on a path, and what it answers."""
+
+    method: str
+    #: A regular expression for the path under the base URL, matched whole, ignoring case.
+    path: str
+    #: The :class:`TenantEmulator` method that answers.
+    handler: str
+    #: One line for ``docs/emulator.md``: the answer and its fields.
+    answers: str
+
+    @property
+    def shown_path(self) -> str:
+        """The path as people write it: ``api/accounts/{id}``."""
+        return re.sub(r"\(\?P<(\w+)>[^()]*\)", r"{\1}", self.path)
+
+
+_LIST = (
+    "a list; with `X-Api-Version` 2.2, 3.0 or latest `{data: [...], totalCount: N}` (`count_field`)"
+)
+
+#: The password grant: checked before any ``api/`` rule (no version, no bearer).
+TOKEN_ROUTE = Route(
+    "POST",
+    "oauth/token",
+    "_token",
+    "password grant (client key and secret in `Authorization: Basic`, form "
+    "`grant_type=password&username=&password=`): `{access_token, token_type, expires_in}`; "
+    "OAuth errors `invalid_client`, `invalid_grant`, `unsupported_grant_type`",
+)
+#: Every ``api/`` route, in matching order; they need a bearer token.
+API_ROUTES = (
+    Route(
+        "GET",
+        r"api/accounts",
+        "_list_accounts",
+        f"accounts, page `pageIndex` (from 1) of `pageSize` (default 25): {_LIST}",
+    ),
+    Route(
+        "POST",
+        r"api/accounts",
+        "_create_account",
+        "creates an account from a JSON object (`name` required): the new id",
+    ),
+    Route(
+        "GET",
+        r"api/accounts/(?P<id>\d+)",
+        "_get_account",
+        f"one account: {', '.join(f'`{name}`' for name in ACCOUNT_FIELDS)}",
+    ),
+    Route(
+        "GET",
+        r"api/accounts/(?P<id>\d+)/syncoptions",
+        "_list_sync_options",
+        f"the account's sync options `{{systemCode, externalId, enabled, lastSyncDate}}`: {_LIST}",
+    ),
+    Route(
+        "GET",
+        r"api/accounts/(?P<id>\d+)/syncoptions/(?P<system>[^/]+)",
+        "_get_sync_option",
+        "the account's sync option for one system code (ignoring case)",
+    ),
+    Route(
+        "GET",
+        r"api/accounts/(?P<id>\d+)/balance",
+        "_get_balance",
+        "`{accountId, balance, debitInvoicesTotal, creditInvoicesTotal, paymentsTotal, "
+        "currencyCode}`",
+    ),
+    Route(
+        "GET",
+        r"api/invoices",
+        "_list_invoices",
+        "`{data: [...]}` of `{id, code, billingAccountId, stage, totalAmount, type, date, "
+        "dueDate}`; `size`, `invoiceDate` (from that date on), `sort` ("
+        + ", ".join(f"`{key}`" for key in INVOICE_SORT_KEYS)
+        + "), `order` (`asc`, `desc`)",
+    ),
+    Route(
+        "POST",
+        r"api/contacts",
+        "_create_contact",
+        "creates a contact from a JSON object ("
+        + ", ".join(f"`{name}`" for name in CONTACT_FIELDS if name != "id")
+        + "; `lastName` and `email` required): the new id",
+    ),
+    Route(
+        "GET",
+        rf"api/subscriptions/(?P<guid>{_GUID})/attributes",
+        "_attributes",
+        "`{attributes: [{id, name, value, code}]}` of one subscription",
+    ),
+)
+#: The whole route table: what ``pytest-bss emulator --routes`` prints.
+ROUTES = (TOKEN_ROUTE, *API_ROUTES)
+
+
+def routes_markdown() -> str:
+    """The route table as Markdown (method, path under the base URL, what it answers)."""
+    lines = ["| method | path | answers |", "|---|---|---|"]
+    for route in ROUTES:
+        answers = route.answers.replace("|", "\\|")
+        lines.append(f"| {route.method} | `{route.shown_path}` | {answers} |")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -123,8 +233,8 @@ class TenantEmulator:
     - ``token_length=432``: access tokens are opaque url-safe strings this long.
     - Not options, but also ours: user names compare case-insensitively, the
       Basic credentials are compared as sent (no percent-decoding), record
-      fields beyond BSS-API.md (sync options, balance extras, contacts) are
-      invented, and invoices answer ``{"data": [...]}`` in every version.
+      fields beyond what interworks.cloud documents publicly (sync options,
+      balance extras, contacts; see ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
 
     **For testing clients:** every answer carries a new ``X-Request-Id`` (a UUID) and a
     ``Date``, values that change between requests; ``gzip`` compresses every body the
@@ -201,20 +311,11 @@ class TenantEmulator:
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
-        routes: list[tuple[str, dict[str, _Handler]]] = [
-            (r"api/accounts", {"GET": self._list_accounts, "POST": self._create_account}),
-            (r"api/accounts/(?P<id>\d+)", {"GET": self._get_account}),
-            (r"api/accounts/(?P<id>\d+)/syncoptions", {"GET": self._list_sync_options}),
-            (
-                r"api/accounts/(?P<id>\d+)/syncoptions/(?P<system>[^/]+)",
-                {"GET": self._get_sync_option},
-            ),
-            (r"api/accounts/(?P<id>\d+)/balance", {"GET": self._get_balance}),
-            (r"api/invoices", {"GET": self._list_invoices}),
-            (r"api/contacts", {"POST": self._create_contact}),
-            (rf"api/subscriptions/(?P<guid>{_GUID})/attributes", {"GET": self._attributes}),
-        ]
-        self._routes = [(re.compile(p, re.IGNORECASE), handlers) for p, handlers in routes]
+        # ROUTES grouped by path pattern, in table order: the first pattern that matches wins.
+        routes: dict[str, dict[str, _Handler]] = {}
+        for route in API_ROUTES:
+            routes.setdefault(route.path, {})[route.method] = getattr(self, route.handler)
+        self._routes = [(re.compile(p, re.IGNORECASE), handlers) for p, handlers in routes.items()]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -366,7 +467,7 @@ class TenantEmulator:
         if rest.endswith("/"):
             rest = rest[:-1]
         key = rest.lower()
-        is_token = key == "oauth/token"
+        is_token = key == TOKEN_ROUTE.path
         with self._lock:
             if is_token:
                 self._token_requests += 1
@@ -382,8 +483,8 @@ class TenantEmulator:
             query.setdefault(name.lower(), value)
         request = _Request(method, rest, query, headers, body, uri)
         if is_token:
-            if method != "POST":
-                return _not_allowed(method, ["POST"])
+            if method != TOKEN_ROUTE.method:
+                return _not_allowed(method, [TOKEN_ROUTE.method])
             return self._token(request)
         found = next(((m, h) for p, h in self._routes if (m := p.fullmatch(rest))), None)
         if found is None:
