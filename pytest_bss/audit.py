@@ -265,6 +265,9 @@ def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool 
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield f"{side}.status", status["message"], False
     headers = message.get("headers") or {}
+    for position, name in enumerate(headers):
+        # a value used as a header name: the place names its position, never the name
+        yield f"{side}.headers (name {position + 1})", name, False
     for name, values in headers.items():
         low = name.lower()
         checked = None if low in AUTH_HEADERS else low in COOKIE_HEADERS

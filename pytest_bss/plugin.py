@@ -130,8 +130,25 @@ def pytest_configure(config: pytest.Config) -> None:
             ) from None
         state.guard_tenant()
     config.stash[_STATE] = state
+    config.pluginmanager.register(_Warnings(state), "bss-warnings")
     if settings.recording:
         state.quiet_vcrpy_logs()
+
+
+class _Warnings:
+    """Redacts each warning as it is recorded (this hook has no ``config`` to reach state)."""
+
+    def __init__(self, state: BssState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: Any) -> None:
+        # Before the warnings summary and, in an xdist worker, before it is sent to the
+        # controller (which never learns the worker's tokens, so could not redact it).
+        if self.state.redactor is not None:
+            from .reports import redact_warning
+
+            redact_warning(warning_message, self.state.redactor)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -177,14 +194,20 @@ def pytest_collection_modifyitems(
     from .naming import credential_in_id
 
     known = [(kind, value) for kind, value, _ in state.credentials()]
-    refused = [(item, kind) for item in items if (kind := credential_in_id(item.nodeid, known))]
+    lines: list[str] = []
+    refused: set[pytest.Item] = set()
+    for item in items:
+        name = item.nodeid.split("[", 1)[0]
+        if kind := credential_in_id(item.nodeid, known):
+            lines.append(f"{name}[…] holds the {kind} of the tenant")
+            refused.add(item)
+        elif kind := credential_in_id(_marker_cassette(item), known):
+            # the marker's cassette= becomes the file name
+            lines.append(f"{name}: @pytest.mark.bss(cassette=…) holds the {kind} of the tenant")
+            refused.add(item)
     if not refused:
         return
-    items[:] = [item for item in items if item not in {i for i, _ in refused}]
-    lines = [
-        f"{item.nodeid.split('[', 1)[0]}[…] holds the {kind} of the tenant"
-        for item, kind in refused
-    ]
+    items[:] = [item for item in items if item not in refused]
     if hasattr(config, "workerinput"):
         # An xdist worker: a UsageError here would crash it. The items are gone (the
         # controller never hears of them); the controller reports them and fails the run.
@@ -193,14 +216,23 @@ def pytest_collection_modifyitems(
     raise pytest.UsageError(_refused_ids_message(lines))
 
 
+def _marker_cassette(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("bss")
+    if marker is None:
+        return ""
+    name = marker.kwargs.get("cassette", marker.args[0] if marker.args else None)
+    return name if isinstance(name, str) else ""
+
+
 def _refused_ids_message(lines: list[str]) -> str:
     shown = sorted(set(lines))
     return (
-        "pytest-bss: test ids must not hold credentials: pytest writes them to "
-        ".pytest_cache and reports, and pytest-bss names cassettes after them.\n  "
+        "pytest-bss: test ids and cassette names must not hold credentials: pytest writes "
+        "ids to .pytest_cache and reports, and pytest-bss names cassettes after them.\n  "
         + "\n  ".join(shown[:10])
         + "\nGive @pytest.mark.parametrize ids= (or pytest.param(..., id=...)) that name "
-        "the case without the value.\n(README: Troubleshooting, 'Credentials in test ids')"
+        "the case without the value, and cassette names that hold none.\n"
+        "(README: Troubleshooting, 'Credentials in test ids')"
     )
 
 
@@ -250,6 +282,20 @@ def _redact(config: pytest.Config, report: pytest.TestReport | pytest.CollectRep
         redact_report(report, state.redactor)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> list[str] | None:
+    # Before pytest's own: its diffs cut values where they can't be redacted.
+    state = config.stash.get(_STATE, None)
+    if state is None or state.redactor is None:
+        return None
+    from .reports import explain_comparison
+
+    width = 240 if config.get_verbosity() < 2 else 10_000
+    return explain_comparison(op, left, right, state.redactor, width=width)
+
+
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
         state = items[0].config.stash.get(_STATE, None)
@@ -265,10 +311,15 @@ def _is_cassette_error(exc: BaseException) -> bool:
     return module is not None and isinstance(exc, module.CassetteError)
 
 
+@pytest.hookimpl(tryfirst=True)  # before --junitxml writes its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
+    if state.redactor is not None:
+        from .reports import redact_suite_properties
+
+        redact_suite_properties(session.config, state.redactor)
     state.finish()
     workeroutput = getattr(session.config, "workeroutput", None)
     if state.stats.refused_ids and workeroutput is None:

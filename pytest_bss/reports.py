@@ -27,7 +27,17 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TextIO
 
-__all__ = ["CleanFailure", "RedactingLogFilter", "Redactor", "redact_report"]
+__all__ = [
+    "CleanFailure",
+    "RedactingLogFilter",
+    "Redactor",
+    "explain_comparison",
+    "redact_properties",
+    "redact_report",
+    "redact_suite_properties",
+    "redact_text",
+    "redact_warning",
+]
 
 #: Values shorter than this are not redacted from output: they would garble ordinary text.
 MIN_REDACTED: Final = 4
@@ -85,21 +95,23 @@ class Redactor:
 
 
 class CleanFailure:
-    """A failure shown as its message alone, with no traceback.
+    """A failure shown as plain text, with ``message`` as its one-line summary.
 
-    For errors whose message already says what happened and how to fix it. Unlike a plain
-    string ``longrepr``, it carries ``reprcrash.message``, so every supported pytest puts the
-    message on the ``FAILED ... - message`` line of the short summary and in ``--junitxml``'s
+    For errors whose message already says what happened and how to fix it, and for a
+    redacted failure text. Unlike a plain string ``longrepr``, it carries
+    ``reprcrash.message``, so every supported pytest puts the message (not the whole text)
+    on the ``FAILED ... - message`` line of the short summary and in ``--junitxml``'s
     ``message`` attribute; ``--tb=line`` shows it too. pytest-xdist sends it as its text.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, message: str | None = None) -> None:
         self.text = text
+        self._message = text if message is None else message
         self.reprcrash = self  # pytest reads reprcrash.message (and str(reprcrash) for --tb=line)
 
     @property
     def message(self) -> str:
-        return self.text
+        return self._message
 
     def toterminal(self, tw: Any) -> None:
         for line in self.text.splitlines():
@@ -109,32 +121,155 @@ class CleanFailure:
         return self.text
 
 
+# pprint and pytest's diffs cut a long string into adjacent literals, one a line:
+#     ('... and more '                 E     + (b'abcd'
+#      'words ...')                    E     +  b'efgh')
+# A value cut there is found again once the literals are joined.
+_LITERAL_JOIN: Final = re.compile(
+    r"""(?<!\\)(['"])[ \t]*\r?\n(?:E(?=[ \t]))?[ \t]*(?:[-+?][ \t]*)?[bBrRuU]{0,2}\1"""
+)
+# ... and a diff shows a value that holds a line break one line at a time, each behind
+# a marker: "E     + first part" / "E     + second part".
+_DIFF_MARGIN: Final = re.compile(r"^(?:E(?=[ \t]|$))?[ \t]*(?:[-+?](?: |$))?", re.MULTILINE)
+
+WITHHELD: Final = (
+    "pytest-bss: this failure text was withheld: it shows a known credential cut across "
+    "lines (a -vv diff or a -l local), which cannot be redacted in place. Run again without "
+    "-vv / -l, or compare values that are not credentials (docs/guarantees.md)."
+)
+
+
+def redact_text(text: str, redact: Redactor) -> str:
+    """``text`` with every known value replaced, also where pprint or a diff cut it up.
+
+    A value cut into adjacent literals is redacted with the literals joined; one split by
+    line breaks behind diff markers can't be put back in place, so the text is withheld
+    (:data:`WITHHELD`) rather than shown.
+    """
+    clean = redact(text)
+    joined = _LITERAL_JOIN.sub("", clean)
+    if joined != clean and redact(joined) != joined:
+        clean = redact(joined)
+    unmargined = _DIFF_MARGIN.sub("", clean)
+    if unmargined != clean and redact(unmargined) != unmargined:
+        return WITHHELD
+    return clean
+
+
 def redact_report(report: Any, redact: Redactor) -> None:
     """Redact a test or collection report in place: its failure text and captured sections."""
     longrepr = report.longrepr
     if isinstance(longrepr, CleanFailure):
-        report.longrepr = CleanFailure(redact(longrepr.text))
+        report.longrepr = CleanFailure(
+            redact_text(longrepr.text, redact), redact_text(longrepr.message, redact)
+        )
     elif longrepr is not None:
         if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
             path, line, reason = longrepr
-            report.longrepr = (redact(str(path)), line, redact(str(reason)))
+            report.longrepr = (redact(str(path)), line, redact_text(str(reason), redact))
         else:
             text = str(longrepr)
-            clean = redact(text)
+            clean = redact_text(text, redact)
             if clean != text:
-                # The rendered text loses the terminal colours; it keeps every line.
-                report.longrepr = clean
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+                # The rendered text loses the terminal colours; it keeps every line, and
+                # the one-line summary pytest shows for it.
+                crash = getattr(longrepr, "reprcrash", None)
+                message = getattr(crash, "message", None)
+                report.longrepr = CleanFailure(
+                    clean,
+                    redact_text(message, redact) if isinstance(message, str) else None,
+                )
+    report.sections = [(title, redact_text(content, redact)) for title, content in report.sections]
     # junit XML writes these from the report too.
     wasxfail = getattr(report, "wasxfail", None)
     if isinstance(wasxfail, str):
         report.wasxfail = redact(wasxfail)
     properties = getattr(report, "user_properties", None)
     if properties:
-        report.user_properties = [
-            (redact(str(name)), redact(value) if isinstance(value, str) else value)
-            for name, value in properties
-        ]
+        report.user_properties = redact_properties(properties, redact)
+
+
+def redact_properties(
+    properties: Iterable[tuple[Any, Any]], redact: Redactor
+) -> list[tuple[Any, Any]]:
+    """``record_property`` pairs with their names and values redacted as junit writes them.
+
+    junit XML writes ``str(value)``: a value that is not a ``str`` (bytes, a number, a
+    dict) is compared in that form and, if it held anything, replaced by the redacted text.
+    """
+    out = []
+    for name, value in properties:
+        text = value if isinstance(value, str) else str(value)
+        clean = redact_text(text, redact)
+        out.append((redact_text(str(name), redact), clean if clean != text else value))
+    return out
+
+
+def _shown(value: Any) -> list[str]:
+    """The texts a comparison may show of ``value``: its repr, and a string's own text."""
+    texts = [_safe_repr(value)]
+    if isinstance(value, str):
+        texts.append(value)
+    elif isinstance(value, bytes | bytearray):
+        texts += [bytes(value).decode("utf-8", "replace"), bytes(value).decode("latin-1")]
+    return texts
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # a broken __repr__ must not break the report
+        return f"<{type(value).__name__} object (repr raised {type(exc).__name__})>"
+
+
+def explain_comparison(
+    op: str, left: Any, right: Any, redact: Redactor, *, width: int = 240
+) -> list[str] | None:
+    """pytest's ``assert left <op> right`` explanation when an operand holds a credential.
+
+    pytest's own explanation cuts long values into pprint chunks and shows a multi-line
+    value one line at a time, where a value can't be redacted. When either operand holds
+    a known value, the explanation is the two reprs, redacted and then shortened, without
+    a diff; otherwise ``None`` (pytest explains as usual).
+    """
+    if not any(redact(text) != text for value in (left, right) for text in _shown(value)):
+        return None
+    sides = [_shorten(redact(_safe_repr(value)), width) for value in (left, right)]
+    return [
+        f"{sides[0]} {op} {sides[1]}",
+        "pytest-bss: no diff is shown: a side holds a known credential (redacted above).",
+    ]
+
+
+def _shorten(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    half = (width - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
+
+
+def redact_warning(warning: Any, redact: Redactor) -> None:
+    """Redact a recorded ``warnings.WarningMessage`` in place (its message and source line)."""
+    message = warning.message
+    text = str(message)
+    clean = redact_text(text, redact)
+    if clean != text:
+        if isinstance(message, Warning):
+            message.args = (clean,)
+        else:
+            warning.message = clean
+    for name in ("line", "filename"):
+        value = getattr(warning, name, None)
+        if isinstance(value, str):
+            setattr(warning, name, redact(value))
+
+
+def redact_suite_properties(config: Any, redact: Redactor) -> None:
+    """Redact ``record_testsuite_property`` values before ``--junitxml`` writes them."""
+    for plugin in config.pluginmanager.get_plugins():
+        properties = getattr(plugin, "global_properties", None)
+        if isinstance(properties, list) and hasattr(plugin, "add_global_property"):
+            properties[:] = redact_properties(properties, redact)
 
 
 class RedactingLogFilter(logging.Filter):

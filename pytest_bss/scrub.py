@@ -933,6 +933,8 @@ def _free_text(
     if headers:
         message["headers"], n = _map_headers(headers, one_header)
         total += n
+        message["headers"], n = _rename_headers(message["headers"], matcher)
+        total += n
     headers = message.get("headers") or {}
     body = message_body(message, is_request=is_request)
     if body:
@@ -965,6 +967,18 @@ def _map_headers(headers: Mapping[str, Any], fn: _Transform) -> tuple[dict[str, 
             total += n
         else:
             out[name] = values
+    return out, total
+
+
+def _rename_headers(headers: dict[str, Any], matcher: _Matcher) -> tuple[dict[str, Any], int]:
+    """A known value used as a header *name* is replaced there too (order kept)."""
+    total = 0
+    out: dict[str, Any] = {}
+    for name, values in headers.items():
+        if isinstance(name, str):
+            name, n = matcher.sub(name, url_like=False)
+            total += n
+        out[name] = values
     return out, total
 
 
@@ -1161,6 +1175,10 @@ def _message_value_leaks(
     status = message.get("status")
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield from _value_leaks(f"{side}.status", status["message"], matcher)
+    for position, name in enumerate(message.get("headers") or {}):
+        if isinstance(name, str):
+            # never the name itself in the place: it is what holds the value
+            yield from _value_leaks(f"{side}.headers (name {position + 1})", name, matcher)
     for name, values in (message.get("headers") or {}).items():
         if not isinstance(name, str) or name.lower() in AUTH_HEADERS:
             continue  # structural: anything but a placeholder there is a leak already

@@ -311,3 +311,187 @@ def test_an_id_made_of_the_credentials_bytes_is_refused(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     written = everything_written(project.path, result.stdout.str(), result.stderr.str())
     assert repr(PASSWORD.encode())[2:-1] not in written
+
+
+# -- found by attacking the change again: cut values, junit properties, xdist warnings ---
+
+#: Any piece of a credential this long that shows up anywhere is a leak, however it was cut.
+PIECE = 12
+
+
+def assert_no_piece(text: str, values: list[str]) -> None:
+    """No run of ``PIECE`` characters of any value (nor of any of its lines) is in ``text``."""
+    for value in values:
+        for line in value.splitlines():
+            for start in range(len(line) - PIECE + 1):
+                assert line[start : start + PIECE] not in text, (
+                    f"{PIECE} characters of a credential ({len(value)} chars) were written"
+                )
+
+
+CUT_VALUES = """
+import pathlib
+
+def test_bytes_diff(bss_token):
+    pathlib.Path("issued.txt").write_text(bss_token.access_token)
+    raw = ("x" * 37 + bss_token.access_token + " tail" * 20).encode()
+    assert raw == b"other"
+
+def test_text_diff(bss_config):
+    text = "words " * 7 + bss_config.password + " more words" * 10
+    assert text == "other"
+
+def test_locals(bss_config):
+    text = "words " * 7 + bss_config.password + " more words" * 10
+    assert not text
+"""
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery staple synthetic 0042", "two lines\nof a synthetic password 0042"],
+    ids=["spaces", "newline"],
+)
+@pytest.mark.parametrize("flags", [["-vv", "-l"], []], ids=["vv-locals", "default"])
+def test_values_cut_by_pprint_or_diffs_are_not_shown(
+    project: pytest.Pytester,
+    export_tenant: Callable[[BssConfig], None],
+    password: str,
+    flags: list[str],
+) -> None:
+    with TenantEmulator(password=password) as emu:
+        export_tenant(emu.config())
+        project.makepyfile(test_cut=CUT_VALUES)
+        result = project.runpytest("--bss-record", "--junitxml=junit.xml", *flags)
+        known = credentials(emu)
+
+    result.assert_outcomes(failed=3)
+    output = result.stdout.str() + result.stderr.str()
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_piece(everything_written(project.path, output), [*known, token])
+    assert "<BSS_PASSWORD>" in output or "withheld" in output
+
+
+def test_junit_properties_of_any_type_hold_no_credential(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_props="""
+        def test_props(bss_config, record_property, record_testsuite_property):
+            record_property("raw", bss_config.password.encode())
+            record_property("mapping", {"password": bss_config.password})
+            record_testsuite_property("suite", bss_config.password)
+        """
+    )
+
+    result = project.runpytest("--bss-record", "--junitxml=junit.xml", "-o", "junit_family=xunit1")
+
+    result.assert_outcomes(passed=1)
+    junit = (project.path / "junit.xml").read_text()
+    assert junit.count("BSS_PASSWORD") == 3
+    assert_no_credential(everything_written(project.path, result.stdout.str()), [PASSWORD])
+    for form in (repr(PASSWORD.encode())[2:-1], PASSWORD.encode("unicode_escape").decode()):
+        assert form not in junit
+
+
+def test_warnings_of_xdist_workers_hold_no_token(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_warns="""
+        import pathlib
+        import warnings
+
+        def test_warns(bss_token):
+            pathlib.Path("issued.txt").write_text(bss_token.access_token)
+            warnings.warn(f"careful with {bss_token.access_token}")
+        """
+    )
+
+    result = project.runpytest_subprocess("--bss-record", "-n", "2", "-p", "xdist")
+
+    result.assert_outcomes(passed=1, warnings=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "careful with <BSS_ACCESS_TOKEN" in output
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_credential(everything_written(project.path, output), [token])
+
+
+def test_a_credential_used_as_a_header_name_is_scrubbed_and_found(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_header_name="""
+        import pathlib
+        import requests
+
+        def test_odd_header(bss_cassette, bss_config, bss_token):
+            token = bss_token.access_token
+            pathlib.Path("issued.txt").write_text(token)
+            requests.get(bss_config.base_url + "api/accounts/1001", headers={token: "1"}, timeout=5)
+        """
+    )
+
+    result = project.runpytest("--bss-record")
+
+    result.assert_outcomes(passed=1)
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_credential(everything_written(project.path, result.stdout.str()), [token])
+    cassette = next((project.path / "cassettes" / "test_header_name").iterdir())
+    assert "<BSS_ACCESS_TOKEN_1>" in cassette.read_text()
+
+
+def test_leak_check_and_audit_read_header_names() -> None:
+    from pytest_bss.audit import audit_data
+    from pytest_bss.scrub import SecretSet, find_leaks
+
+    token = "tok-" + "Q" * 28
+    secrets = SecretSet()
+    secrets.add("access_token", token)
+    data = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {"method": "GET", "uri": "http://h/", "body": None, "headers": {}},
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {token: ["1"]},
+                    "body": {"string": ""},
+                },
+            }
+        ],
+    }
+
+    leaks = find_leaks(data, secrets)
+
+    assert [leak.place for leak in leaks] == ["response.headers (name 1)"]
+    assert token not in str(leaks)
+    findings = audit_data(data, secrets)
+    assert {finding.place for finding in findings} == {"response.headers (name 1)"}
+
+
+def test_a_cassette_name_holding_a_credential_is_refused(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_named="""
+        import os
+        import pytest
+
+        @pytest.mark.bss(cassette="shared/" + os.environ["BSS_PASSWORD"])
+        def test_named(bss_client):
+            bss_client.get_json("api/accounts/1001")
+        """
+    )
+
+    result = project.runpytest("--bss-record")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_named*bss(cassette=…) holds the password of the tenant"])
+    assert not (project.path / "cassettes").exists()
+    assert_no_credential(
+        everything_written(project.path, result.stdout.str(), result.stderr.str()), [PASSWORD]
+    )

@@ -704,7 +704,7 @@ def test_a_5_mb_response_records_and_replays(
     )
     project.makepyfile(test_rel_huge=ONE_TEST)
 
-    project.runpytest_subprocess("--bss-record", timeout=10).assert_outcomes(passed=1)
+    project.runpytest_subprocess("--bss-record", timeout=30).assert_outcomes(passed=1)
 
     cassette = project.path / "cassettes" / "test_rel_huge" / "test_reads_an_account.json"
     response = load_cassette_data(cassette)["interactions"][0]["response"]
