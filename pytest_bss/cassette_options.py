@@ -116,6 +116,34 @@ class CassetteOpener:
         baseline = self._baseline(path)
         return baseline if baseline.is_file() else None
 
+    def lost_interactions(self, path: Path) -> list[str]:
+        """Requests (``GET /api/…``) the file held before this run rewrote it and lacks now.
+
+        For a cassette several tests share: re-recording only some of them replaces the
+        file, and the others' interactions are gone.
+        """
+        from collections import Counter
+        from urllib.parse import urlsplit
+
+        from .cassettes import load_cassette_data
+
+        baseline = self.baseline_for(path)
+        if baseline is None:
+            return []
+
+        def requests(file: Path) -> Counter[str]:
+            try:
+                interactions = load_cassette_data(file)["interactions"]
+            except Exception:  # missing or unreadable: nothing to compare
+                return Counter()
+            return Counter(
+                f"{i['request'].get('method')} {urlsplit(str(i['request'].get('uri'))).path}"
+                for i in interactions
+            )
+
+        lost = requests(baseline) - requests(path)
+        return sorted(lost.elements())
+
     def _baseline(self, path: Path) -> Path:
         return self._run_file(path, ".baseline" + path.suffix)  # the suffix names the format
 

@@ -373,6 +373,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"pytest-bss: not saved because its test failed, the old cassette was kept: {path}"
         )
+    for path in sorted(set(stats.shared)):
+        lost = state.opener.lost_interactions(Path(path))
+        if lost:
+            shown = ", ".join(lost[:3]) + (", …" if len(lost) > 3 else "")
+            terminalreporter.write_line(
+                f"pytest-bss: shared cassette {path} lost {len(lost)} interaction(s) no test "
+                f"re-recorded in this run ({shown}): record every test that shares it in one "
+                "run, or restore it with git checkout -- <file> (docs/cassettes.md).",
+                yellow=True,
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -458,6 +468,9 @@ def bss_cassette(
         pytest.fail(str(exc), pytrace=False)
     path = state.cassette_path(request.node, settings.cassette)
     nodeid = request.node.nodeid
+    if settings.cassette is not None and settings.record_mode == "rewrite":
+        # other tests may share it: the summary says if their interactions are gone
+        state.stats.shared.append(str(path.resolve()))
     message = None
     try:
         with state.opener.open(

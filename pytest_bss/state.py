@@ -80,6 +80,8 @@ class Stats:
     not_saved: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
     refused_ids: list[str] = field(default_factory=list)
+    #: cassettes named by ``@pytest.mark.bss(cassette=…)`` that this run rewrote
+    shared: list[str] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in (
@@ -90,7 +92,15 @@ class Stats:
             "deselected",
         ):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
-        for name in ("replayed", "recorded", "unreadable", "not_saved", "used", "refused_ids"):
+        for name in (
+            "replayed",
+            "recorded",
+            "unreadable",
+            "not_saved",
+            "used",
+            "refused_ids",
+            "shared",
+        ):
             getattr(self, name).extend(other.get(name, []))
 
     def as_dict(self) -> dict[str, Any]:

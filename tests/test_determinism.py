@@ -377,6 +377,43 @@ def test_two_recordings_under_xdist_leave_every_cassette_byte_identical(
     assert rewritten(pytester.path) == []
 
 
+SHARING = """
+import pytest
+
+@pytest.mark.bss(cassette="shared/accounts")
+def test_first(bss_client):
+    bss_client.get_json("api/accounts/1001")
+
+@pytest.mark.bss(cassette="shared/accounts")
+def test_second(bss_client):
+    bss_client.get_json("api/accounts/1002")
+"""
+
+
+def test_rerecording_some_tests_of_a_shared_cassette_says_what_the_others_lost(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_sharing=SHARING)
+    everything = pytester.runpytest("--bss-record", "--bss-emulator", "-p", "no:randomly")
+    everything.assert_outcomes(passed=2)
+    assert "shared cassette" not in everything.stdout.str()
+
+    subset = pytester.runpytest("--bss-record", "--bss-emulator", "-k", "test_second")
+
+    subset.assert_outcomes(passed=1, deselected=1)
+    subset.stdout.fnmatch_lines(
+        [
+            "pytest-bss: shared cassette *shared*accounts.json lost 1 interaction(s) no test "
+            "re-recorded in this run (GET /api/accounts/1001): record every test that shares "
+            "it in one run*"
+        ]
+    )
+    again = pytester.runpytest("--bss-record", "--bss-emulator")
+    again.assert_outcomes(passed=2)
+    assert "shared cassette" not in again.stdout.str()
+
+
 def test_without_the_rule_every_recording_differs(pytester: pytest.Pytester) -> None:
     # The emulator really sends values that change: the test above is not vacuous.
     pytester.makeini("[pytest]\nbss_volatile_headers =\n")
