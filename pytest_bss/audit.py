@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .cassettes import load_cassette_data
 from .catalogue import AUTH_HEADERS, COOKIE_HEADERS
 from .config import ENV_VARS
 from .decoding import (
@@ -47,6 +46,7 @@ from .decoding import (
     nested_texts,
 )
 from .exceptions import CassetteCorruptError
+from .formats import CASSETTE_SUFFIXES, NotACassetteError, find_cassettes, read_cassette
 from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "plain_bodies",
 ]
 
-CASSETTE_SUFFIXES: Final = (".json", ".yaml", ".yml")
 _CANARY_KINDS: Final = ("client_key", "client_secret", "username", "password")
 #: The variables whose values the audit looks for, when they are set.
 CANARY_VARS: Final = tuple(ENV_VARS[kind] for kind in _CANARY_KINDS)
@@ -113,27 +112,21 @@ def canary_secrets(environ: Mapping[str, str] | None = None) -> SecretSet:
 def cassette_files(paths: Iterable[Path]) -> list[Path]:
     """Every cassette file named or under a named folder, each once, in a stable order.
 
-    Raises :class:`FileNotFoundError` for a path that does not exist and
-    :class:`ValueError` for a named file that is not ``.json``, ``.yaml`` or ``.yml``.
+    :func:`pytest_bss.formats.find_cassettes` without the list of skipped files. Raises
+    :class:`FileNotFoundError` for a path that does not exist.
     """
-    files: dict[Path, None] = {}
-    for path in paths:
-        if path.is_dir():
-            found = (p for p in path.rglob("*") if p.suffix in CASSETTE_SUFFIXES and p.is_file())
-            files.update(dict.fromkeys(sorted(found)))
-        elif path.is_file():
-            if path.suffix not in CASSETTE_SUFFIXES:
-                raise ValueError(f"{path} is not a cassette (.json, .yaml or .yml)")
-            files[path] = None
-        else:
-            raise FileNotFoundError(f"{path} does not exist")
-    return list(files)
+    return find_cassettes(paths)[0]
 
 
 def audit_file(path: Path, secrets: SecretSet) -> list[Finding]:
-    """Load one cassette safely and audit it; a file that cannot be read is a finding."""
+    """Read one cassette of any supported format safely and audit it.
+
+    A file that cannot be read, or that parses but is no cassette, is a finding.
+    """
     try:
-        data = load_cassette_data(path)
+        data = read_cassette(path).data
+    except NotACassetteError as exc:
+        return [_unreadable(path, str(exc).removeprefix(f"{path} is "), secrets)]
     except CassetteCorruptError as exc:
         return [_unreadable(path, _reason(path, str(exc)), secrets)]
     except OSError as exc:

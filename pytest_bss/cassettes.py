@@ -59,10 +59,12 @@ __all__ = [
     "FORMAT_VERSION",
     "BssCassette",
     "BssPersister",
+    "HostileCassetteError",
     "atomic_write",
     "cassette_lock",
     "dump_cassette",
     "load_cassette_data",
+    "parse_text",
     "use_cassette",
 ]
 
@@ -119,7 +121,7 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
         )
     try:
         data = _parse(path, text)
-    except _Hostile as exc:
+    except HostileCassetteError as exc:
         raise CassetteCorruptError(f"Cassette {path} {exc}. {fix}", path=str(path)) from None
     except Exception as exc:  # any parser failure is the same user-facing problem
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -130,13 +132,25 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-class _Hostile(ValueError):
+class HostileCassetteError(ValueError):
     """A cassette over one of the loading bounds; the message completes "Cassette PATH ..."."""
 
 
 def _parse(path: Path, text: str) -> Any:
-    if path.suffix in YAML_SUFFIXES:
-        loader = _yaml_loader()(text)
+    return parse_text(text, yaml_syntax=path.suffix in YAML_SUFFIXES)
+
+
+def parse_text(text: str, *, yaml_syntax: bool, lenient: bool = False) -> Any:
+    """Parse cassette text safely, within the loading bounds.
+
+    YAML goes through a safe loader (no tag runs code) after an alias-bomb check; JSON's
+    ``{"base64": ...}`` objects become bytes. ``lenient`` also reads the Python 2 era's
+    ``!!python/unicode`` and ``!!python/str`` string tags, as vcrpy itself does (for
+    ``pytest-bss audit`` and ``scrub`` on other tools' files). Raises ``ValueError``
+    (or a parser's own error) for text it cannot read.
+    """
+    if yaml_syntax:
+        loader = (_lenient_yaml_loader() if lenient else _yaml_loader())(text)
         try:
             # yaml.load in two steps, so that the size is known before anything is built.
             node = loader.get_single_node()
@@ -165,8 +179,20 @@ def _yaml_loader() -> Any:
     return loader
 
 
+@functools.cache
+def _lenient_yaml_loader() -> Any:
+    base = _yaml_loader()
+
+    class Lenient(base):  # type: ignore[misc,valid-type]
+        """vcrpy's safe loader, plus the string tags PyYAML wrote under Python 2."""
+
+    for tag in ("tag:yaml.org,2002:python/unicode", "tag:yaml.org,2002:python/str"):
+        Lenient.add_constructor(tag, lambda loader, node: loader.construct_scalar(node))
+    return Lenient
+
+
 def _check_yaml_size(root: Any) -> None:
-    """Raise :class:`_Hostile` if the composed YAML graph is too deep, too big or cyclic.
+    """Raise :class:`HostileCassetteError` if the composed YAML graph is too deep, too big or cyclic.
 
     Aliases make the graph a DAG whose expanded size can be exponential in the file
     size; counting each node once (memoised) keeps this check linear in the file.
@@ -175,7 +201,7 @@ def _check_yaml_size(root: Any) -> None:
 
     def size(node: Any, depth: int) -> int:
         if depth > MAX_NESTING_DEPTH:
-            raise _Hostile(f"nests deeper than {MAX_NESTING_DEPTH} levels")
+            raise HostileCassetteError(f"nests deeper than {MAX_NESTING_DEPTH} levels")
         expanded[id(node)] = None
         total = 1
         children = node.value if node.id == "sequence" else [c for kv in node.value for c in kv]
@@ -185,10 +211,12 @@ def _check_yaml_size(root: Any) -> None:
                 continue
             known = expanded.get(id(child), 0)
             if known is None:
-                raise _Hostile("holds a YAML alias that refers to itself (a recursive value)")
+                raise HostileCassetteError(
+                    "holds a YAML alias that refers to itself (a recursive value)"
+                )
             total += known or size(child, depth + 1)
         if total > MAX_YAML_NODES:
-            raise _Hostile(
+            raise HostileCassetteError(
                 f"expands to more than {MAX_YAML_NODES:,} values through its YAML aliases "
                 "(an alias bomb?)"
             )

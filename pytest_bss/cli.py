@@ -40,15 +40,24 @@ from vcr.serializers import compat
 
 from .audit import (
     CANARY_VARS,
-    CASSETTE_SUFFIXES,
+    Finding,
     audit_data,
     audit_file,
     canary_secrets,
     cassette_files,
     plain_bodies,
 )
-from .cassettes import atomic_write, cassette_lock, dump_cassette, load_cassette_data
+from .cassettes import atomic_write, cassette_lock
 from .exceptions import CassetteCorruptError
+from .formats import (
+    CASSETTE_SUFFIXES,
+    NotACassetteError,
+    Skipped,
+    find_cassettes,
+    read_cassette,
+    read_text,
+    render,
+)
 from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
 from .project import Project, find_project, project_at
 from .scrub import SecretSet, scrub_interactions
@@ -174,36 +183,56 @@ def _default_paths(paths: Sequence[Path]) -> list[Path]:
 # --- audit ------------------------------------------------------------------------------
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
+def _files(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     try:
-        return cassette_files(paths)
+        return find_cassettes(paths)
     except (FileNotFoundError, ValueError) as exc:
         raise _UsageError(str(exc)) from None
 
 
 def _audit(args: argparse.Namespace) -> int:
-    files = _files(_default_paths(args.paths))
+    files, skipped = _files(_default_paths(args.paths))
+    named = set(args.paths)
     secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
-    findings = [finding for path in files for finding in audit_file(path, secrets)]
+    findings = []
+    audited = []
+    for path in files:
+        try:
+            file = read_cassette(path)
+        except NotACassetteError as exc:
+            if path not in named:  # a .json or .yaml file of something else in the folder
+                skipped.append(Skipped(path, str(exc).removeprefix(f"{path} is ")))
+                continue
+            findings += audit_file(path, secrets)  # asked for by name: a finding
+        except (CassetteCorruptError, OSError):
+            findings += audit_file(path, secrets)  # says why, without the file's content
+        else:
+            findings += audit_data(file.data, secrets, path=str(path))
+        audited.append(path)
     if args.format == "json":
         report = {
-            "cassettes": len(files),
+            "cassettes": len(audited),
             "canaries": canaries,
             "findings": [finding.as_dict() for finding in findings],
+            "skipped": [{"path": str(s.path), "reason": s.reason} for s in skipped],
         }
         print(json.dumps(report, indent=2))
     else:
         for finding in findings:
             print(finding)
+        for skip in skipped:
+            print(skip)
         checked = f"checked for {', '.join(canaries)}" if canaries else "no BSS_* canaries set"
         affected = len({finding.path for finding in findings})
         result = (
-            f"{_count(len(findings), 'finding')} in {affected} of {_count(len(files), 'cassette')}"
+            f"{_count(len(findings), 'finding')} in {affected} of "
+            f"{_count(len(audited), 'cassette')}"
             if findings
-            else f"{_count(len(files), 'cassette')}, no findings"
+            else f"{_count(len(audited), 'cassette')}, no findings"
         )
-        print(f"pytest-bss audit: {result} ({checked})")
+        more = f", {len(skipped)} other files skipped" if skipped else ""
+        print(f"pytest-bss audit: {result}{more} ({checked})")
     return 1 if findings else 0
 
 
@@ -211,44 +240,75 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _scrub(args: argparse.Namespace) -> int:
-    files = _files(_default_paths(args.paths))
+    files, skipped = _files(_default_paths(args.paths))
     # One set for the whole run: a token found in one file is replaced in all of them.
     secrets = canary_secrets()
-    counts = {"rewritten": 0, "clean": 0, "refused": 0}
+    counts = {"rewritten": 0, "clean": 0, "refused": 0, "skipped": len(skipped)}
+    for skip in skipped:
+        print(skip)
     for path in files:
         with cassette_lock(path):
-            outcome = _scrub_file(path, secrets, check=args.check)
+            outcome = _scrub_file(path, secrets, check=args.check, named=path in args.paths)
         counts[outcome] += 1
     verb = "would be rewritten" if args.check else "rewritten"
+    more = f", {counts['skipped']} other files skipped" if counts["skipped"] else ""
     print(
         f"pytest-bss scrub: {counts['rewritten']} {verb}, {counts['clean']} already clean, "
-        f"{counts['refused']} refused"
+        f"{counts['refused']} refused{more}"
     )
     return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
 
 
-def _scrub_file(path: Path, secrets: SecretSet, *, check: bool) -> str:
-    """Scrub one file; return "rewritten", "clean" or "refused"."""
+def _scrub_file(path: Path, secrets: SecretSet, *, check: bool, named: bool) -> str:
+    """Scrub one file; return "rewritten", "clean", "refused" or "skipped".
+
+    Fail-closed: the scrubbed text is read back and audited with the same checks as
+    ``pytest-bss audit``; any finding leaves the file as it was.
+    """
     try:
-        data = _as_text(load_cassette_data(path))
+        file = read_cassette(path)
+    except NotACassetteError as exc:
+        if named:
+            print(f"{path}: refused: not a cassette")
+            return "refused"
+        print(Skipped(path, str(exc).removeprefix(f"{path} is ")))
+        return "skipped"
     except (CassetteCorruptError, OSError):
         for finding in audit_file(path, secrets):  # says why, without the file's content
             print(f"{path}: refused: {finding.what}")
         return "refused"
+    data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
     scrubbed = _as_text(scrubbed)
-    findings = audit_data(scrubbed, secrets, path=str(path))
+    if count == 0:
+        findings = audit_data(data, secrets, path=str(path))
+        text = None
+    else:
+        try:
+            text = render(file, scrubbed, secrets.replace)
+            findings = audit_data(read_text(path, text).data, secrets, path=str(path))
+        except Exception as exc:  # fail closed, and never a traceback that quotes a value
+            text = None
+            findings = [
+                Finding(
+                    str(path),
+                    None,
+                    "",
+                    f"cannot be written back ({type(exc).__name__})",
+                    "unreadable",
+                )
+            ]
     if findings:
         print(f"{path}: refused: it would still fail the audit; the file was left as it was:")
         for finding in findings:
             print(f"  {finding}")
         return "refused"
-    if scrubbed == data:
+    if text is None:
         return "clean"
     if check:
         print(f"{path}: would be rewritten ({_count(count, 'value')} replaced)")
     else:
-        atomic_write(path, dump_cassette(path, scrubbed))
+        atomic_write(path, text)
         print(f"{path}: rewritten ({_count(count, 'value')} replaced)")
     return "rewritten"
 

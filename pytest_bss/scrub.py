@@ -494,6 +494,12 @@ class SecretSet:
                 text = text.replace(form, placeholder)
         return text
 
+    def replace(self, text: str) -> str:
+        """``text`` with the known values replaced where the scrubber replaces them in free
+        text (every form; values too short to tell apart from data are left)."""
+        matcher = self._matcher()
+        return text if matcher is None else matcher.sub(text, url_like=False)[0]
+
     def find(self, text: str) -> list[tuple[str, str]]:
         """(kind, form) of every known value in ``text``, under the replacement rule."""
         matcher = self._matcher()

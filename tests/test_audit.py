@@ -191,8 +191,8 @@ def test_an_unparsable_file_never_shows_a_known_value(tmp_path: Path) -> None:
 
     assert (finding.interaction, finding.category) == (None, "unreadable")
     assert (
-        str(finding)
-        == f"{path}: has no 'interactions' list; it is not a vcrpy cassette (unreadable)"
+        str(finding) == f"{path}: not a cassette: no 'interactions' (vcrpy) or 'http_interactions' "
+        "(betamax) list (unreadable)"
     )
 
 

@@ -461,7 +461,7 @@ def test_emulator_routes_prints_the_route_table(capsys: pytest.CaptureFixture[st
         ("", "is empty"),
         ("{not json", "cannot be parsed"),
         ('{"version": 1}', "has no 'interactions' list"),
-        ('{"version": 2, "interactions": []}', "is in format version 2"),
+        ('{"version": 1, "interactions": "none"}', "has no 'interactions' list"),
     ],
 )
 def test_a_file_that_cannot_be_parsed_is_a_finding(

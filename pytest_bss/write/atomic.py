@@ -22,12 +22,19 @@ from typing import Any, Final
 
 from ..exceptions import UnstorableValueError
 
-__all__ = ["YAML_SUFFIXES", "atomic_write", "dump_cassette", "holds_text", "write_text"]
+__all__ = [
+    "YAML_SUFFIXES",
+    "atomic_write",
+    "dump_cassette",
+    "encode_binary",
+    "holds_text",
+    "write_text",
+]
 
 YAML_SUFFIXES: Final = (".yaml", ".yml")
 
 
-def _encode_binary(value: Any) -> Any:
+def encode_binary(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode("ascii")}
     raise UnstorableValueError(f"a {type(value).__name__} cannot be stored in a JSON cassette")
@@ -72,7 +79,7 @@ def dump_cassette(path: Path, data: dict[str, Any]) -> str:
         if "!!python/" in text:  # only plain values reach here (normalise); never write one
             raise UnstorableValueError("the YAML text would hold a Python object tag")
         return text
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_encode_binary) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False, default=encode_binary) + "\n"
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -1,0 +1,440 @@
+"""Cassette files of any recording tool: read into one model, written back in their own form.
+
+``pytest-bss audit`` and ``scrub`` read what vcrpy (6 and later) loads and what betamax
+writes, whatever the file is called:
+
+* **vcrpy** JSON and YAML: ``{"interactions": [...]}``, with or without ``version``;
+  request bodies as text, bytes (``!!binary``), a ``{"string": ...}`` mapping, a list of
+  ``[name, value]`` pairs or a mapping of form fields; Python 2's ``!!python/unicode``
+  string tags; header values as lists or single strings;
+* **betamax** JSON: ``{"http_interactions": [...]}`` with ``string`` or
+  ``base64_string`` bodies.
+
+:func:`read_cassette` gives a :class:`CassetteFile`: the file's text, its parsed document
+and ``data``, the vcrpy model (``{"version": 1, "interactions": [...]}``) that the
+scrubber and the audit read. :func:`render` writes a scrubbed model back so that the file
+differs from the original only where a value was replaced: the known values are replaced
+in the text itself, and the result is accepted only if it reads back as exactly the
+scrubbed model; otherwise the document is updated in place (same key order) and dumped in
+the file's own style (JSON indentation and separators detected from the file).
+
+:func:`find_cassettes` lists the files of a folder run, detecting cassettes by content
+(vcrpy's default ``path_transformer`` writes names without a suffix), and says why it
+skips every other file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
+
+from .cassettes import MAX_CASSETTE_BYTES, HostileCassetteError, parse_text
+from .decoding import decode_message
+from .exceptions import CassetteCorruptError
+
+__all__ = [
+    "CASSETTE_SUFFIXES",
+    "CassetteFile",
+    "NotACassetteError",
+    "Skipped",
+    "find_cassettes",
+    "read_cassette",
+    "read_text",
+    "render",
+]
+
+#: Suffixes taken as cassettes without looking inside.
+CASSETTE_SUFFIXES: Final = (".json", ".yaml", ".yml")
+_YAML_SUFFIXES: Final = (".yaml", ".yml")
+#: How much of a suffix-less file is read to tell whether it is a cassette.
+_SNIFF_BYTES: Final = 4096
+_CASSETTE_KEYS: Final = frozenset({"version", "interactions", "http_interactions", "recorded_with"})
+_SNIFF: Final = re.compile(r"""(?m)^\s*["']?(?:http_)?interactions["']?\s*:""")
+
+
+class NotACassetteError(ValueError):
+    """A readable file that is not a cassette of any known tool (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file a folder run did not read, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: skipped ({self.reason})"
+
+
+@dataclass
+class CassetteFile:
+    """One cassette file: its text, its parsed document and the vcrpy model of it."""
+
+    path: Path
+    tool: str  # "vcrpy" or "betamax"
+    syntax: str  # "json" or "yaml"
+    text: str
+    document: Any
+    data: dict[str, Any]
+
+
+# --- listing ----------------------------------------------------------------------------
+
+
+def find_cassettes(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """The cassette files named or under the named folders, and every file skipped there.
+
+    Files with a cassette suffix are cassettes; any other file is one if its content says
+    so (vcrpy's default file names have no suffix). In a folder the rest are listed as
+    skipped, with the reason. Raises :class:`FileNotFoundError` for a path that does not
+    exist and :class:`ValueError` for a named file that is no cassette.
+    """
+    files: dict[Path, None] = {}
+    skipped: list[Skipped] = []
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                reason = _skip_reason(found)
+                if reason is None:
+                    files[found] = None
+                else:
+                    skipped.append(Skipped(found, reason))
+        elif path.is_file():
+            reason = _skip_reason(path)
+            if reason is not None:
+                raise ValueError(f"{path} is {reason.removeprefix('not a cassette: ')}")
+            files[path] = None
+        else:
+            raise FileNotFoundError(f"{path} does not exist")
+    return list(files), skipped
+
+
+def _skip_reason(path: Path) -> str | None:
+    if path.suffix in CASSETTE_SUFFIXES:
+        return None
+    if "__pycache__" in path.parts or path.suffix in (".pyc", ".lock", ".tmp"):
+        return "not a cassette: a cache or temporary file"
+    if path.name.startswith(".") and path.suffix != "":  # .gitkeep, .DS_Store ...
+        return "not a cassette: a hidden file"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if b"\0" in head:
+        return "not a cassette: binary content"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "not a cassette: not UTF-8 text"
+        text = head[: exc.start].decode("utf-8")
+    if _SNIFF.search(text):
+        return None
+    if not text.strip():
+        return "not a cassette: empty"
+    return "not a cassette: no 'interactions' or 'http_interactions' near its start"
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def read_cassette(path: Path) -> CassetteFile:
+    """Read any supported cassette file.
+
+    Raises :class:`~pytest_bss.exceptions.CassetteCorruptError` for a file that cannot be
+    read or parsed, and :class:`NotACassetteError` for a file that parses but is no
+    cassette of a known tool. Neither message quotes the file's content.
+    """
+    with path.open("rb") as handle:
+        too_big = os.fstat(handle.fileno()).st_size > MAX_CASSETTE_BYTES
+        raw = b"" if too_big else handle.read(MAX_CASSETTE_BYTES + 1)
+    if too_big or len(raw) > MAX_CASSETTE_BYTES:
+        raise CassetteCorruptError(
+            f"Cassette {path} is larger than {MAX_CASSETTE_BYTES:,} bytes", path=str(path)
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CassetteCorruptError(f"Cassette {path} is not UTF-8 text", path=str(path)) from None
+    return read_text(path, text)
+
+
+def read_text(path: Path, text: str) -> CassetteFile:
+    """:func:`read_cassette` for text already read (``path`` names it and its syntax)."""
+    if not text.strip():
+        raise CassetteCorruptError(f"Cassette {path} is empty", path=str(path))
+    syntax = _syntax(path, text)
+    try:
+        document = parse_text(text, yaml_syntax=syntax == "yaml", lenient=True)
+    except HostileCassetteError as exc:
+        raise CassetteCorruptError(f"Cassette {path} {exc}", path=str(path)) from None
+    except Exception as exc:  # every parser failure is the same problem for the user
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CassetteCorruptError(
+            f"Cassette {path} cannot be parsed ({reason[:200]})", path=str(path)
+        ) from None
+    if isinstance(document, Mapping) and isinstance(document.get("http_interactions"), list):
+        tool, data = "betamax", _from_betamax(document)
+    elif isinstance(document, Mapping) and isinstance(document.get("interactions"), list):
+        tool, data = "vcrpy", _from_vcrpy(document)
+    elif isinstance(document, Mapping) and _CASSETTE_KEYS & document.keys():
+        # a cassette's own keys, but no list of interactions: a broken cassette
+        raise CassetteCorruptError(f"Cassette {path} has no 'interactions' list", path=str(path))
+    else:
+        raise NotACassetteError(
+            f"{path} is not a cassette: no 'interactions' (vcrpy) or 'http_interactions' "
+            "(betamax) list"
+        )
+    return CassetteFile(path, tool, syntax, text, document, data)
+
+
+def _syntax(path: Path, text: str) -> str:
+    if path.suffix == ".json":
+        return "json"
+    if path.suffix in _YAML_SUFFIXES:
+        return "yaml"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+def _headers(headers: Any) -> dict[str, Any]:
+    if not isinstance(headers, Mapping):
+        return {}
+    return {
+        str(name): list(values) if isinstance(values, list | tuple) else [values]
+        for name, values in headers.items()
+    }
+
+
+def _request_body(body: Any) -> Any:
+    """A request body as text or bytes, whatever shape the file gave it.
+
+    Form fields given as pairs or a mapping become a form body (placeholders unencoded, as
+    the scrubber writes them).
+    """
+    if isinstance(body, Mapping):
+        if "string" in body and len(body) <= 2:  # {"string": ...} (maybe with "encoding")
+            return body["string"]
+        return _form(body.items())
+    if isinstance(body, list) and all(isinstance(p, list | tuple) and len(p) == 2 for p in body):
+        return _form(body)
+    return body
+
+
+def _form(pairs: Iterable[Any]) -> str:
+    return urlencode([(str(k), "" if v is None else str(v)) for k, v in pairs], safe="<>")
+
+
+def _from_vcrpy(document: Mapping[str, Any]) -> dict[str, Any]:
+    interactions = []
+    for item in document["interactions"]:
+        if not isinstance(item, Mapping):
+            raise NotACassetteError("an interaction is not a mapping")
+        request = dict(item.get("request") or {})
+        response = dict(item.get("response") or {})
+        request["body"] = _request_body(request.get("body"))
+        request["headers"] = _headers(request.get("headers"))
+        response["headers"] = _headers(response.get("headers"))
+        body = response.get("body")
+        if not isinstance(body, Mapping):
+            response["body"] = {"string": body if body is not None else ""}
+        interactions.append({"request": request, "response": response})
+    return {"version": 1, "interactions": interactions}
+
+
+def _betamax_body(body: Any) -> Any:
+    if not isinstance(body, Mapping):
+        return body if body is not None else ""
+    if body.get("base64_string"):
+        try:
+            return base64.b64decode(str(body["base64_string"]), validate=True)
+        except (binascii.Error, ValueError):
+            raise NotACassetteError("a base64_string body is not valid base64") from None
+    return body.get("string", "")
+
+
+def _from_betamax(document: Mapping[str, Any]) -> dict[str, Any]:
+    interactions = []
+    for item in document["http_interactions"]:
+        if not isinstance(item, Mapping):
+            raise NotACassetteError("an interaction is not a mapping")
+        request = item.get("request") or {}
+        response = item.get("response") or {}
+        interactions.append(
+            {
+                "request": {
+                    "method": request.get("method", ""),
+                    "uri": request.get("uri", ""),
+                    "body": _betamax_body(request.get("body")),
+                    "headers": _headers(request.get("headers")),
+                },
+                "response": {
+                    "status": response.get("status") or {},
+                    "headers": _headers(response.get("headers")),
+                    "body": {"string": _betamax_body(response.get("body"))},
+                },
+            }
+        )
+    return {"version": 1, "interactions": interactions}
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str], str]) -> str:
+    """The text of ``file`` with the scrubbed model ``scrubbed`` written into it.
+
+    ``replace(text) -> text`` replaces the known values in raw text, in every written form
+    (:meth:`pytest_bss.scrub.SecretSet.replace`). Its result is used when it reads
+    back as exactly ``scrubbed``: the file then differs only where values were replaced.
+    Otherwise the parsed document is updated (same keys, same order) and dumped in the
+    file's own syntax and, for JSON, its own indentation.
+    """
+    expected = comparable(scrubbed)
+    candidate = replace(file.text)
+    try:
+        if comparable(read_text(file.path, candidate).data) == expected:
+            return candidate
+    except (CassetteCorruptError, NotACassetteError):
+        pass
+    document = copy.deepcopy(file.document)
+    if file.tool == "betamax":
+        _into_betamax(document, scrubbed)
+    else:
+        _into_vcrpy(document, scrubbed)
+    text = _dump(file, document)
+    if comparable(read_text(file.path, text).data) != expected:  # pragma: no cover - a bug
+        raise ValueError(f"{file.path}: the scrubbed cassette would not read back the same")
+    return text
+
+
+def comparable(data: Mapping[str, Any]) -> list[Any]:
+    """The interactions as the scrubber sees them: decoded, bodies as bytes, headers as lists."""
+    out = []
+    for interaction in data.get("interactions") or ():
+        pair = []
+        for side in ("request", "response"):
+            message = decode_message(interaction[side], is_request=side == "request")
+            body = message.get("body")
+            if side == "response" and isinstance(body, Mapping):
+                body = body.get("string")
+            if isinstance(body, str):
+                body = body.encode("utf-8", "surrogatepass")
+            headers = {
+                name.lower(): [str(v) for v in values]
+                for name, values in _headers(message.get("headers")).items()
+            }
+            rest = {key: value for key, value in message.items() if key not in ("body", "headers")}
+            pair.append((sorted(headers.items()), body or b"", json.dumps(rest, sort_keys=True)))
+        out.append(pair)
+    return out
+
+
+def _set_headers(target: Any, headers: Mapping[str, Any]) -> Any:
+    """``headers`` in the shape of ``target``: single strings stay single, order is kept."""
+    if not isinstance(target, dict):
+        return {name: list(values) for name, values in headers.items()}
+    out: dict[str, Any] = {}
+    for name, values in headers.items():
+        old = target.get(name)
+        single = old is not None and not isinstance(old, list | tuple) and len(values) == 1
+        out[name] = values[0] if single else list(values)
+    return out
+
+
+def _set_request_body(old: Any, new: Any) -> Any:
+    text = new.decode("utf-8", "surrogatepass") if isinstance(new, bytes) else new
+    if isinstance(old, Mapping) and not ("string" in old and len(old) <= 2):
+        return dict(parse_qsl(text or "", keep_blank_values=True))
+    if isinstance(old, Mapping):
+        return {**old, "string": new}
+    if isinstance(old, list):
+        return [list(pair) for pair in parse_qsl(text or "", keep_blank_values=True)]
+    if isinstance(old, bytes) and isinstance(new, str):
+        return new.encode("utf-8", "surrogatepass")
+    return new
+
+
+def _into_vcrpy(document: Any, scrubbed: Mapping[str, Any]) -> None:
+    for item, new in zip(document["interactions"], scrubbed["interactions"], strict=True):
+        request, response = item["request"], item["response"]
+        for key in ("method", "uri"):
+            request[key] = new["request"].get(key)
+        request["body"] = _set_request_body(request.get("body"), new["request"].get("body"))
+        request["headers"] = _set_headers(request.get("headers"), new["request"]["headers"])
+        response["status"] = new["response"].get("status", response.get("status"))
+        response["headers"] = _set_headers(response.get("headers"), new["response"]["headers"])
+        body = new["response"].get("body")
+        if isinstance(response.get("body"), Mapping) and isinstance(body, Mapping):
+            response["body"] = {**response["body"], **body}
+        else:
+            response["body"] = body.get("string") if isinstance(body, Mapping) else body
+
+
+def _set_betamax_body(old: Any, new: Any) -> Any:
+    old = dict(old) if isinstance(old, Mapping) else {"encoding": "utf-8", "string": ""}
+    if old.get("base64_string"):
+        raw = new if isinstance(new, bytes) else str(new).encode(old.get("encoding") or "utf-8")
+        old["base64_string"] = base64.b64encode(raw).decode("ascii")
+    else:
+        old["string"] = new.decode("utf-8", "replace") if isinstance(new, bytes) else new
+    return old
+
+
+def _into_betamax(document: Any, scrubbed: Mapping[str, Any]) -> None:
+    for item, new in zip(document["http_interactions"], scrubbed["interactions"], strict=True):
+        request, response = item["request"], item["response"]
+        request["uri"] = new["request"].get("uri")
+        request["body"] = _set_betamax_body(request.get("body"), new["request"].get("body"))
+        request["headers"] = _set_headers(request.get("headers"), new["request"]["headers"])
+        response["status"] = new["response"].get("status", response.get("status"))
+        response["headers"] = _set_headers(response.get("headers"), new["response"]["headers"])
+        body = new["response"].get("body")
+        response["body"] = _set_betamax_body(
+            response.get("body"), body.get("string") if isinstance(body, Mapping) else body
+        )
+
+
+def _dump(file: CassetteFile, document: Any) -> str:
+    if file.syntax == "yaml":
+        from vcr.serializers import yamlserializer
+
+        text = str(yamlserializer.serialize(document))
+        if "!!python/" in text:
+            raise ValueError(f"{file.path}: the YAML text would hold a Python object tag")
+        return text
+    from .write.atomic import encode_binary
+
+    indent, separators = _json_style(file.text)
+    ascii_only = file.text.isascii() and "\\u" in file.text
+    text = json.dumps(
+        document,
+        indent=indent,
+        separators=separators,
+        ensure_ascii=ascii_only,
+        default=encode_binary,
+    )
+    return text + "\n" if file.text.endswith("\n") else text
+
+
+def _json_style(text: str) -> tuple[int | str | None, tuple[str, str]]:
+    """The indentation and separators a JSON file was written with."""
+    lines = text.splitlines()
+    indent: int | str | None = None
+    if len(lines) > 1:
+        second = lines[1]
+        lead = second[: len(second) - len(second.lstrip())]
+        indent = "\t" if lead.startswith("\t") else len(lead) or None
+    item = "," if indent is not None else (", " if ", " in text else ",")
+    key = ": " if '": ' in text else ":"
+    return indent, (item, key)

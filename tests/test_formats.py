@@ -1,0 +1,249 @@
+"""Cassettes of other tools and shapes: read, audited, scrubbed in their own form (issue 12)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from vcr.persisters.filesystem import FilesystemPersister
+from vcr.serializers import jsonserializer, yamlserializer
+
+from pytest_bss.cli import main
+from pytest_bss.formats import find_cassettes, read_cassette
+
+# Synthetic look-alikes, never real credentials.
+TOKEN = "gho_" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ3lN5"
+PASSWORD = "correct-horse-battery-staple-0042"
+PAST_NS = 1_000_000_000 * 1_000_000_000
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    status = main(list(argv))
+    return status, capsys.readouterr().out
+
+
+def vcrpy_json(indent: int = 4) -> str:
+    data = {
+        "interactions": [
+            {
+                "response": {
+                    "body": {"string": json.dumps({"access_token": TOKEN, "scope": "repo"})},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "status": {"message": "OK", "code": 200},
+                },
+                "request": {
+                    "uri": "https://api.example.test/login/oauth/access_token",
+                    "method": "POST",
+                    "headers": {"Accept": ["application/json"]},
+                    "body": f"grant_type=password&username=me&password={PASSWORD}",
+                },
+            },
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": "https://api.example.test/user",
+                    "headers": {"Authorization": [f"token {TOKEN}"]},
+                    "body": None,
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {},
+                    "body": {"string": '{"login": "me"}'},
+                },
+            },
+        ],
+        "version": 1,
+    }
+    return json.dumps(data, indent=indent) + "\n"
+
+
+def betamax_json() -> str:
+    body = json.dumps({"access_token": TOKEN}).encode()
+    data = {
+        "http_interactions": [
+            {
+                "recorded_at": "2015-01-01T00:00:00",
+                "request": {
+                    "body": {"encoding": "utf-8", "string": ""},
+                    "headers": {"Authorization": f"token {TOKEN}", "Accept": "*/*"},
+                    "method": "GET",
+                    "uri": "https://api.example.test/user",
+                },
+                "response": {
+                    "body": {"encoding": "utf-8", "base64_string": base64.b64encode(body).decode()},
+                    "headers": {"Content-Type": "application/json"},
+                    "status": {"code": 200, "message": "OK"},
+                    "url": "https://api.example.test/user",
+                },
+            }
+        ],
+        "recorded_with": "betamax/0.8.1",
+    }
+    return json.dumps(data)
+
+
+PY2_YAML = f"""interactions:
+- request:
+    body: [[grant_type, password], [username, me], [password, {PASSWORD}]]
+    headers:
+      Content-Type: [!!python/unicode 'application/x-www-form-urlencoded']
+    method: POST
+    uri: https://api.example.test/oauth/token
+  response:
+    body: {{string: !!python/unicode '{{"access_token": "{TOKEN}"}}'}}
+    headers:
+      content-type: [application/json]
+    status: {{code: 200, message: OK}}
+version: 1
+"""
+
+
+def changed_lines(before: str, after: str) -> int:
+    old, new = before.splitlines(), after.splitlines()
+    assert len(old) == len(new)
+    return sum(a != b for a, b in zip(old, new, strict=True))
+
+
+def assert_clean(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    status, out = run(capsys, "audit", str(path))
+    assert status == 0, out
+    text = path.read_text()
+    assert TOKEN not in text
+    assert PASSWORD not in text
+
+
+def test_a_scrubbed_json_file_keeps_its_indentation_and_key_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "login.json"
+    before = vcrpy_json(indent=4)
+    path.write_text(before)
+
+    status, out = run(capsys, "scrub", str(path))
+
+    assert status == 0, out
+    after = path.read_text()
+    assert changed_lines(before, after) == 3  # the form, the token response, the header
+    assert_clean(capsys, path)
+    loaded = FilesystemPersister.load_cassette(str(path), jsonserializer)
+    assert len(loaded[0]) == 2  # vcrpy still loads it
+
+
+def test_a_file_with_nothing_to_replace_is_not_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clean.json"
+    clean = vcrpy_json().replace(TOKEN, "<BSS_ACCESS_TOKEN_1>").replace(PASSWORD, "<BSS_PASSWORD>")
+    path.write_text(clean.replace("username=me", "username=<BSS_USERNAME>"))
+    os.utime(path, ns=(PAST_NS, PAST_NS))
+
+    status, out = run(capsys, "scrub", str(path))
+
+    assert status == 0, out
+    assert "1 already clean" in out
+    assert path.stat().st_mtime_ns == PAST_NS
+
+
+def test_a_betamax_cassette_is_read_audited_and_scrubbed_as_betamax(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "github_user.json"
+    path.write_text(betamax_json())
+    file = read_cassette(path)
+    assert (file.tool, len(file.data["interactions"])) == ("betamax", 1)
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "interaction 0: request.headers.Authorization" in out
+
+    status, out = run(capsys, "scrub", str(path))
+
+    assert status == 0, out
+    document = json.loads(path.read_text())
+    interaction = document["http_interactions"][0]
+    assert interaction["recorded_at"] == "2015-01-01T00:00:00"
+    assert interaction["request"]["headers"]["Authorization"].startswith("token <BSS_")
+    body = base64.b64decode(interaction["response"]["body"]["base64_string"])
+    assert TOKEN.encode() not in body
+    assert json.loads(body)["access_token"].startswith("<BSS_ACCESS_TOKEN")
+    assert_clean(capsys, path)
+
+
+def test_a_python_2_era_yaml_cassette_with_form_pairs_is_read_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(PY2_YAML)
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "interaction 0: request.body" in out
+
+    status, out = run(capsys, "scrub", str(path))
+
+    assert status == 0, out
+    assert_clean(capsys, path)
+    document = yaml.safe_load(path.read_text().replace("!!python/unicode ", ""))
+    pairs = document["interactions"][0]["request"]["body"]
+    assert pairs[0] == ["grant_type", "password"]  # still a list of pairs
+    assert pairs[2] == ["password", "<BSS_PASSWORD>"]
+
+
+def test_a_gzip_binary_body_is_scrubbed_and_still_loads_in_vcrpy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = gzip.compress(json.dumps({"access_token": TOKEN}).encode())
+    data = {
+        "interactions": [
+            {
+                "request": {
+                    "method": "POST",
+                    "uri": "https://h.test/token",
+                    "body": None,
+                    "headers": {},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Encoding": ["gzip"], "Content-Type": ["application/json"]},
+                    "body": {"string": body},
+                },
+            }
+        ],
+        "version": 1,
+    }
+    path = tmp_path / "gzipped.yaml"
+    path.write_text(yamlserializer.serialize(data))
+
+    status, out = run(capsys, "scrub", str(path))
+
+    assert status == 0, out
+    assert_clean(capsys, path)
+    requests, responses = FilesystemPersister.load_cassette(str(path), yamlserializer)
+    assert len(requests) == len(responses) == 1
+
+
+def test_a_folder_run_reads_suffixless_cassettes_and_lists_every_skipped_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "cassettes"
+    folder.mkdir()
+    (folder / "test_login").write_text(PY2_YAML)  # vcrpy's default name: no suffix
+    (folder / "README.md").write_text("# Our cassettes\n")
+    (folder / "settings.json").write_text('{"theme": "dark"}')
+
+    files, skipped = find_cassettes([folder])
+    status, out = run(capsys, "audit", str(folder))
+
+    assert [p.name for p in files] == ["settings.json", "test_login"]
+    assert [s.path.name for s in skipped] == ["README.md"]
+    assert status == 1
+    assert f"{folder / 'test_login'}: interaction 0: request.body" in out
+    assert f"{folder / 'README.md'}: skipped (not a cassette: no 'interactions'" in out
+    assert f"{folder / 'settings.json'}: skipped (not a cassette" in out
+    assert out.splitlines()[-1].startswith("pytest-bss audit: ")
+    assert "2 other files skipped" in out.splitlines()[-1]
