@@ -26,6 +26,7 @@ __all__ = [
     "credential_in_id",
     "python_escapes",
     "safe_name",
+    "written_forms",
 ]
 
 AUTH_CASSETTE: Final = "bss_auth"
@@ -90,9 +91,26 @@ def python_escapes(value: str) -> set[str]:
     return out
 
 
+def written_forms(value: str) -> set[str]:
+    """Every form in which a test's output may show ``value``.
+
+    The scrubber's forms (raw, percent-, JSON-, base64-, HTML-encoded ...), how Python shows
+    each of the raw and JSON-escaped ones (``repr`` of a JSON body, ``\\u00e4``), ``repr``
+    of a ``repr`` (pytest quotes subtest arguments twice) and ``re.escape`` (a
+    ``pytest.raises(match=...)`` message).
+    """
+    from .scrub import value_forms
+
+    forms = {*value_forms(value), re.escape(value)}
+    for form in list(forms):
+        forms |= python_escapes(form)
+    forms.add(repr(repr(value))[1:-1])
+    return forms
+
+
 def _id_forms(value: str) -> set[str]:
     """Every form in which pytest or pytest-bss may write ``value`` into an id or a file name."""
-    escapes = python_escapes(value)
+    escapes = written_forms(value)
     forms = {
         value,
         *escapes,

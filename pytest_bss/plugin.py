@@ -130,13 +130,13 @@ def pytest_configure(config: pytest.Config) -> None:
             ) from None
         state.guard_tenant()
     config.stash[_STATE] = state
-    config.pluginmanager.register(_Warnings(state), "bss-warnings")
+    config.pluginmanager.register(_Redaction(state), "bss-redaction")
     if settings.recording:
         state.quiet_vcrpy_logs()
 
 
-class _Warnings:
-    """Redacts each warning as it is recorded (this hook has no ``config`` to reach state)."""
+class _Redaction:
+    """Hooks whose arguments carry no ``config`` to reach the run's state from."""
 
     def __init__(self, state: BssState) -> None:
         self.state = state
@@ -149,6 +149,19 @@ class _Warnings:
             from .reports import redact_warning
 
             redact_warning(warning_message, self.state.redactor)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Reports made without pytest_runtest_makereport (subtests) are redacted here,
+        # before junit, the terminal or (in an xdist worker) the controller see them.
+        redactor = self.state.redactor
+        if redactor is None:
+            return
+        from .reports import redact_report, redact_xml_attributes
+
+        redact_report(report, redactor)
+        if report.when == "teardown":  # junit renders a test's XML at its teardown
+            redact_xml_attributes(self.state.config, report.nodeid, redactor)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -236,7 +249,7 @@ def _refused_ids_message(lines: list[str]) -> str:
     )
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)  # before a conftest's own sessionstart can print anything
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None:

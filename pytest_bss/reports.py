@@ -20,6 +20,7 @@ the inherited file descriptors), and secrets pytest-bss was never told about.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -37,6 +38,7 @@ __all__ = [
     "redact_suite_properties",
     "redact_text",
     "redact_warning",
+    "redact_xml_attributes",
 ]
 
 #: Values shorter than this are not redacted from output: they would garble ordinary text.
@@ -63,15 +65,14 @@ class Redactor:
         key = frozenset(self._values())
         with self._lock:
             if key != self._key:
-                from .naming import python_escapes
-                from .scrub import value_forms
+                from .naming import written_forms
 
                 replacements: dict[str, str] = {}
                 for value, placeholder in sorted(key):
                     # A short value itself would garble ordinary text; its long encoded
                     # forms (``%F1%8D%9B%BF``, ``\\U0004d6ff``) are distinctive enough.
                     shortest = MIN_REDACTED if len(value) >= MIN_REDACTED else MIN_SHORT_FORM
-                    for form in {*value_forms(value), *python_escapes(value)}:
+                    for form in written_forms(value):
                         if len(form) >= shortest:
                             replacements.setdefault(form, placeholder)
                 alternatives = sorted(replacements, key=len, reverse=True)
@@ -126,7 +127,7 @@ class CleanFailure:
 #      'words ...')                    E     +  b'efgh')
 # A value cut there is found again once the literals are joined.
 _LITERAL_JOIN: Final = re.compile(
-    r"""(?<!\\)(['"])[ \t]*\r?\n(?:E(?=[ \t]))?[ \t]*(?:[-+?][ \t]*)?[bBrRuU]{0,2}\1"""
+    r"""['"][ \t]*\r?\n(?:E(?=[ \t]))?[ \t]*(?:[-+?][ \t]*)?[bBrRuU]{0,2}['"]"""
 )
 # ... and a diff shows a value that holds a line break one line at a time, each behind
 # a marker: "E     + first part" / "E     + second part".
@@ -180,6 +181,18 @@ def redact_report(report: Any, redact: Redactor) -> None:
                     redact_text(message, redact) if isinstance(message, str) else None,
                 )
     report.sections = [(title, redact_text(content, redact)) for title, content in report.sections]
+    context = getattr(report, "context", None)  # a subtest's msg= and arguments
+    if dataclasses.is_dataclass(context) and hasattr(context, "msg"):
+        msg = context.msg
+        kwargs = getattr(context, "kwargs", None) or {}
+        report.context = dataclasses.replace(
+            context,  # type: ignore[type-var]
+            msg=redact_text(msg, redact) if isinstance(msg, str) else msg,
+            kwargs={
+                key: redact_text(value if isinstance(value, str) else repr(value), redact)
+                for key, value in kwargs.items()
+            },
+        )
     # junit XML writes these from the report too.
     wasxfail = getattr(report, "wasxfail", None)
     if isinstance(wasxfail, str):
@@ -262,6 +275,19 @@ def redact_warning(warning: Any, redact: Redactor) -> None:
         value = getattr(warning, name, None)
         if isinstance(value, str):
             setattr(warning, name, redact(value))
+
+
+def redact_xml_attributes(config: Any, nodeid: str, redact: Redactor) -> None:
+    """Redact a test's ``record_xml_attribute`` values before ``--junitxml`` renders them."""
+    for plugin in config.pluginmanager.get_plugins():
+        reporters = getattr(plugin, "node_reporters", None)
+        if not isinstance(reporters, dict):
+            continue
+        for key, reporter in reporters.items():
+            attrs = getattr(reporter, "attrs", None)
+            if isinstance(key, tuple) and key[:1] == (nodeid,) and isinstance(attrs, dict):
+                for name, value in list(attrs.items()):
+                    attrs[name] = redact_text(str(value), redact)
 
 
 def redact_suite_properties(config: Any, redact: Redactor) -> None:

@@ -389,6 +389,9 @@ def _html_forms(value: str) -> list[str]:
     return out
 
 
+_REQUOTE_SAFE: Final = "!#$&'()*+,/:;=?@[]~"
+
+
 def _forms(value: str) -> dict[str, str]:
     """Every written form of ``value``, mapped to the name of the form."""
     forms = {value: "raw"}
@@ -396,6 +399,10 @@ def _forms(value: str) -> dict[str, str]:
         quote(value, safe="", errors="surrogatepass"),
         quote(value, errors="surrogatepass"),
         quote_plus(value, errors="surrogatepass"),
+        # requests' requote_uri: reserved characters kept, "%" kept or (when what follows
+        # is no escape) encoded, the rest percent-encoded
+        quote(value, safe=_REQUOTE_SAFE + "%", errors="surrogatepass"),
+        quote(value, safe=_REQUOTE_SAFE, errors="surrogatepass"),
     ):
         forms.setdefault(encoded, "percent-encoded")
         forms.setdefault(_lower_hex(encoded), "percent-encoded")

@@ -349,8 +349,12 @@ def test_locals(bss_config):
 
 @pytest.mark.parametrize(
     "password",
-    ["correct horse battery staple synthetic 0042", "two lines\nof a synthetic password 0042"],
-    ids=["spaces", "newline"],
+    [
+        "correct horse battery staple synthetic 0042",
+        "two lines\nof a synthetic password 0042",
+        "correct horse's battery staple synthetic 0042",
+    ],
+    ids=["spaces", "newline", "quote"],
 )
 @pytest.mark.parametrize("flags", [["-vv", "-l"], []], ids=["vv-locals", "default"])
 def test_values_cut_by_pprint_or_diffs_are_not_shown(
@@ -495,3 +499,115 @@ def test_a_cassette_name_holding_a_credential_is_refused(
     assert_no_credential(
         everything_written(project.path, result.stdout.str(), result.stderr.str()), [PASSWORD]
     )
+
+
+def test_a_chunk_that_ends_in_an_escaped_backslash_is_joined_too() -> None:
+    from pytest_bss.reports import Redactor, redact_text
+
+    secret = "back\\slash\\synthetic\\0042\\abcdef\\z"
+    shown = repr(secret.encode())[2:-1]  # back\\\\slash...
+    cut = len(shown) // 2
+    while shown[cut - 1] != "\\":
+        cut += 1
+    text = f"raw = (b'xx{shown[:cut]}'\n b'{shown[cut:]}yy')"
+    redact = Redactor(lambda: [(secret, "<BSS_PASSWORD>")])
+
+    assert redact_text(text, redact) == "raw = (b'xx<BSS_PASSWORD>yy')"
+
+
+FORMS_PYTHON_SHOWS = """
+import json
+import pathlib
+import re
+
+import pytest
+
+def test_json_repr(bss_config):
+    assert json.dumps({"password": bss_config.password}) == "{}"
+
+def test_re_escape(bss_config):
+    with pytest.raises(ValueError, match=re.escape(bss_config.password)):
+        raise ValueError("login failed")
+
+def test_requoted(bss_client, bss_config):
+    response = bss_client.get(f"api/accounts?search={bss_config.password}")
+    assert response.status_code == 599, response.url
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestExperimentalApiWarning")
+def test_attribute(bss_config, record_xml_attribute):
+    record_xml_attribute("secret", bss_config.client_secret)
+"""
+
+
+def test_forms_python_and_requests_show_are_redacted(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    import json
+    import re
+
+    from requests.utils import requote_uri
+
+    project.makepyfile(test_forms=FORMS_PYTHON_SHOWS)
+
+    result = project.runpytest(
+        "--bss-record", "--junitxml=junit.xml", "-o", "junit_family=xunit1", "-p", "no:randomly"
+    )
+
+    result.assert_outcomes(failed=3, passed=1)
+    written = everything_written(project.path, result.stdout.str(), result.stderr.str())
+    shown = {
+        repr(json.dumps(PASSWORD))[2:-2],  # the repr of a JSON body
+        repr(re.escape(PASSWORD))[1:-1],
+        requote_uri(f"http://h/?search={PASSWORD}").split("=", 1)[1],
+        CLIENT_SECRET,
+    }
+    for form in shown:
+        assert form not in written
+    assert_no_credential(written, credentials(awkward_tenant))
+
+
+def test_a_json_escaped_credential_in_an_id_is_refused(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_json_id="""
+        import json, os
+        import pytest
+
+        @pytest.mark.parametrize("body", [json.dumps({"password": os.environ["BSS_PASSWORD"]})])
+        def test_login_body(body):
+            pass
+        """
+    )
+
+    result = project.runpytest("--junitxml=junit.xml")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "holds the password of the tenant" in result.stderr.str()
+
+
+@pytest.mark.skipif(
+    int(pytest.__version__.split(".")[0]) < 9, reason="subtests are built in from pytest 9"
+)
+def test_subtests_of_xdist_workers_hold_no_token(
+    project: pytest.Pytester, awkward_tenant: TenantEmulator
+) -> None:
+    project.makepyfile(
+        test_sub="""
+        import pathlib
+
+        def test_sub(bss_token, bss_config, subtests):
+            pathlib.Path("issued.txt").write_text(bss_token.access_token)
+            with subtests.test(msg=f"token {bss_token.access_token}", value=bss_config.password):
+                assert False
+        """
+    )
+
+    result = project.runpytest_subprocess("--bss-record", "-n", "2", "-p", "xdist")
+
+    output = result.stdout.str() + result.stderr.str()
+    assert "SUBFAIL" in output
+    token = (project.path / "issued.txt").read_text()
+    (project.path / "issued.txt").unlink()
+    assert_no_credential(everything_written(project.path, output), [token, PASSWORD])
+    assert repr(repr(PASSWORD))[1:-1] not in output
