@@ -1,0 +1,138 @@
+"""How ``pytest-bss audit`` and ``scrub`` do on real cassettes of other projects (issue 12).
+
+``tests/data/real_cassettes/`` holds cassettes of nine open-source projects (sources and
+licences in its ``SOURCES.md``), their credentials replaced by synthetic look-alikes of the
+same shape, and ``labels.json``: every credential a careful reader finds, by interaction
+and location. :func:`measure` scores the audit and the scrubber against those labels;
+``python tests/corpus.py`` prints the table README's numbers come from.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_bss.audit import Finding, audit_file, canary_secrets
+from pytest_bss.cli import main as cli_main
+from pytest_bss.formats import find_cassettes, read_cassette
+
+CORPUS = Path(__file__).parent / "data" / "real_cassettes"
+LABELS = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))["files"]
+
+
+@dataclass
+class Score:
+    """What one run over the corpus found."""
+
+    labelled: int = 0
+    found: int = 0  # labelled credentials that a credential finding points at
+    flagged_files: set[str] = field(default_factory=set)
+    dirty_files: set[str] = field(default_factory=set)
+    unreadable: list[str] = field(default_factory=list)  # loadable files audit can't read
+    skipped: list[str] = field(default_factory=list)
+    survivors: list[str] = field(default_factory=list)  # values left by scrub in a clean file
+    missed: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.labelled if self.labelled else 1.0
+
+    @property
+    def precision(self) -> float:
+        flagged = self.flagged_files
+        return len(flagged & self.dirty_files) / len(flagged) if flagged else 1.0
+
+
+def _points_at(finding: Finding, label: dict[str, Any]) -> bool:
+    where = label["location"].split(" (", 1)[0].lower()
+    place = finding.place.lower()
+    return finding.interaction == label["interaction"] and (
+        place == where or where.startswith(place) or place.startswith(where)
+    )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, bytes):
+        yield value.decode("utf-8", "replace")
+    elif value is not None:
+        yield str(value)
+
+
+def _holds(path: Path, value: str) -> bool:
+    """Whether the cassette still holds ``value``, in its text or in a decoded body."""
+    from pytest_bss.decoding import decode_message
+
+    file = read_cassette(path)
+    if value in file.text:
+        return True
+    for interaction in file.data["interactions"]:
+        for side in ("request", "response"):
+            message = decode_message(interaction[side], is_request=side == "request")
+            if any(value in text for text in _strings(message)):
+                return True
+    return False
+
+
+def measure() -> Score:
+    """Audit every corpus file, then scrub a copy and audit again."""
+    score = Score()
+    secrets = canary_secrets({})
+    files, skipped = find_cassettes([CORPUS])
+    score.skipped = [
+        str(s.path.name) for s in skipped if s.path.suffix not in (".md", ".py")
+    ] + [p.name for p in files if p.name not in LABELS and p.name != "labels.json"]
+    for name, labels in sorted(LABELS.items()):
+        path = CORPUS / name
+        findings = audit_file(path, secrets)
+        credentials = [f for f in findings if getattr(f, "confidence", "credential") == "credential"]
+        if any(f.category == "unreadable" and f.interaction is None for f in findings):
+            score.unreadable.append(name)
+        if credentials:
+            score.flagged_files.add(name)
+        if labels["credentials"]:
+            score.dirty_files.add(name)
+        for label in labels["credentials"]:
+            score.labelled += 1
+            if any(_points_at(f, label) for f in credentials):
+                score.found += 1
+            else:
+                score.missed.append(f"{name} #{label['interaction']} {label['location']}")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "corpus"
+        shutil.copytree(CORPUS, copy)
+        cli_main(["scrub", str(copy)])
+        for name, labels in sorted(LABELS.items()):
+            path = copy / name
+            if any(f.category != "unreadable" for f in audit_file(path, secrets)):
+                continue  # still flagged: scrub refused it, and said so
+            for label in labels["credentials"]:
+                if _holds(path, label["value"]):
+                    score.survivors.append(f"{name} #{label['interaction']} {label['location']}")
+    return score
+
+
+if __name__ == "__main__":  # pragma: no cover - a report for people
+    result = measure()
+    print(f"credential-level recall: {result.found}/{result.labelled} = {result.recall:.2f}")
+    good = len(result.flagged_files & result.dirty_files)
+    print(
+        f"file-level precision: {good}/{len(result.flagged_files)} = {result.precision:.2f}"
+    )
+    for item in result.missed:
+        print(f"  missed: {item}")
+    for item in sorted(result.flagged_files - result.dirty_files):
+        print(f"  flagged, but clean: {item}")
+    print(f"unreadable: {result.unreadable}; skipped: {result.skipped}")
+    print(f"survived scrub in a file that audits clean: {result.survivors}")
