@@ -88,6 +88,7 @@ class CassetteOpener:
                 # The shared auth cassette is not one of the tests' cassettes.
                 if nodeid and cassette is not None:
                     state.count(cassette, path)
+                    state.check_age(path, nodeid)
 
     def only_own_filters(self, vcr_options: dict[str, Any]) -> bool:
         """Whether the record filters are only pytest-bss's own (no user may have added one)."""

@@ -54,6 +54,7 @@ from .scrub import NEUTRAL_BASE, SecretSet
 from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
 from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette
+from .write.normalise import METADATA
 
 __all__ = [
     "FORMAT_VERSION",
@@ -408,6 +409,19 @@ class BssPersister:
     baseline_for: Callable[[Path], Path | None] | None = None
     #: placeholders in every file this persister wrote (the "values scrubbed" count)
     scrubbed_values: int = field(default=0, init=False)
+    #: per file read: the metadata of each interaction (recorded_at ...), in file order
+    _metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
+
+    def forget(self, cassette_path: str | Path) -> None:
+        """Drop what was read of ``cassette_path`` (it is being rewritten from scratch)."""
+        self._metadata.pop(str(cassette_path), None)
+
+    def recorded_on(self, cassette_path: str | Path) -> tuple[bool, Any]:
+        """(whether the file was read, the date of its oldest interaction or ``None``)."""
+        from .age import oldest_recording
+
+        metadata = self._metadata.get(str(cassette_path))
+        return (metadata is not None, oldest_recording(metadata) if metadata else None)
 
     def load_cassette(self, cassette_path: str | Path, serializer: object = None) -> Any:
         path = Path(cassette_path)
@@ -423,18 +437,27 @@ class BssPersister:
         responses = [
             compat.convert_to_bytes({"headers": {}, **i["response"]}) for i in data["interactions"]
         ]
+        self._metadata[str(path)] = [
+            {key: i[key] for key in METADATA if key in i} for i in data["interactions"]
+        ]
         return requests, responses
 
     def save_cassette(
         self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: object = None
     ) -> None:
         path = Path(cassette_path)
+        # Interactions read from the file come first and keep when they were recorded.
+        metadata = self._metadata.get(str(path), [])
         data = {
             "version": FORMAT_VERSION,
             "interactions": [
-                {"request": request._to_dict(), "response": response}
-                for request, response in zip(
-                    cassette_dict["requests"], cassette_dict["responses"], strict=True
+                {
+                    "request": request._to_dict(),
+                    "response": response,
+                    **(metadata[index] if index < len(metadata) else {}),
+                }
+                for index, (request, response) in enumerate(
+                    zip(cassette_dict["requests"], cassette_dict["responses"], strict=True)
                 )
             ],
         }
@@ -579,6 +602,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
 
     def _load(self) -> None:
         if self.rewrite:
+            forget = getattr(self._persister, "forget", None)
+            if forget is not None:  # nothing read: no recording dates to keep
+                forget(self._path)
             return
         if not Path(self._path).is_file():
             self.file_missing = True

@@ -7,6 +7,7 @@ client from :mod:`.client`. vcrpy is imported only when a cassette is first used
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -91,6 +92,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("bss_api_version", "X-Api-Version during replay (default latest).", default=None)
     parser.addini(
+        "bss_max_age",
+        "In replay, cassettes recorded longer ago than this (90d, 12h, 30m, 45s) are stale.",
+        default=None,
+    )
+    parser.addini(
+        "bss_on_stale",
+        "What a stale cassette does: warn (list it at the end) or fail (the run too).",
+        default="warn",
+    )
+    parser.addini(
         "bss_volatile_headers",
         "Headers (Name or Name:attribute, one a line) whose new values are not worth a diff: "
         "an otherwise unchanged interaction keeps the recorded ones (docs/cassettes.md).",
@@ -117,6 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "(or drop --bss-emulator to replay)."
         )
     state = BssState(config=config, settings=settings)
+    state.max_age, state.on_stale = _age_settings(config)
     if settings.recording and not config.getoption("bss_emulator"):
         from .config import BssConfig
         from .exceptions import BssConfigError
@@ -162,6 +174,19 @@ class _Redaction:
         redact_report(report, redactor)
         if report.when == "teardown":  # junit renders a test's XML at its teardown
             redact_xml_attributes(self.state.config, report.nodeid, redactor)
+
+
+def _age_settings(config: pytest.Config) -> tuple[Any, str]:
+    from .age import ON_STALE, parse_duration
+
+    max_age = config.getini("bss_max_age")
+    on_stale = str(config.getini("bss_on_stale") or "warn").strip().lower()
+    if on_stale not in ON_STALE:
+        raise pytest.UsageError(f"bss_on_stale takes warn or fail, got {on_stale!r}")
+    try:
+        return (parse_duration(max_age) if max_age else None), on_stale
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -337,6 +362,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if state.stats.refused_ids and workeroutput is None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    elif state.stats.stale and state.on_stale == "fail" and workeroutput is None:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
     elif getattr(session.config, "cache", None) is not None and state.used_this_run:
@@ -386,6 +413,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"pytest-bss: not saved because its test failed, the old cassette was kept: {path}"
         )
+    if stats.stale:
+        from .age import Stale
+
+        stale: dict[str, Stale] = {}
+        for found in sorted(stats.stale, key=lambda found: (str(found[0]), str(found[2]))):
+            entry = stale.setdefault(found[0], Stale.from_tuple(found))
+            entry.nodeids.append(found[2])
+        verb = "fail the run" if state.on_stale == "fail" else "are listed"
+        terminalreporter.write_line(
+            f"pytest-bss: {len(stale)} stale cassette{'s' * (len(stale) != 1)}, recorded "
+            f"longer ago than bss_max_age ({config.getini('bss_max_age')}; they {verb}, "
+            f"bss_on_stale = {state.on_stale}):",
+            red=state.on_stale == "fail",
+            yellow=state.on_stale != "fail",
+        )
+        for path, entry in stale.items():
+            shown = os.path.relpath(path, config.rootpath)
+            terminalreporter.write_line(f"  {entry.describe(shown=shown)}")
     for path in sorted(set(stats.shared)):
         lost = state.opener.lost_interactions(Path(path))
         if lost:

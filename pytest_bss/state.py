@@ -82,6 +82,8 @@ class Stats:
     refused_ids: list[str] = field(default_factory=list)
     #: cassettes named by ``@pytest.mark.bss(cassette=…)`` that this run rewrote
     shared: list[str] = field(default_factory=list)
+    #: replayed cassettes older than bss_max_age: (path, recorded date or None, test id)
+    stale: list[tuple[str, str | None, str]] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in (
@@ -100,6 +102,7 @@ class Stats:
             "used",
             "refused_ids",
             "shared",
+            "stale",
         ):
             getattr(self, name).extend(other.get(name, []))
 
@@ -138,6 +141,9 @@ class BssState:
     _secrets: SecretSet | None = None
     _env_secrets: SecretSet | None = None
     _persister: BssPersister | None = None
+    #: bss_max_age (a datetime.timedelta) and bss_on_stale
+    max_age: Any = None
+    on_stale: str = "warn"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _restore_vcr_level: Any = None
     redactor: Redactor | None = None
@@ -368,6 +374,17 @@ class BssState:
             if cassette.saved:
                 self.stats.recorded.append(str(path.resolve()))
                 self.stats.recorded_interactions += cassette.new_interactions
+
+    def check_age(self, path: Path, nodeid: str) -> None:
+        """In replay, note the cassette at ``path`` if it is older than ``bss_max_age``."""
+        if self.max_age is None or self.recording or self._persister is None:
+            return
+        from .age import Stale, is_stale
+
+        read, recorded = self._persister.recorded_on(path)
+        if read and is_stale(recorded, self.max_age):
+            with self._lock:
+                self.stats.stale.append(Stale(str(path), recorded, nodeid).as_tuple())
 
     def count_opened(self) -> None:
         """Count a cassette being opened (or tried): the run has a summary line."""

@@ -44,6 +44,15 @@ def credentials(emu: TenantEmulator) -> list[str]:
     ]
 
 
+def issued_token(project: pytest.Pytester) -> str:
+    """The token a test of the inner run wrote to issued.txt (the file is removed: it is
+    not one of the run's outputs)."""
+    path = project.path / "issued.txt"
+    token = path.read_text()
+    path.unlink()
+    return token
+
+
 # -- class 1: values that are not str ------------------------------------------------
 
 
@@ -159,8 +168,7 @@ def test_reports_logs_and_junit_hold_no_credential(
     result.assert_outcomes(failed=1)
     output = result.stdout.str() + result.stderr.str()
     assert "<BSS_PASSWORD>" in output  # redacted, not missing: the report is still useful
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_credential(
         everything_written(project.path, output), [*credentials(awkward_tenant), token]
     )
@@ -190,8 +198,7 @@ def test_once_mode_refusal_names_the_request_without_its_token(
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException*"])
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_credential(result.stdout.str(), [*credentials(awkward_tenant), token])
 
 
@@ -371,8 +378,7 @@ def test_values_cut_by_pprint_or_diffs_are_not_shown(
 
     result.assert_outcomes(failed=3)
     output = result.stdout.str() + result.stderr.str()
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_piece(everything_written(project.path, output), [*known, token])
     assert "<BSS_PASSWORD>" in output or "withheld" in output
 
@@ -418,8 +424,7 @@ def test_warnings_of_xdist_workers_hold_no_token(
     result.assert_outcomes(passed=1, warnings=1)
     output = result.stdout.str() + result.stderr.str()
     assert "careful with <BSS_ACCESS_TOKEN" in output
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_credential(everything_written(project.path, output), [token])
 
 
@@ -441,8 +446,7 @@ def test_a_credential_used_as_a_header_name_is_scrubbed_and_found(
     result = project.runpytest("--bss-record")
 
     result.assert_outcomes(passed=1)
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_credential(everything_written(project.path, result.stdout.str()), [token])
     cassette = next((project.path / "cassettes" / "test_header_name").iterdir())
     assert "<BSS_ACCESS_TOKEN_1>" in cassette.read_text()
@@ -607,7 +611,6 @@ def test_subtests_of_xdist_workers_hold_no_token(
 
     output = result.stdout.str() + result.stderr.str()
     assert "SUBFAIL" in output
-    token = (project.path / "issued.txt").read_text()
-    (project.path / "issued.txt").unlink()
+    token = issued_token(project)
     assert_no_credential(everything_written(project.path, output), [token, PASSWORD])
     assert repr(repr(PASSWORD))[1:-1] not in output

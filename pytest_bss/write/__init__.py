@@ -2,8 +2,8 @@
 
 ::
 
-    normalise  →  scrub credentials  →  volatile values  →  leak gate  →  atomic write
-    (normalise)   (credentials)         (volatile)          (leak_gate)   (atomic)
+    normalise  →  stamp  →  scrub credentials  →  volatile values  →  leak gate  →  atomic write
+    (normalise)   (stamp)   (credentials)         (volatile)          (leak_gate)   (atomic)
 
 Each stage is a module with one job and a function ``stage(data, context) -> data`` over
 serialized cassette data (``{"version": 1, "interactions": [...]}``); :data:`STAGES` lists
@@ -20,16 +20,18 @@ file whose text would not change alone (docs/cassettes.md).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ..age import today
 from ..scrub import NEUTRAL_BASE
 from ..settings import DEFAULT_VOLATILE_HEADERS
 from .atomic import write_text
 from .credentials import scrub_credentials
 from .leak_gate import leak_gate
 from .normalise import normalise
+from .stamp import stamp
 from .volatile import volatile
 
 if TYPE_CHECKING:
@@ -52,12 +54,14 @@ class WriteContext:
     baseline: Path | None = None
     #: values the credentials stage replaced
     replaced: int = 0
+    #: the UTC date new interactions are stamped with (write/stamp.py)
+    recorded_on: str = field(default_factory=today)
 
 
 Stage = Callable[[dict[str, Any], WriteContext], dict[str, Any]]
 
 #: The stages every cassette goes through, in order, before it is written.
-STAGES: Final[tuple[Stage, ...]] = (normalise, scrub_credentials, volatile, leak_gate)
+STAGES: Final[tuple[Stage, ...]] = (normalise, stamp, scrub_credentials, volatile, leak_gate)
 
 
 def prepare(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:

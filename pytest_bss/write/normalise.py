@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from ..exceptions import UnstorableValueError
 
@@ -125,6 +125,10 @@ def normalise_response(response: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: What an interaction holds besides its request and response (pytest_bss.age).
+METADATA: Final = ("recorded_at", "api_version")
+
+
 def normalise(data: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """The stage: cassette data whose every interaction is normalised."""
     interactions = []
@@ -134,6 +138,8 @@ def normalise(data: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
                 {
                     "request": normalise_request(interaction["request"]),
                     "response": normalise_response(interaction["response"]),
+                    # when and against which API version (write/stamp.py), if known
+                    **{key: interaction[key] for key in METADATA if key in interaction},
                 }
             )
         except UnstorableValueError as exc:
