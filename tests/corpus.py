@@ -90,13 +90,15 @@ def measure() -> Score:
     score = Score()
     secrets = canary_secrets({})
     files, skipped = find_cassettes([CORPUS])
-    score.skipped = [
-        str(s.path.name) for s in skipped if s.path.suffix not in (".md", ".py")
-    ] + [p.name for p in files if p.name not in LABELS and p.name != "labels.json"]
+    score.skipped = [str(s.path.name) for s in skipped if s.path.suffix not in (".md", ".py")] + [
+        p.name for p in files if p.name not in LABELS and p.name != "labels.json"
+    ]
     for name, labels in sorted(LABELS.items()):
         path = CORPUS / name
         findings = audit_file(path, secrets)
-        credentials = [f for f in findings if getattr(f, "confidence", "credential") == "credential"]
+        credentials = [
+            f for f in findings if getattr(f, "confidence", "credential") == "credential"
+        ]
         if any(f.category == "unreadable" and f.interaction is None for f in findings):
             score.unreadable.append(name)
         if credentials:
@@ -127,9 +129,7 @@ if __name__ == "__main__":  # pragma: no cover - a report for people
     result = measure()
     print(f"credential-level recall: {result.found}/{result.labelled} = {result.recall:.2f}")
     good = len(result.flagged_files & result.dirty_files)
-    print(
-        f"file-level precision: {good}/{len(result.flagged_files)} = {result.precision:.2f}"
-    )
+    print(f"file-level precision: {good}/{len(result.flagged_files)} = {result.precision:.2f}")
     for item in result.missed:
         print(f"  missed: {item}")
     for item in sorted(result.flagged_files - result.dirty_files):

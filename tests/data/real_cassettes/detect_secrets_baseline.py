@@ -36,7 +36,10 @@ def scan() -> dict:
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     out = subprocess.run(
         [exe, "scan", "--all-files", "--exclude-files", EXCLUDE, "."],
-        cwd=HERE, capture_output=True, text=True, check=True,
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {"version": version, "results": json.loads(out)["results"]}
 
@@ -62,8 +65,12 @@ def main() -> None:
     for name, n, c, f in rows:
         print(f"{name:70} {n:8} {c:8} {f:5}")
     print(f"credential-level recall: {hit}/{total} = {hit / total:.3f}")
-    print(f"file-level precision: {len(true_flagged)}/{len(flagged_files)} = {len(true_flagged) / len(flagged_files):.3f}")
-    print(f"file-level recall: {len(true_flagged)}/{len(dirty)} = {len(true_flagged) / len(dirty):.3f}")
+    print(
+        f"file-level precision: {len(true_flagged)}/{len(flagged_files)} = {len(true_flagged) / len(flagged_files):.3f}"
+    )
+    print(
+        f"file-level recall: {len(true_flagged)}/{len(dirty)} = {len(true_flagged) / len(dirty):.3f}"
+    )
 
 
 if __name__ == "__main__":
