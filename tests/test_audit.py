@@ -63,7 +63,7 @@ def found(data: dict[str, Any], secrets: SecretSet | None = None) -> list[str]:
             "Basic credentials",
         ),
         (json.dumps({"id": JWT}), "JWT"),
-        (f"token={JWT}", "JWT"),
+        (f"note={JWT}", "JWT"),
     ],
 )
 def test_credential_shapes_are_found_anywhere(body: str, what: str) -> None:
