@@ -2,7 +2,7 @@
 
 Usage::
 
-    pytest-bss audit [PATH ...] [--format text|json]   # PATH: files or folders
+    pytest-bss audit [PATH ...] [--strict] [--format text|json|sarif]   # files or folders
     pytest-bss scrub [PATH ...] [--check]
     pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
     pytest-bss emulator --routes                       # the tenant emulator's routes
@@ -43,6 +43,7 @@ from .audit import (
     CASSETTE_SUFFIXES,
     audit_data,
     audit_file,
+    audit_path,
     canary_secrets,
     cassette_files,
     plain_bodies,
@@ -87,10 +88,21 @@ def _parser() -> argparse.ArgumentParser:
         "audit",
         help="report credentials in cassettes (exit 1 if any)",
         description="Report every credential left in cassettes: structural findings, the "
-        f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files.",
+        f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files; "
+        "and random-looking values in unknown fields (suspicious).",
+        epilog="Exit status: 0 no credential (suspicious values are only reported), 1 a "
+        "credential (or, with --strict, a suspicious value), 2 usage error.",
     )
     audit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on suspicious values too"
+    )
+    audit.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="text (default), json (stable, for CI) or sarif (SARIF 2.1.0, code scanning)",
+    )
     audit.set_defaults(run=_audit)
 
     scrub = commands.add_parser(
@@ -185,26 +197,46 @@ def _audit(args: argparse.Namespace) -> int:
     files = _files(_default_paths(args.paths))
     secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
-    findings = [finding for path in files for finding in audit_file(path, secrets)]
+    reports = [audit_path(path, secrets) for path in files]
+    findings = [finding for report in reports for finding in report.findings]
+    masked = [entry for report in reports for entry in report.masked]
+    credentials = [f for f in findings if f.confidence == "credential"]
+    suspicious = [f for f in findings if f.confidence == "suspicious"]
+    failed = bool(credentials or (args.strict and suspicious))
     if args.format == "json":
         report = {
             "cassettes": len(files),
             "canaries": canaries,
+            "strict": args.strict,
             "findings": [finding.as_dict() for finding in findings],
+            "masked": [entry.as_dict() for entry in masked],
         }
         print(json.dumps(report, indent=2))
+    elif args.format == "sarif":
+        from .sarif import sarif_log
+
+        print(json.dumps(sarif_log(findings, version=_version(), root=Path.cwd()), indent=2))
     else:
         for finding in findings:
             print(finding)
+        if masked:
+            where = len({entry.path for entry in masked})
+            print(
+                f"masked by another tool: {_count(len(masked), 'value')} in "
+                f"{_count(where, 'cassette')} (placeholders, not findings)"
+            )
         checked = f"checked for {', '.join(canaries)}" if canaries else "no BSS_* canaries set"
         affected = len({finding.path for finding in findings})
+        parts = [_count(len(credentials), "finding")] if credentials else []
+        if suspicious:
+            parts.append(f"{len(suspicious)} suspicious" + (" (--strict)" if args.strict else ""))
         result = (
-            f"{_count(len(findings), 'finding')} in {affected} of {_count(len(files), 'cassette')}"
+            f"{', '.join(parts)} in {affected} of {_count(len(files), 'cassette')}"
             if findings
             else f"{_count(len(files), 'cassette')}, no findings"
         )
         print(f"pytest-bss audit: {result} ({checked})")
-    return 1 if findings else 0
+    return 1 if failed else 0
 
 
 # --- scrub ------------------------------------------------------------------------------
