@@ -578,9 +578,10 @@ def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
             for json_path, is_key, value in json_scalars(document):
                 if is_key or not isinstance(value, str):
                     continue
-                if json_credential_kind(json_path) is not None:
+                kind = json_credential_kind(json_path)
+                if kind is not None:
                     if is_masked(value):
-                        yield place, "credential masked by another tool", "masked"
+                        yield place, f"{kind} masked by another tool", "masked"
                     continue
                 key = next((k for k in reversed(json_path) if k is not None), "")
                 if not ABSOLUTE_URL.match(value) and not looks_like_json(value):

@@ -205,7 +205,8 @@ _WHAT: Final = {
     "client_credentials": "client secret",
 }
 
-_FIELD_WORDS: Final = ("token", "passw", "secret", "@", "\\")
+# Words that every catalogued JSON field name holds (see catalogue.SECRET_FIELDS).
+_FIELD_WORDS: Final = ("token", "passw", "passphrase", "secret", "key", "code", "sess", "@", "\\")
 _FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
 
 
