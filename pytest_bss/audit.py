@@ -1,18 +1,28 @@
 """Find credentials in cassette files: what ``pytest-bss audit`` reports.
 
 The checks are the scrubber's own (:func:`~pytest_bss.scrub.find_structural_leaks` and
-:func:`~pytest_bss.scrub.find_leaks`), widened for files nobody scrubbed:
+:func:`~pytest_bss.scrub.find_leaks`, both reading :mod:`pytest_bss.catalogue`), widened
+for files nobody scrubbed. Findings have a *confidence*:
 
-* **structural**: a credential position (``Authorization``, ``Cookie``, ``Set-Cookie``,
-  token and password fields, URL userinfo) holding anything but a placeholder, at any
-  depth (JSON inside a JSON string, a form inside a percent-encoded value ...); and
-  Bearer tokens, Basic pairs and JWTs anywhere;
+``credential`` (the audit fails):
+
+* **structural**: a catalogued position (``Authorization``, token headers such as
+  ``X-Api-Key``, credential cookies, token, key, secret and password fields, URL
+  userinfo) holding anything but a placeholder, at any depth (JSON inside a JSON string,
+  a form inside a percent-encoded value ...); and tokens of a known shape anywhere
+  (:data:`~pytest_bss.catalogue.SHAPES`: JWTs, Bearer, Basic, GitHub, Slack, AWS ...);
 * **canary**: any form of a ``BSS_*`` credential that is set in the environment, also
   inside the base64 of a Basic pair;
 * **unreadable**: a file that cannot be parsed, or a body that cannot be decoded
   (fail closed: what cannot be checked is a finding).
 
-A :class:`Finding` names the file, the interaction (numbered from 0, like
+``suspicious`` (reported; the audit fails only when strict): a random-looking value
+(:func:`~pytest_bss.catalogue.looks_random`) in a field or header the catalogue does not
+know, whose name does not say it is an id, a hash or a URL.
+
+A catalogued position holding another tool's placeholder (``<ACCESS_TOKEN>``,
+``REDACTED``, ``****``; :func:`~pytest_bss.catalogue.is_masked`) is :class:`Masked`: counted,
+not a finding. A :class:`Finding` names the file, the interaction (numbered from 0, like
 :class:`~pytest_bss.scrub.Leak`) and the place, never the value.
 """
 
@@ -23,7 +33,6 @@ import binascii
 import copy
 import gzip
 import io
-import json
 import os
 import re
 import zlib
@@ -32,18 +41,38 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .catalogue import AUTH_HEADERS, COOKIE_HEADERS
+from .catalogue import (
+    AUTH_HEADERS,
+    COOKIE_HEADERS,
+    NOT_SECRET_HEADERS,
+    SHAPES,
+    cookie_kind,
+    field_key,
+    form_field_kind,
+    header_kind,
+    is_masked,
+    json_credential_kind,
+    json_identifier_kind,
+    looks_random,
+    not_secret_field,
+    split_scheme,
+)
 from .config import ENV_VARS
 from .decoding import (
+    ABSOLUTE_URL,
     FORM_TEXT,
     MAX_DEPTH,
     authorization_credentials,
     body_text,
     credential_positions,
     decode_message,
-    is_placeholder,
+    json_scalars,
+    load_json,
+    looks_like_json,
     message_body,
     nested_texts,
+    shape_credentials,
+    split_url,
 )
 from .exceptions import CassetteCorruptError
 from .formats import CASSETTE_SUFFIXES, NotACassetteError, find_cassettes, read_cassette
@@ -52,9 +81,14 @@ from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
 __all__ = [
     "CANARY_VARS",
     "CASSETTE_SUFFIXES",
+    "CONFIDENCES",
+    "AuditReport",
     "Finding",
+    "Masked",
     "audit_data",
     "audit_file",
+    "audit_path",
+    "audit_report",
     "canary_secrets",
     "cassette_files",
     "plain_bodies",
@@ -73,9 +107,15 @@ _FORMS: Final = {
     "query field": "the query string",
 }
 
-_BEARER: Final = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)")
-_BASIC: Final = re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
-_JWT: Final = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+#: The two confidence levels of a finding, the failing one first.
+CONFIDENCES: Final = ("credential", "suspicious")
+_SHAPE_LABELS: Final = {shape.kind: shape.label for shape in SHAPES}
+_KIND_LABELS: Final = {
+    "api_key": "API key",
+    "session": "session token",
+    "access_token": "access token",
+    "secret": "secret",
+}
 _BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{8,}={0,2}(?![A-Za-z0-9+/=_-])")
 
 
@@ -87,7 +127,9 @@ class Finding:
     interaction: int | None  # None for the file as a whole
     place: str
     what: str
-    category: str  # "structural", "canary" or "unreadable"
+    category: str  # "structural", "canary", "unreadable" or "suspicious"
+    confidence: str = "credential"  # or "suspicious": see CONFIDENCES
+    kind: str = ""  # what the rule found ("password", "github_token" ...): the SARIF ruleId
 
     def __str__(self) -> str:
         where = f"interaction {self.interaction}: {self.place}: " if self.place else ""
@@ -96,6 +138,39 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         """The finding as a JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Masked:
+    """A credential position holding another tool's placeholder: not a finding."""
+
+    path: str
+    interaction: int
+    place: str
+    what: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What the audit of one cassette found: findings of both confidences, and the
+    positions masked by another tool."""
+
+    findings: list[Finding]
+    masked: list[Masked]
+
+    @property
+    def credentials(self) -> list[Finding]:
+        """The findings that fail the audit whatever the options."""
+        return [f for f in self.findings if f.confidence == "credential"]
+
+    @property
+    def suspicious(self) -> list[Finding]:
+        """The findings that fail the audit only when strict."""
+        return [f for f in self.findings if f.confidence == "suspicious"]
 
 
 def canary_secrets(environ: Mapping[str, str] | None = None) -> SecretSet:
@@ -121,28 +196,50 @@ def cassette_files(paths: Iterable[Path]) -> list[Path]:
 def audit_file(path: Path, secrets: SecretSet) -> list[Finding]:
     """Read one cassette of any supported format safely and audit it.
 
-    A file that cannot be read, or that parses but is no cassette, is a finding.
+    Only the ``credential`` findings: what the scrubber must leave none of. A file that
+    cannot be read, or that parses but is no cassette, is a finding.
     """
+    return audit_path(path, secrets).credentials
+
+
+def audit_path(path: Path, secrets: SecretSet) -> AuditReport:
+    """Read one cassette of any supported format safely and audit it: findings of both
+    confidences and the masked positions; a file that cannot be read is a finding."""
     try:
         data = read_cassette(path).data
     except NotACassetteError as exc:
-        return [_unreadable(path, str(exc).removeprefix(f"{path} is "), secrets)]
+        reason = str(exc).removeprefix(f"{path} is ")
+        return AuditReport([_unreadable(path, reason, secrets)], [])
     except CassetteCorruptError as exc:
-        return [_unreadable(path, _reason(path, str(exc)), secrets)]
+        return AuditReport([_unreadable(path, _reason(path, str(exc)), secrets)], [])
     except OSError as exc:
-        return [
-            _unreadable(path, f"cannot be read ({exc.strerror or type(exc).__name__})", secrets)
-        ]
-    return audit_data(data, secrets, path=str(path))
+        reason = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        return AuditReport([_unreadable(path, reason, secrets)], [])
+    return audit_report(data, secrets, path=str(path))
 
 
 def audit_data(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> list[Finding]:
-    """Every finding in loaded cassette data, ordered by interaction and place."""
+    """Every ``credential`` finding in loaded cassette data, ordered by interaction and place."""
+    return audit_report(data, secrets, path=path).credentials
+
+
+def audit_report(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> AuditReport:
+    """The :class:`AuditReport` of loaded cassette data, ordered by interaction and place."""
     try:
         data = plain_bodies(data)
-        return sorted(_audit(data, secrets, path), key=_order)
+        findings = _audit(data, secrets, path)
+        extra, masked = _soft(data, path)
+        known = {(f.interaction, f.place) for f in findings if f.category == "structural"}
+        findings += [f for f in extra if f.confidence == "credential" or _new(f, known)]
+        return AuditReport(sorted(dict.fromkeys(findings), key=_order), masked)
     except Exception as exc:  # a shape the checks do not expect: fail closed
-        return [_unreadable(Path(path), f"cannot be audited ({type(exc).__name__})", secrets)]
+        reason = f"cannot be audited ({type(exc).__name__})"
+        return AuditReport([_unreadable(Path(path), reason, secrets)], [])
+
+
+def _new(finding: Finding, known: set[tuple[int | None, str]]) -> bool:
+    # A random value is not also "suspicious" where a credential was found in the same place.
+    return (finding.interaction, finding.place) not in known
 
 
 def plain_bodies(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,10 +262,11 @@ def plain_bodies(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _order(finding: Finding) -> tuple[int, str, str, str]:
+def _order(finding: Finding) -> tuple[int, str, str, str, str]:
     return (
         -1 if finding.interaction is None else finding.interaction,
         finding.place,
+        finding.confidence,
         finding.category,
         finding.what,
     )
@@ -183,7 +281,7 @@ def _reason(path: Path, message: str) -> str:
 
 def _unreadable(path: Path, reason: str, secrets: SecretSet) -> Finding:
     # A parser message may quote the file: never show a known value.
-    return Finding(str(path), None, "", secrets.redact(reason), "unreadable")
+    return Finding(str(path), None, "", secrets.redact(reason), "unreadable", kind="unreadable")
 
 
 def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Finding]:
@@ -201,11 +299,17 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
                     found_here = _pair_canaries(text, secrets)
                 else:
                     found_here = _scan(text, secrets, form=not checked, place=place)
-                deep += (Finding(path, index, place, *item) for item in found_here)
+                deep += (
+                    Finding(path, index, place, what, category, kind=kind)
+                    for what, category, kind in found_here
+                )
     structural = find_structural_leaks(data)
     for leak in structural:
+        if leak.kind == "cookie":
+            continue  # which cookies are credentials is decided by _soft
         what = _describe(leak, schemes)
-        found[Finding(path, leak.interaction, leak.place, what, _category(leak))] = None
+        kind = "authorization" if leak.kind == "credentials" else leak.kind
+        found[Finding(path, leak.interaction, leak.place, what, _category(leak), kind=kind)] = None
     if len(secrets):
         known = set(structural)
         for leak in find_leaks(data, secrets):
@@ -213,7 +317,8 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
                 what = f"{_label(leak.kind)}, {leak.form}"
                 if leak.fix:
                     what += f" ({leak.fix})"
-                found[Finding(path, leak.interaction, leak.place, what, "canary")] = None
+                finding = Finding(path, leak.interaction, leak.place, what, "canary", kind="canary")
+                found[finding] = None
     found.update(dict.fromkeys(deep))
     return list(found)
 
@@ -234,6 +339,10 @@ def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
         return "cookie value"
     if leak.kind == "userinfo":
         return "credentials in URL userinfo"
+    if leak.form == "token shape":
+        return _SHAPE_LABELS.get(leak.kind, leak.kind)
+    if leak.form == "token header":
+        return _KIND_LABELS.get(leak.kind, leak.kind.replace("_", " ")) + " in a token header"
     if leak.form in _FORMS:
         return f"{leak.kind} in {_FORMS[leak.form]}"
     return f"{leak.kind} ({leak.form})"
@@ -291,52 +400,24 @@ def _sniff(body: bytes) -> str | None:
     return None
 
 
-def _scan(text: str, secrets: SecretSet, *, form: bool, place: str) -> Iterator[tuple[str, str]]:
-    """(what, category) for every credential in ``text`` and in every text inside it.
+def _scan(
+    text: str, secrets: SecretSet, *, form: bool, place: str
+) -> Iterator[tuple[str, str, str]]:
+    """(what, category, kind) for every credential in ``text`` and in every text inside it.
 
     The structural check reads ``text`` as a form when ``form`` and it looks like one. A
-    JSON string or form value (decoding ``None``) was already searched for shapes and
-    canaries as part of the text it is in.
+    JSON string or form value (decoding ``None``) was already searched for canaries as part
+    of the text it is in. Token shapes are the scrubber's structural check.
     """
     if not text:
         return
     as_form = form and "=" in text and FORM_TEXT.fullmatch(text) is not None
     for kind, where in credential_positions(text, form=as_form):
         leak = Leak(0, place, kind, where)
-        yield _describe(leak, {}), _category(leak)
+        yield _describe(leak, {}), _category(leak), kind
     for nested, depth, decoding in nested_texts(text, max_depth=MAX_DEPTH):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
-            yield from _shapes(nested)
             yield from _pair_canaries(nested, secrets)
-
-
-def _shapes(text: str) -> Iterator[tuple[str, str]]:
-    for match in _BEARER.finditer(text):
-        if _real_looking(match[1]):
-            yield "Bearer token", "structural"
-    for match in _BASIC.finditer(text):
-        pair = _decode_pair(match[1])
-        if pair is not None and any(h and not is_placeholder(h) for h in pair.split(":", 1)):
-            yield "Basic credentials", "structural"
-    for match in _JWT.finditer(text):
-        if _is_jwt(match[0]):
-            yield "JWT", "structural"
-
-
-def _real_looking(token: str) -> bool:
-    # Prose after "Bearer" ("Bearer authentication") is not a token; real ones carry digits.
-    return len(token) >= 12 and (any(c.isdigit() for c in token) or len(token) >= 32)
-
-
-def _is_jwt(text: str) -> bool:
-    header, payload = text.split(".")[:2]
-    try:
-        return all(
-            isinstance(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))), dict)
-            for part in (header, payload)
-        )
-    except (ValueError, binascii.Error):
-        return False
 
 
 def _decode_pair(text: str) -> str | None:
@@ -357,7 +438,7 @@ def _decode_pair(text: str) -> str | None:
     return pair if ":" in pair and pair.isprintable() else None
 
 
-def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str]]:
+def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str, str]]:
     """Canaries inside the base64 of a ``user:password`` pair (a Basic credential)."""
     if not len(secrets):
         return
@@ -368,4 +449,146 @@ def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str]]:
         kinds = {secrets.kind_of(half) or "" for half in pair.split(":", 1) if half in secrets}
         kinds |= {kind for kind, _ in secrets.find(pair)}
         for kind in sorted(kinds - _PAIRS.keys() - {""}):  # a whole pair shows as its two halves
-            yield f"{_label(kind)} in a base64 user:password pair", "canary"
+            yield f"{_label(kind)} in a base64 user:password pair", "canary", "canary"
+
+
+# --- cookies, suspicious values and masked positions -------------------------------------
+
+
+def _soft(data: Mapping[str, Any], path: str) -> tuple[list[Finding], list[Masked]]:
+    """Credential cookies, suspicious values and masked positions of every interaction."""
+    findings: list[Finding] = []
+    masked: list[Masked] = []
+    for index, interaction in enumerate(data.get("interactions") or ()):
+        for side in ("request", "response"):
+            message = decode_message(interaction[side], is_request=side == "request")
+            for place, what, level in _soft_message(side, message):
+                if level == "masked":
+                    masked.append(Masked(path, index, place, what))
+                elif level == "credential":
+                    findings.append(Finding(path, index, place, what, "structural", kind="cookie"))
+                else:
+                    findings.append(
+                        Finding(path, index, place, what, "suspicious", level, "high_entropy")
+                    )
+    return findings, list(dict.fromkeys(masked))
+
+
+def _soft_message(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(place, what, level) with level ``credential`` (a cookie), ``suspicious`` or ``masked``."""
+    uri = message.get("uri")
+    if isinstance(uri, str):
+        yield from _soft_url(f"{side}.uri", uri)
+    headers = message.get("headers") or {}
+    for name, values in headers.items():
+        if not isinstance(name, str):
+            continue
+        place = f"{side}.headers.{name}"
+        for value in values if isinstance(values, list | tuple) else [values]:
+            if isinstance(value, str):
+                yield from _soft_header(place, name, value)
+    body = message_body(message, is_request=side == "request")
+    text = body.removeprefix("\ufeff") if isinstance(body, str) else None
+    if isinstance(body, bytes | bytearray):
+        decoded = body_text(body, headers)
+        text = decoded.text if decoded is not None else None
+    if text:
+        yield from _soft_text(f"{side}.body", text)
+
+
+def _soft_header(place: str, name: str, value: str) -> Iterator[tuple[str, str, str]]:
+    low = name.lower()
+    if low in AUTH_HEADERS or header_kind(name) is not None:
+        if is_masked(split_scheme(value)[1]):
+            yield place, "credential masked by another tool", "masked"
+        return
+    if low in COOKIE_HEADERS:
+        pieces = value.split(";")
+        for piece in pieces[:1] if low == "set-cookie" else pieces:
+            cookie, sep, raw = piece.partition("=")
+            level = cookie_kind(cookie, raw) if sep else None
+            if level == "credential":
+                yield place, "cookie value", "credential"
+            elif level == "masked":
+                yield place, "cookie masked by another tool", "masked"
+        return
+    if ABSOLUTE_URL.match(value):
+        yield from _soft_url(place, value)
+    elif (
+        low not in NOT_SECRET_HEADERS
+        and not not_secret_field(name)
+        and looks_random(value)
+        and not shape_credentials(value)
+    ):
+        yield place, "random-looking header value", "suspicious"
+
+
+def _soft_url(place: str, url: str) -> Iterator[tuple[str, str, str]]:
+    _, _, query, _, fragment = split_url(url)
+    for part in (query, fragment):
+        if "=" in part:
+            yield from _soft_form(place, part, "query field", query=True)
+
+
+def _soft_form(place: str, text: str, where: str, *, query: bool) -> Iterator[tuple[str, str, str]]:
+    from urllib.parse import unquote_plus
+
+    pieces = [piece.partition("=") for piece in text.split("&")]
+    for name, sep, raw in pieces:
+        if not sep:
+            continue
+        name, value = unquote_plus(name), unquote_plus(raw)
+        yield from _soft_value(place, name, value, where, query=query)
+
+
+def _soft_value(
+    place: str, name: str, value: str, where: str, *, query: bool
+) -> Iterator[tuple[str, str, str]]:
+    kind = form_field_kind(name, oauth=True, query=query, value=value)
+    if kind is not None and field_key(name) != "code":
+        if is_masked(value):
+            yield place, f"{kind} masked by another tool", "masked"
+        return
+    if (
+        not not_secret_field(name)
+        and json_identifier_kind(name) is None
+        and field_key(name) != "code"
+        and looks_random(value)
+        and not shape_credentials(value)
+    ):
+        yield place, f"random-looking value in {where} {_shown_name(name)}", "suspicious"
+
+
+def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
+    for nested, depth, _ in nested_texts(text, max_depth=MAX_DEPTH):
+        if depth > MAX_DEPTH:
+            continue
+        if looks_like_json(nested):
+            document = load_json(nested)
+            if document is None:
+                continue
+            for json_path, is_key, value in json_scalars(document):
+                if is_key or not isinstance(value, str):
+                    continue
+                kind = json_credential_kind(json_path)
+                if kind is not None:
+                    if is_masked(value):
+                        yield place, f"{kind} masked by another tool", "masked"
+                    continue
+                key = next((k for k in reversed(json_path) if k is not None), "")
+                if not ABSOLUTE_URL.match(value) and not looks_like_json(value):
+                    yield from _soft_value(place, key, value, "JSON field", query=False)
+        elif "=" in nested and FORM_TEXT.fullmatch(nested):
+            yield from _soft_form(place, nested, "form field", query=False)
+        elif ABSOLUTE_URL.match(nested):
+            yield from _soft_url(place, nested)
+
+
+_SAFE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,39}")
+
+
+def _shown_name(name: str) -> str:
+    # A field name is shown only when it reads like one (a name can hold a value).
+    if _SAFE_NAME.fullmatch(name) and not looks_random(name):
+        return f"'{name}'"
+    return "(name not shown)"

@@ -1,20 +1,52 @@
-"""Where credentials sit in an HTTP message: the one list scrubbing and auditing both read.
+"""Where credentials sit in an HTTP message and what they look like: the one catalogue
+scrubbing and auditing both read.
 
-Field names are compared by :func:`field_key`, which lowercases a name and drops ``_``,
-``-``, ``.`` and spaces, so ``access_token``, ``accessToken``, ``AccessToken`` and
-``access-token`` are one name.
+Whatever ``pytest-bss audit`` reports as a *credential*, ``pytest-bss scrub`` (and the
+plugin's write path) replaces, because both ask the functions below. The catalogue has
+five parts; ``docs/scrubbing.md`` lists every entry.
 
-* **Headers**: :data:`AUTH_HEADERS` hold credentials whole, :data:`COOKIE_HEADERS` in
-  their cookie values; :data:`URL_HEADERS` (and any value that is an absolute URL) are
-  read as URLs.
-* **Form fields** (form bodies, query strings, URL fragments, ``multipart/form-data``
-  parts): :data:`FORM_FIELDS`; ``code`` only when the same form also carries one of
-  :data:`OAUTH_CONTEXT` (BSS uses ``code`` for account codes).
-* **JSON keys** (any depth): :data:`JSON_FIELDS`, and any key ending in ``password``
-  (``newPassword``). When such a key holds an object or a list, the strings under its
-  ``value`` keys and its list items are that credential too
-  (``{"token": {"value": ...}}``). :data:`JSON_IDENTIFIERS` are replaced only when their
-  value is a known value.
+**Names.** Field names are compared by :func:`field_key`, which lowercases a name and
+drops ``_``, ``-``, ``.`` and spaces, so ``access_token``, ``accessToken``,
+``AccessToken`` and ``access-token`` are one name.
+
+**Headers** (:func:`header_kind`): :data:`AUTH_HEADERS` hold ``<scheme> <credentials>``;
+:data:`TOKEN_HEADERS` and the :data:`TOKEN_HEADER_PATTERNS` (``X-*-Token``,
+``X-*-Session``, ``X-*-Api-Key``, ``X-*-Auth`` ...) hold a credential whole;
+:data:`NOT_CREDENTIAL_HEADERS` never do (CSRF tokens are not credentials: they only work
+together with the session cookie, which is one). :data:`COOKIE_HEADERS` hold cookies;
+:data:`URL_HEADERS` (and any value that is an absolute URL) are read as URLs.
+
+**Cookies** (:func:`cookie_kind`): a cookie is a credential when its name says so
+(:data:`CREDENTIAL_COOKIE_WORDS`: ``session``, ``sid``, ``auth``, ``token`` ...) or when
+its value looks random (:func:`looks_random`). Tracking, routing and CSRF cookies
+(:data:`TRACKING_COOKIES`, :data:`TRACKING_COOKIE_PREFIXES`) never are. Other cookies
+(``lang=en``) are replaced by scrub but not reported by audit.
+
+**Fields** (form bodies, query strings, URL fragments, ``multipart/form-data`` parts, and
+JSON keys at any depth): :func:`secret_field_kind` by exact name
+(:data:`SECRET_FIELDS`) and by suffix (:data:`SECRET_FIELD_SUFFIXES`: ``*_token``,
+``*Token``, ``*_secret``, ``*password``, ``*apikey`` ...), minus
+:data:`NOT_CREDENTIAL_FIELDS` (pagination cursors, CSRF tokens). ``key`` counts in a query
+string only, and only with a value that :func:`looks_random`; ``code`` only in a form
+that also carries an :data:`OAUTH_CONTEXT` field (BSS uses ``code`` for account codes);
+``username`` and ``client_id`` (:data:`IDENTIFIER_FIELDS`) count in forms, and in JSON
+only when their value is a known value.
+
+**Shapes** (:data:`SHAPES`, :func:`find_shapes`): token formats found anywhere in any
+text, whatever field they are in: GitHub, GitLab, Slack, Stripe, AWS, Google, npm,
+OpenAI, SendGrid, Okta ``SSWS``, JWTs, ``Bearer`` and ``Basic`` credentials, PEM private
+keys.
+
+**Placeholders** (:func:`is_masked`): a value that another tool (or a person) put in
+place of a credential is not a credential: ``<ACCESS_TOKEN>``, ``[REDACTED]``,
+``{{token}}``, ``${API_KEY}``, ``xxxx``, ``****``, ``****1234``, ``REDACTED``,
+``SANITIZED_TOKEN``, ``myAPIToken``, ``YOUR_TOKEN_HERE``, ``dummy``, ``test``, ``0000``.
+The rule: a bracketed or templated whole; a value made only of mask characters, or holding
+a run of four ``*`` or ``•``; one character repeated; a value whose first word is a
+redaction word (:data:`REDACTION_WORDS`); or a value made only of placeholder words
+(:data:`PLACEHOLDER_WORDS`, words split at separators, case changes and digits). A low
+entropy alone does not make a placeholder: a real password may be ``Summer2024``.
+Our own placeholders (``<BSS_...>``, :func:`is_own_placeholder`) are placeholders too.
 
 Kinds are either :data:`SECRET_KINDS` (never readable anywhere) or
 :data:`IDENTIFIER_KINDS` (not secret, so a short one may stay in ordinary text).
@@ -22,64 +54,522 @@ Kinds are either :data:`SECRET_KINDS` (never readable anywhere) or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import binascii
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
     "AUTH_HEADERS",
     "COOKIE_HEADERS",
+    "CREDENTIAL_COOKIE_WORDS",
     "FORM_FIELDS",
+    "IDENTIFIER_FIELDS",
     "IDENTIFIER_KINDS",
     "JSON_FIELDS",
     "JSON_IDENTIFIERS",
+    "NOT_CREDENTIAL_FIELDS",
+    "NOT_CREDENTIAL_HEADERS",
+    "NOT_SECRET_HEADERS",
     "OAUTH_CONTEXT",
+    "PLACEHOLDER_WORDS",
+    "REDACTION_WORDS",
+    "SECRET_FIELDS",
+    "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
+    "SHAPES",
+    "TOKEN_HEADERS",
+    "TOKEN_HEADER_PATTERNS",
+    "TRACKING_COOKIES",
+    "TRACKING_COOKIE_PREFIXES",
     "URL_HEADERS",
+    "Shape",
+    "cookie_kind",
     "field_key",
+    "find_shapes",
     "form_field_kind",
+    "header_kind",
+    "is_masked",
+    "is_own_placeholder",
+    "is_placeholder_value",
     "json_credential_kind",
     "json_field_kind",
     "json_identifier_kind",
+    "looks_random",
+    "not_secret_field",
+    "secret_field_kind",
+    "shannon_entropy",
+    "split_scheme",
 ]
 
-#: Headers whose whole value is a credential (lowercase).
+# --- names --------------------------------------------------------------------------------
+
+_DROP: Final = str.maketrans("", "", "_-. ")
+
+
+def field_key(name: str) -> str:
+    """``name`` lowercased without ``_ - .`` and spaces: the form every name is compared in."""
+    return name.translate(_DROP).lower()
+
+
+# --- placeholders -------------------------------------------------------------------------
+
+_OWN: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
+_BRACKETED: Final = re.compile(
+    r"<[^<>]*>|\[[^\[\]]*\]|\(\s*[A-Za-z _-]*\s*\)|\{\{[^{}]*\}\}|\$\{[^{}]*\}|\{[A-Za-z_][\w.-]*\}"
+    r"|%[A-Za-z_]+%|\$[A-Za-z_][A-Za-z0-9_]*|:[a-z_]+"
+)
+_MASK_ONLY: Final = re.compile(r"[*xX•#.\-_ ]{3,}")
+_MASK_RUN: Final = re.compile(r"[*•]{4,}")
+_X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
+_WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+#: A value whose first word is one of these was masked by a tool (``SANITIZED_TOKEN``).
+REDACTION_WORDS: Final = frozenset(
+    {
+        "redacted",
+        "sanitized",
+        "sanitised",
+        "filtered",
+        "masked",
+        "hidden",
+        "removed",
+        "scrubbed",
+        "censored",
+        "omitted",
+        "obfuscated",
+        "elided",
+        "placeholder",
+        "dummy",
+        "fake",
+    }
+)
+#: A value made only of these words (and ``xxx`` runs) is a placeholder (``myAPIToken``).
+PLACEHOLDER_WORDS: Final = REDACTION_WORDS | frozenset(
+    {
+        "my", "your", "the", "a", "an", "of", "for", "to", "here", "there", "insert", "replace",
+        "put", "enter", "goes", "with", "me", "this", "that", "some", "any", "real", "actual",
+        "api", "app", "application", "key", "keys", "token", "tokens", "access", "refresh",
+        "id", "secret", "secrets", "password", "passwd", "pass", "pwd", "passphrase", "user",
+        "username", "login", "email", "name", "client", "consumer", "auth", "oauth",
+        "bearer", "basic", "session", "cookie", "value", "string", "str", "code", "device",
+        "private", "public", "personal", "temp", "new", "old", "default", "example",
+        "sample", "test", "testing", "tester", "mock", "stub", "demo", "foo", "bar", "baz",
+        "qux", "changeme", "change", "none", "null", "nil", "undefined", "todo",
+        "tbd", "unknown", "invalid", "valid", "expired", "bogus", "junk", "blah",
+        "sk", "pk", "rk", "live", "ssws", "jwt", "hash", "signature", "sig", "credential",
+        "credentials", "aws", "github", "slack", "stripe", "google", "webhook", "ghp", "gho",
+        "xoxb", "xoxp", "xxx",
+    }
+)  # fmt: skip
+
+
+def is_own_placeholder(value: object) -> bool:
+    """Whether ``value`` is exactly one of our placeholders such as ``<BSS_PASSWORD>``."""
+    return isinstance(value, str) and _OWN.fullmatch(value) is not None
+
+
+def is_masked(value: str, *, words: bool = True) -> bool:
+    """Whether ``value`` is another tool's placeholder for a credential (see the module doc).
+
+    Empty values and our own placeholders are not "masked": they are nothing to report.
+    ``words=False`` leaves out the placeholder-word rule (for user names: ``test`` or
+    ``api`` may be a real one).
+    """
+    text = value.strip().strip("'\"")
+    if not text or is_own_placeholder(text):
+        return False
+    if _BRACKETED.fullmatch(text) or _MASK_ONLY.fullmatch(text) or _MASK_RUN.search(text):
+        return True
+    if len(text) >= 3 and len(set(text)) == 1 and (text[0].isalnum() or text[0] in "*•#.-_"):
+        return True
+    found = [word.lower() for word in _WORDS.findall(_X_RUN.sub(" xxx ", text))]
+    if not found:
+        return False
+    if found[0] in REDACTION_WORDS:
+        return True
+    return words and all(word in PLACEHOLDER_WORDS for word in found)
+
+
+def is_placeholder_value(value: object, *, words: bool = True) -> bool:
+    """Whether a value in a credential position holds no credential: empty, ours, masked
+    (``words``: as in :func:`is_masked`)."""
+    if not isinstance(value, str):
+        return value is None or isinstance(value, bool)
+    text = value.strip()
+    return not text or is_own_placeholder(text) or is_masked(value, words=words)
+
+
+# --- randomness ---------------------------------------------------------------------------
+
+_TOKEN_CHARS: Final = re.compile(r"[A-Za-z0-9+/=_\-.~:%!$]+")
+_UUID: Final = re.compile(
+    r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?"
+)
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
+_NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value`` (0 for an empty one)."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def looks_random(value: str) -> bool:
+    """Whether ``value`` looks like a generated secret: 16 to 4096 token characters,
+    letters and digits mixed (or 32+ characters of two letter cases), at least 3 bits
+    of entropy per character; never a UUID, a date, a number, a URL or a path."""
+    text = value.strip()
+    if not 16 <= len(text) <= 4096 or _TOKEN_CHARS.fullmatch(text) is None:
+        return False
+    if _UUID.fullmatch(text) or _DATE.search(text) or _NUMBERISH.fullmatch(text):
+        return False
+    if "://" in text or text.startswith(("/", "./")) or text.count("/") > 3:
+        return False
+    digits = any(c.isdigit() for c in text)
+    lower = any(c.islower() for c in text)
+    upper = any(c.isupper() for c in text)
+    if not (digits and (lower or upper)) and not (len(text) >= 32 and lower and upper):
+        return False
+    return shannon_entropy(text) >= 3.0
+
+
+# --- headers ------------------------------------------------------------------------------
+
+#: Headers whose value is ``<scheme> <credentials>`` (lowercase).
 AUTH_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
-#: Headers whose cookie values are credentials (lowercase).
+#: Headers whose cookie values are read by :func:`cookie_kind` (lowercase).
 COOKIE_HEADERS: Final = frozenset({"cookie", "set-cookie"})
 #: Headers read as URLs (lowercase); any value that is an absolute URL is read as one too.
 URL_HEADERS: Final = frozenset({"location", "content-location", "referer"})
+#: Headers (lowercase) whose whole value is a credential -> kind.
+TOKEN_HEADERS: Final = {
+    "x-api-key": "api_key",
+    "api-key": "api_key",
+    "apikey": "api_key",
+    "x-apikey": "api_key",
+    "x-api-token": "api_key",
+    "private-token": "api_key",  # GitLab
+    "job-token": "access_token",  # GitLab CI
+    "ocp-apim-subscription-key": "api_key",  # Azure API Management
+    "x-goog-api-key": "api_key",
+    "x-auth-token": "access_token",
+    "x-access-token": "access_token",
+    "x-amz-security-token": "session",
+    "x-securitycenter": "session",  # Tenable.sc
+    "x-tableau-auth": "session",
+    "x-session": "session",
+    "x-session-id": "session",
+    "x-session-token": "session",
+    "x-auth": "access_token",
+    "x-authorization": "access_token",
+}
+#: Header name patterns (lowercase, whole name) -> kind, after :data:`TOKEN_HEADERS`.
+TOKEN_HEADER_PATTERNS: Final = (
+    (re.compile(r"x-(?:[a-z0-9]+-)*(?:api-?key|apikey|access-?key|secret(?:-key)?)"), "api_key"),
+    (re.compile(r"x-(?:[a-z0-9]+-)*session(?:-?id|-?token|-?key)?"), "session"),
+    (re.compile(r"x-(?:[a-z0-9]+-)*(?:[a-z0-9]+)?token"), "access_token"),
+    (re.compile(r"x-(?:[a-z0-9]+-)+auth(?:-?key)?"), "access_token"),
+)
+#: Headers (lowercase) that are never credentials although their name would say so.
+NOT_CREDENTIAL_HEADERS: Final = frozenset(
+    {
+        "x-csrf-token",
+        "x-xsrf-token",
+        "x-csrftoken",
+        "x-csrf",
+        "x-next-page-token",
+        "x-page-token",
+        "x-continuation-token",
+        "x-ms-continuation",
+    }
+)
+#: Headers (lowercase) whose random-looking values are not even suspicious.
+NOT_SECRET_HEADERS: Final = frozenset(
+    {
+        "etag",
+        "if-match",
+        "if-none-match",
+        "date",
+        "expires",
+        "last-modified",
+        "x-request-id",
+        "request-id",
+        "x-correlation-id",
+        "correlation-id",
+        "traceparent",
+        "tracestate",
+        "x-trace-id",
+        "x-amzn-requestid",
+        "x-amzn-trace-id",
+        "x-amz-request-id",
+        "x-amz-id-2",
+        "x-amz-cf-id",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-ms-request-id",
+        "x-github-request-id",
+        "cf-ray",
+        "content-md5",
+        "content-digest",
+        "digest",
+        "content-security-policy",
+        "link",
+        "user-agent",
+        "server",
+        "via",
+        "x-served-by",
+        "x-cache",
+        "x-timer",
+        "x-runtime",
+        *NOT_CREDENTIAL_HEADERS,
+    }
+)
 
-#: Form field name (by :func:`field_key`) -> kind.
-FORM_FIELDS: Final = {
-    "username": "username",
+
+def header_kind(name: str) -> str | None:
+    """The kind of a header whose whole value is a credential (not ``Authorization``,
+    which holds a scheme too, nor cookies), or ``None``."""
+    low = name.strip().lower()
+    if low in NOT_CREDENTIAL_HEADERS or low in AUTH_HEADERS or low in COOKIE_HEADERS:
+        return None
+    kind = TOKEN_HEADERS.get(low)
+    if kind is not None:
+        return kind
+    if "csrf" in low or "xsrf" in low:
+        return None
+    for pattern, pattern_kind in TOKEN_HEADER_PATTERNS:
+        if pattern.fullmatch(low):
+            return pattern_kind
+    return None
+
+
+def split_scheme(value: str) -> tuple[str, str]:
+    """(scheme, credentials) of ``Bearer abc`` / ``Token abc``; (``""``, value) without one."""
+    scheme, sep, rest = value.strip().partition(" ")
+    if sep and scheme.isalpha() and rest.strip():
+        return scheme, rest.strip()
+    return "", value.strip()
+
+
+# --- cookies ------------------------------------------------------------------------------
+
+#: Cookie names (lowercase) that are tracking, routing or CSRF cookies: never credentials.
+TRACKING_COOKIES: Final = frozenset(
+    {
+        "__cfduid",
+        "__cf_bm",
+        "_cfuvid",
+        "cf_clearance",
+        "__cflb",
+        "awsalb",
+        "awsalbcors",
+        "awsalbtg",
+        "awsalbtgcors",
+        "awselb",
+        "awselbcors",
+        "_ga",
+        "_gid",
+        "_gat",
+        "_gcl_au",
+        "_fbp",
+        "_fbc",
+        "nid",
+        "1p_jar",
+        "aec",
+        "arraffinity",
+        "arraffinitysamesite",
+        "route",
+        "serverid",
+        "_hjid",
+        "ajs_anonymous_id",
+        "ajs_user_id",
+        "optimizelyenduserid",
+        "bcookie",
+        "lidc",
+        "__stripe_mid",
+        "__stripe_sid",
+        "_octo",
+        "logged_in",
+        "tz",
+        "csrftoken",
+        "csrf_token",
+        "_csrf",
+        "xsrf-token",
+        "_xsrf",
+        "__requestverificationtoken",
+        "__host-csrf",
+    }
+)
+#: Cookie name prefixes (lowercase) of tracking and routing cookies.
+TRACKING_COOKIE_PREFIXES: Final = (
+    "_ga_",
+    "_gat_",
+    "__utm",
+    "_hj",
+    "amp_",
+    "mp_",
+    "bigipserver",
+    "ts01",
+    "incap_ses_",
+    "visid_incap_",
+    "nlbi_",
+    "ak_bmsc",
+    "bm_sv",
+    "bm_sz",
+    "_abck",
+)
+#: A cookie whose name (by :func:`field_key`) holds one of these words is a credential.
+CREDENTIAL_COOKIE_WORDS: Final = (
+    "session",
+    "sess",
+    "auth",
+    "token",
+    "jwt",
+    "login",
+    "remember",
+    "credential",
+    "identity",
+    "secret",
+    "apikey",
+    "access",
+)
+_CREDENTIAL_COOKIE_NAMES: Final = frozenset({"sid", "ssid", "connectsid", "id", "user", "u"})
+
+
+def _tracking_cookie(low: str) -> bool:
+    return (
+        low in TRACKING_COOKIES
+        or low.startswith(TRACKING_COOKIE_PREFIXES)
+        or "csrf" in low
+        or "xsrf" in low
+    )
+
+
+def cookie_kind(name: str, value: str) -> str | None:
+    """How ``name=value`` counts: ``"credential"`` (by name or by a random-looking value),
+    ``"tracking"`` (tracking, routing or CSRF cookie), ``"masked"`` (another tool's
+    placeholder), ``"other"`` (a preference such as ``lang=en``) or ``None`` (empty or
+    our placeholder)."""
+    low = name.strip().lower()
+    if _tracking_cookie(low):
+        return "tracking"
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    if not text or is_own_placeholder(text):
+        return None
+    if is_masked(text):
+        return "masked"
+    key = field_key(low)
+    if (
+        key in _CREDENTIAL_COOKIE_NAMES
+        or key.endswith("sid")
+        or any(word in key for word in CREDENTIAL_COOKIE_WORDS)
+        or looks_random(text)
+    ):
+        return "credential"
+    return "other"
+
+
+# --- fields -------------------------------------------------------------------------------
+
+#: Field names (by :func:`field_key`) that hold a credential -> kind, in forms, queries
+#: and JSON alike.
+SECRET_FIELDS: Final = {
     "password": "password",
-    "clientid": "client_key",
-    "clientkey": "client_key",
+    "passwd": "password",
+    "passphrase": "password",
     "clientsecret": "client_secret",
+    "secret": "secret",
+    "token": "access_token",
     "accesstoken": "access_token",
     "refreshtoken": "refresh_token",
     "idtoken": "id_token",
-    "code": "code",
+    "apikey": "api_key",
+    "privatekey": "secret",
+    "privatetoken": "api_key",
+    "devicecode": "code",
+    "usercode": "code",
+    "sessionid": "session",
+    "sessionkey": "session",
+    "xamzsecuritytoken": "session",
+}
+#: Field name endings (by :func:`field_key`) -> kind, tried longest first.
+SECRET_FIELD_SUFFIXES: Final = (
+    ("password", "password"),
+    ("passwd", "password"),
+    ("passphrase", "password"),
+    ("secretaccesskey", "secret"),
+    ("secretkey", "secret"),
+    ("privatekey", "secret"),
+    ("secret", "secret"),
+    ("apikey", "api_key"),
+    ("apitoken", "api_key"),
+    ("refreshtoken", "refresh_token"),
+    ("idtoken", "id_token"),
+    ("sessionid", "session"),
+    ("token", "access_token"),
+)
+#: Field names (by :func:`field_key`) that look like credentials and are not.
+NOT_CREDENTIAL_FIELDS: Final = frozenset(
+    {
+        "csrftoken",
+        "xsrftoken",
+        "csrfmiddlewaretoken",
+        "authenticitytoken",
+        "requestverificationtoken",
+        "pagetoken",
+        "nextpagetoken",
+        "prevpagetoken",
+        "previouspagetoken",
+        "continuationtoken",
+        "nexttoken",
+        "synctoken",
+        "resumetoken",
+        "paginationtoken",
+        "pagingtoken",
+        "cursortoken",
+        "idempotencytoken",
+        "clienttoken",
+        "deltatoken",
+        "skiptoken",
+        "tokentype",
+        "tokenendpoint",
+        "tokenurl",
+        "tokenuri",
+        "secretname",
+        "secretid",
+        "secretarn",
+        "passwordpolicy",
+    }
+)
+#: Identifier fields (by :func:`field_key`) -> kind: a form's always, JSON's when known.
+IDENTIFIER_FIELDS: Final = {
+    "username": "username",
+    "clientid": "client_key",
+    "clientkey": "client_key",
 }
 #: Form fields (by :func:`field_key`) that make ``code`` an OAuth code.
 OAUTH_CONTEXT: Final = frozenset(
     {"granttype", "redirecturi", "clientid", "state", "codeverifier", "responsetype"}
 )
-#: JSON key (by :func:`field_key`) -> kind; any key ending in ``password`` is a password.
-JSON_FIELDS: Final = {
-    "accesstoken": "access_token",
-    "refreshtoken": "refresh_token",
-    "idtoken": "id_token",
-    "token": "access_token",
-    "password": "password",
-    "clientsecret": "client_secret",
-}
+#: The fields of a form: :data:`SECRET_FIELDS`, :data:`IDENTIFIER_FIELDS` and ``code``
+#: (kept for callers of the first catalogue; :func:`form_field_kind` is the rule).
+FORM_FIELDS: Final = {**SECRET_FIELDS, **IDENTIFIER_FIELDS, "code": "code"}
+#: The JSON keys of :data:`SECRET_FIELDS` (:func:`json_field_kind` is the rule).
+JSON_FIELDS: Final = dict(SECRET_FIELDS)
 #: JSON keys (by :func:`field_key`) replaced only when they hold a known value.
-JSON_IDENTIFIERS: Final = {
-    "username": "username",
-    "clientid": "client_key",
-    "clientkey": "client_key",
-}
+JSON_IDENTIFIERS: Final = dict(IDENTIFIER_FIELDS)
 
 #: Kinds that must never be readable: replaced, or the write is refused.
 SECRET_KINDS: Final = frozenset(
@@ -91,6 +581,9 @@ SECRET_KINDS: Final = frozenset(
         "id_token",
         "code",
         "cookie",
+        "api_key",
+        "secret",
+        "session",
         "client_credentials",
         "user_credentials",
     }
@@ -98,32 +591,87 @@ SECRET_KINDS: Final = frozenset(
 #: Kinds that name an account rather than unlock it.
 IDENTIFIER_KINDS: Final = frozenset({"username", "client_key"})
 
-_DROP: Final = str.maketrans("", "", "_-. ")
+_NOT_SECRET_FIELD_SUFFIXES: Final = (
+    "id",
+    "ids",
+    "uuid",
+    "guid",
+    "hash",
+    "etag",
+    "checksum",
+    "digest",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "crc",
+    "url",
+    "uri",
+    "href",
+    "link",
+    "path",
+    "version",
+    "date",
+    "time",
+    "timestamp",
+    "at",
+    "name",
+    "type",
+    "cursor",
+    "nonce",
+    "state",
+)
 
 
-def field_key(name: str) -> str:
-    """``name`` lowercased without ``_ - .`` and spaces: the form every name is compared in."""
-    return name.translate(_DROP).lower()
+def secret_field_kind(name: str) -> str | None:
+    """The kind of a field named ``name`` (form, query or JSON) that holds a secret."""
+    key = field_key(name)
+    if not key or key in NOT_CREDENTIAL_FIELDS or "csrf" in key or "xsrf" in key:
+        return None
+    kind = SECRET_FIELDS.get(key)
+    if kind is not None:
+        return kind
+    for suffix, suffix_kind in SECRET_FIELD_SUFFIXES:
+        if key.endswith(suffix):
+            return suffix_kind
+    return None
 
 
-def form_field_kind(name: str, *, oauth: bool) -> str | None:
-    """The kind of a form field, or ``None``; ``oauth``: the form carries an OAuth field."""
-    kind = FORM_FIELDS.get(field_key(name))
-    return None if kind == "code" and not oauth else kind
+def not_secret_field(name: str) -> bool:
+    """Whether a field's name says its random-looking value is no secret (``*_id``,
+    ``etag``, ``*Hash``, ``*Url`` ...): such values are not even suspicious."""
+    key = field_key(name)
+    return (
+        key in NOT_CREDENTIAL_FIELDS
+        or "csrf" in key
+        or "xsrf" in key
+        or key.endswith(_NOT_SECRET_FIELD_SUFFIXES)
+    )
+
+
+def form_field_kind(
+    name: str, *, oauth: bool, query: bool = False, value: str | None = None
+) -> str | None:
+    """The kind of a form field, or ``None``; ``oauth``: the form carries an OAuth field;
+    ``query``: the form is a query string (where ``key`` with a random-looking ``value``
+    is an API key)."""
+    key = field_key(name)
+    if key == "code":
+        return "code" if oauth else None
+    if key == "key":
+        return "api_key" if query and value is not None and looks_random(value) else None
+    return IDENTIFIER_FIELDS.get(key) or secret_field_kind(name)
 
 
 def json_field_kind(key: str) -> str | None:
     """The kind of a JSON key that is a credential position, or ``None``."""
-    name = field_key(key)
-    kind = JSON_FIELDS.get(name)
-    if kind is None and name.endswith("password"):
-        return "password"
-    return kind
+    return secret_field_kind(key)
 
 
 def json_identifier_kind(key: str) -> str | None:
     """The kind of a JSON key replaced only when it holds a known value, or ``None``."""
-    return JSON_IDENTIFIERS.get(field_key(key))
+    return IDENTIFIER_FIELDS.get(field_key(key))
 
 
 def json_credential_kind(path: Sequence[str | None]) -> str | None:
@@ -140,3 +688,208 @@ def json_credential_kind(path: Sequence[str | None]) -> str | None:
         return None
     key = path[end - 1]
     return json_field_kind(key) if key is not None else None
+
+
+# --- shapes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A token format found anywhere in a text.
+
+    ``kind`` names the rule (the SARIF ``ruleId``), ``label`` is what a report says,
+    ``secret_kind`` the kind the scrubber registers the value as; ``pattern``'s group
+    ``value`` is the credential, and ``check`` (when set) must accept it.
+    """
+
+    kind: str
+    label: str
+    secret_kind: str
+    pattern: re.Pattern[str]
+    check: Callable[[str], bool] | None = None
+
+
+def _b64json(part: str) -> object:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _is_jwt(text: str) -> bool:
+    header, payload = text.split(".")[:2]
+    try:
+        return isinstance(_b64json(header), dict) and isinstance(_b64json(payload), dict)
+    except (ValueError, binascii.Error):
+        return False
+
+
+def _basic_pair(text: str) -> str | None:
+    """The ``user:password`` text a base64 string encodes, or ``None``."""
+    text = text.rstrip("=")
+    try:
+        raw = base64.b64decode(
+            text + "=" * (-len(text) % 4),
+            altchars=b"-_" if "-" in text or "_" in text else None,
+            validate=True,
+        )
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        pair = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pair = raw.decode("latin-1")  # requests encodes Basic pairs as Latin-1
+    return pair if ":" in pair and pair.isprintable() else None
+
+
+def _real_basic(text: str) -> bool:
+    pair = _basic_pair(text)
+    return pair is not None and any(
+        half and not is_placeholder_value(half) for half in pair.split(":", 1)
+    )
+
+
+def _real_bearer(token: str) -> bool:
+    # Prose after "Bearer" ("Bearer authentication") is not a token; real ones carry digits.
+    return len(token) >= 16 and (any(c.isdigit() for c in token) or len(token) >= 32)
+
+
+def _not_example(token: str) -> bool:
+    return "EXAMPLE" not in token.upper()
+
+
+def _random_enough(token: str) -> bool:
+    return shannon_entropy(token) >= 3.0 and _not_example(token)
+
+
+_B: Final = r"(?<![A-Za-z0-9_\-])"  # the start of a token
+_E: Final = r"(?![A-Za-z0-9_\-])"  # its end
+
+#: Every token shape, in the order reports list them.
+SHAPES: Final = (
+    Shape(
+        "private_key",
+        "private key",
+        "secret",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*(?P<value>[A-Za-z0-9+/=\s\\n]{16,}?)"
+            r"\s*-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+        ),
+    ),
+    Shape(
+        "github_token",
+        "GitHub token",
+        "access_token",
+        re.compile(rf"{_B}(?P<value>gh[pousr]_[A-Za-z0-9]{{36,251}}|github_pat_\w{{22,244}}){_E}"),
+        _random_enough,
+    ),
+    Shape(
+        "gitlab_token",
+        "GitLab token",
+        "access_token",
+        re.compile(rf"{_B}(?P<value>gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{{20,}}){_E}"),
+        _random_enough,
+    ),
+    Shape(
+        "slack_token",
+        "Slack token",
+        "access_token",
+        re.compile(rf"{_B}(?P<value>xox[abposr]-[A-Za-z0-9\-]{{10,}}){_E}"),
+        lambda v: len(v) >= 16 and any(c.isdigit() for c in v) and _random_enough(v[5:]),
+    ),
+    Shape(
+        "stripe_key",
+        "Stripe secret key",
+        "api_key",
+        re.compile(rf"{_B}(?P<value>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{16,}}){_E}"),
+        lambda v: _random_enough(v[8:]),
+    ),
+    Shape(
+        "aws_access_key_id",
+        "AWS access key id",
+        "api_key",
+        re.compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
+        _not_example,
+    ),
+    Shape(
+        "aws_secret_access_key",
+        "AWS secret access key",
+        "secret",
+        re.compile(
+            r"(?i:aws_?secret_?access_?key|secret_?access_?key)[\"'\\]*\s*[:=>]+\s*[\"'\\]*"
+            r"(?P<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+        ),
+        _random_enough,
+    ),
+    Shape(
+        "google_api_key",
+        "Google API key",
+        "api_key",
+        re.compile(rf"{_B}(?P<value>AIza[0-9A-Za-z_\-]{{35}}){_E}"),
+        _not_example,
+    ),
+    Shape(
+        "npm_token",
+        "npm token",
+        "access_token",
+        re.compile(rf"{_B}(?P<value>npm_[A-Za-z0-9]{{36}}){_E}"),
+        _random_enough,
+    ),
+    Shape(
+        "openai_key",
+        "OpenAI API key",
+        "api_key",
+        re.compile(rf"{_B}(?P<value>sk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{{32,}}){_E}"),
+        _random_enough,
+    ),
+    Shape(
+        "sendgrid_key",
+        "SendGrid API key",
+        "api_key",
+        re.compile(rf"{_B}(?P<value>SG\.[A-Za-z0-9_\-]{{22}}\.[A-Za-z0-9_\-]{{43}}){_E}"),
+    ),
+    Shape(
+        "okta_token",
+        "Okta SSWS token",
+        "api_key",
+        re.compile(r"\bSSWS\s+(?P<value>[A-Za-z0-9_\-]{20,})"),
+        _random_enough,
+    ),
+    Shape(
+        "jwt",
+        "JWT",
+        "access_token",
+        re.compile(r"\b(?P<value>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)"),
+        _is_jwt,
+    ),
+    Shape(
+        "bearer_token",
+        "Bearer token",
+        "access_token",
+        re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]+=*)"),
+        _real_bearer,
+    ),
+    Shape(
+        "basic_credentials",
+        "Basic credentials",
+        "secret",
+        re.compile(r"(?i)\bbasic\s+(?P<value>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
+        _real_basic,
+    ),
+)
+
+_HINTS: Final = re.compile(
+    r"PRIVATE KEY|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
+    r"|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
+)
+
+
+def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
+    """(shape, value) of every credential of a known shape in ``text`` that is not a
+    placeholder (:func:`is_placeholder_value`)."""
+    if _HINTS.search(text) is None:  # the common case, with one scan
+        return
+    for shape in SHAPES:
+        for match in shape.pattern.finditer(text):
+            value = match["value"]
+            if is_placeholder_value(value):
+                continue
+            if shape.check is None or shape.check(value):
+                yield shape, value

@@ -2,7 +2,7 @@
 
 Usage::
 
-    pytest-bss audit [PATH ...] [--format text|json]   # PATH: files or folders
+    pytest-bss audit [PATH ...] [--strict] [--format text|json|sarif]   # files or folders
     pytest-bss scrub [PATH ...] [--check]
     pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
     pytest-bss emulator --routes                       # the tenant emulator's routes
@@ -43,6 +43,8 @@ from .audit import (
     Finding,
     audit_data,
     audit_file,
+    audit_path,
+    audit_report,
     canary_secrets,
     cassette_files,
     plain_bodies,
@@ -96,10 +98,21 @@ def _parser() -> argparse.ArgumentParser:
         "audit",
         help="report credentials in cassettes (exit 1 if any)",
         description="Report every credential left in cassettes: structural findings, the "
-        f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files.",
+        f"values of {', '.join(CANARY_VARS)} when set (canaries), and unreadable files; "
+        "and random-looking values in unknown fields (suspicious).",
+        epilog="Exit status: 0 no credential (suspicious values are only reported), 1 a "
+        "credential (or, with --strict, a suspicious value), 2 usage error.",
     )
     audit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on suspicious values too"
+    )
+    audit.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="text (default), json (stable, for CI) or sarif (SARIF 2.1.0, code scanning)",
+    )
     audit.set_defaults(run=_audit)
 
     scrub = commands.add_parser(
@@ -195,7 +208,7 @@ def _audit(args: argparse.Namespace) -> int:
     named = set(args.paths)
     secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
-    findings = []
+    reports = []
     audited = []
     for path in files:
         try:
@@ -204,36 +217,55 @@ def _audit(args: argparse.Namespace) -> int:
             if path not in named:  # a .json or .yaml file of something else in the folder
                 skipped.append(Skipped(path, str(exc).removeprefix(f"{path} is ")))
                 continue
-            findings += audit_file(path, secrets)  # asked for by name: a finding
+            reports.append(audit_path(path, secrets))  # asked for by name: a finding
         except (CassetteCorruptError, OSError):
-            findings += audit_file(path, secrets)  # says why, without the file's content
+            reports.append(audit_path(path, secrets))  # says why, without the file's content
         else:
-            findings += audit_data(file.data, secrets, path=str(path))
+            reports.append(audit_report(file.data, secrets, path=str(path)))
         audited.append(path)
+    findings = [finding for report in reports for finding in report.findings]
+    masked = [entry for report in reports for entry in report.masked]
+    credentials = [f for f in findings if f.confidence == "credential"]
+    suspicious = [f for f in findings if f.confidence == "suspicious"]
+    failed = bool(credentials or (args.strict and suspicious))
     if args.format == "json":
         report = {
             "cassettes": len(audited),
             "canaries": canaries,
+            "strict": args.strict,
             "findings": [finding.as_dict() for finding in findings],
+            "masked": [entry.as_dict() for entry in masked],
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in skipped],
         }
         print(json.dumps(report, indent=2))
+    elif args.format == "sarif":
+        from .sarif import sarif_log
+
+        print(json.dumps(sarif_log(findings, version=_version(), root=Path.cwd()), indent=2))
     else:
         for finding in findings:
             print(finding)
         for skip in skipped:
             print(skip)
+        if masked:
+            where = len({entry.path for entry in masked})
+            print(
+                f"masked by another tool: {_count(len(masked), 'value')} in "
+                f"{_count(where, 'cassette')} (placeholders, not findings)"
+            )
         checked = f"checked for {', '.join(canaries)}" if canaries else "no BSS_* canaries set"
         affected = len({finding.path for finding in findings})
+        parts = [_count(len(credentials), "finding")] if credentials else []
+        if suspicious:
+            parts.append(f"{len(suspicious)} suspicious" + (" (--strict)" if args.strict else ""))
         result = (
-            f"{_count(len(findings), 'finding')} in {affected} of "
-            f"{_count(len(audited), 'cassette')}"
+            f"{', '.join(parts)} in {affected} of {_count(len(audited), 'cassette')}"
             if findings
             else f"{_count(len(audited), 'cassette')}, no findings"
         )
         more = f", {len(skipped)} other files skipped" if skipped else ""
         print(f"pytest-bss audit: {result}{more} ({checked})")
-    return 1 if findings else 0
+    return 1 if failed else 0
 
 
 # --- scrub ------------------------------------------------------------------------------

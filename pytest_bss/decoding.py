@@ -37,10 +37,16 @@ from urllib.parse import unquote, unquote_plus
 
 from .catalogue import (
     COOKIE_HEADERS,
+    IDENTIFIER_KINDS,
     OAUTH_CONTEXT,
     URL_HEADERS,
+    Shape,
+    cookie_kind,
     field_key,
+    find_shapes,
     form_field_kind,
+    is_own_placeholder,
+    is_placeholder_value,
     json_credential_kind,
 )
 
@@ -76,6 +82,7 @@ __all__ = [
     "nested_texts",
     "replace_body",
     "set_header",
+    "shape_credentials",
     "split_url",
     "sub_json",
     "userinfo_values",
@@ -84,12 +91,14 @@ __all__ = [
 #: How deep :func:`nested_texts` (and the scrubber) look into values inside values.
 MAX_DEPTH: Final = 16
 
-_PLACEHOLDER: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
-
 
 def is_placeholder(value: object) -> bool:
-    """Whether ``value`` is exactly one placeholder such as ``<BSS_PASSWORD>``."""
-    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value) is not None
+    """Whether ``value`` is exactly one placeholder such as ``<BSS_PASSWORD>``.
+
+    Other tools' placeholders are :func:`~pytest_bss.catalogue.is_masked`; a credential
+    position holding either is :func:`~pytest_bss.catalogue.is_placeholder_value`.
+    """
+    return is_own_placeholder(value)
 
 
 # --- headers ----------------------------------------------------------------------------
@@ -304,12 +313,13 @@ def split_url(url: str) -> tuple[str, str, str, str, str]:
 
 
 def userinfo_values(info: str) -> list[tuple[str, str]]:
-    """(kind, value) of the user name and password in URL userinfo that are not placeholders."""
+    """(kind, value) of the user name and password in URL userinfo that are not placeholders
+    (:func:`~pytest_bss.catalogue.is_placeholder_value`)."""
     user, _, password = unquote(info).partition(":")
     return [
         (kind, value)
         for kind, value in (("username", user), ("password", password))
-        if value and not is_placeholder(value)
+        if not is_placeholder_value(value, words=kind == "password")
     ]
 
 
@@ -336,17 +346,20 @@ def form_body(headers: Mapping[str, Any], text: str) -> bool:
     return FORM_TEXT.fullmatch(text) is not None
 
 
-def form_credentials(text: str) -> Iterator[tuple[int, str, str]]:
-    """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed."""
+def form_credentials(text: str, *, query: bool = False) -> Iterator[tuple[int, str, str]]:
+    """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed.
+
+    ``query``: ``text`` is a query string or fragment (where ``key`` may be an API key).
+    """
     pieces = [piece.partition("=") for piece in text.split("&")]
     names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
     oauth = bool(names & OAUTH_CONTEXT)
     for index, (name, sep, raw) in enumerate(pieces):
-        kind = form_field_kind(unquote_plus(name), oauth=oauth) if sep else None
-        if kind is None:
+        if not sep:
             continue
         value = unquote_plus(raw)
-        if value and not is_placeholder(value):
+        kind = form_field_kind(unquote_plus(name), oauth=oauth, query=query, value=value)
+        if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield index, kind, value
 
 
@@ -395,8 +408,12 @@ def multipart_credentials(text: str, boundary: str) -> Iterator[tuple[int, int, 
     for name, start, end in parts:
         kind = form_field_kind(name, oauth=oauth)
         value = text[start:end]
-        if kind is not None and value and not is_placeholder(value):
+        if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield start, end, kind, value
+
+
+def _secret(kind: str) -> bool:
+    return kind not in IDENTIFIER_KINDS
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -524,22 +541,43 @@ def _loads_str(token: str) -> str:
 
 
 def authorization_credentials(value: str) -> tuple[str, str] | None:
-    """(scheme, credentials) of an ``Authorization`` value that is not a placeholder."""
+    """(scheme, credentials) of an ``Authorization`` value that is not a placeholder
+    (:func:`~pytest_bss.catalogue.is_placeholder_value`: ``Bearer <ACCESS_TOKEN>``,
+    ``SSWS myAPIToken`` are not credentials)."""
     scheme, sep, credentials = value.strip().partition(" ")
     if not sep:
         scheme, credentials = "", scheme
     credentials = credentials.strip()
-    if not credentials or is_placeholder(credentials):
+    if is_placeholder_value(credentials):
         return None
     return scheme, credentials
 
 
-def cookie_credential(value: str) -> str | None:
-    """The value of one cookie (quotes removed) unless it is empty or a placeholder."""
+def cookie_credential(value: str, name: str = "") -> str | None:
+    """The value of one cookie (quotes removed), unless it is empty, a placeholder (ours or
+    another tool's) or the cookie ``name`` is a tracking, routing or CSRF cookie
+    (:func:`~pytest_bss.catalogue.cookie_kind`)."""
+    if cookie_kind(name, value) not in ("credential", "other"):
+        return None
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
-    return value if value and not is_placeholder(value) else None
+    return value
+
+
+def shape_credentials(text: str) -> list[tuple[Shape, str]]:
+    """(shape, value) of every credential of a known shape (:data:`~pytest_bss.catalogue.SHAPES`)
+    in ``text`` and in every decoding of it (:func:`nested_texts`), each once, in order.
+
+    A JSON string or form value inside ``text`` was searched as part of ``text``; only the
+    layers (percent-encoding, escapes, hex) are searched again.
+    """
+    found: dict[tuple[str, str], Shape] = {}
+    for nested, depth, decoding in nested_texts(text):
+        if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
+            for shape, value in find_shapes(nested):
+                found.setdefault((shape.kind, value), shape)
+    return [(shape, value) for (_, value), shape in found.items()]
 
 
 def credential_positions(
@@ -566,12 +604,17 @@ def credential_positions(
                 for path, is_key, value in json_scalars(document):
                     kind: str | None = None if is_key else json_credential_kind(path)
                     scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
-                    if kind and scalar and str(value) and not is_placeholder(str(value)):
+                    if kind and scalar and not is_placeholder_value(str(value)):
                         yield kind, "json field"
                 continue
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
             for _, field_kind, _ in form_credentials(nested):
                 yield field_kind, "form field"
+        if depth > 0 and ABSOLUTE_URL.match(nested):
+            _, _, query, _, fragment = split_url(nested)
+            for part in (query, fragment):
+                for _, field_kind, _ in form_credentials(part, query=True):
+                    yield field_kind, "query field"
         for match in USERINFO.finditer(nested):
             if userinfo_values(match["info"]):
                 yield "userinfo", "url"

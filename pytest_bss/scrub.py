@@ -104,11 +104,16 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from .catalogue import (
     AUTH_HEADERS,
+    COOKIE_HEADERS,
     IDENTIFIER_KINDS,
+    header_kind,
+    is_placeholder_value,
     json_credential_kind,
     json_identifier_kind,
+    split_scheme,
 )
 from .decoding import (
+    ABSOLUTE_URL,
     FORM_TEXT,
     MAX_DEPTH,
     USERINFO,
@@ -134,6 +139,7 @@ from .decoding import (
     multipart_credentials,
     nested_texts,
     replace_body,
+    shape_credentials,
     split_url,
     userinfo_values,
 )
@@ -171,6 +177,9 @@ _NUMBERED: Final = {
     "id_token": "ID_TOKEN",
     "cookie": "COOKIE",
     "code": "CODE",
+    "api_key": "API_KEY",
+    "secret": "SECRET",
+    "session": "SESSION",
 }
 #: The kinds :meth:`SecretSet.add` accepts.
 KINDS: Final = (*_FIXED, *_NUMBERED)
@@ -196,7 +205,8 @@ _WHAT: Final = {
     "client_credentials": "client secret",
 }
 
-_FIELD_WORDS: Final = ("token", "passw", "secret", "@", "\\")
+# Words that every catalogued JSON field name holds (see catalogue.SECRET_FIELDS).
+_FIELD_WORDS: Final = ("token", "passw", "passphrase", "secret", "key", "code", "sess", "@", "\\")
 _FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
 
 
@@ -447,6 +457,7 @@ class SecretSet:
         self._placeholders: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self._anywhere: set[str] = set()
         self._matchers: dict[tuple[tuple[str, ...], str], _Matcher | None] = {}
 
     @classmethod
@@ -457,17 +468,21 @@ class SecretSet:
             secrets.add(kind, value)
         return secrets
 
-    def add(self, kind: str, value: str) -> str:
+    def add(self, kind: str, value: str, *, anywhere: bool = False) -> str:
         """Register ``value`` as a ``kind`` and return its placeholder.
 
         Adding a known value again returns the placeholder it already has. An empty
-        value or a placeholder is ignored and returned as it is.
+        value or a placeholder is ignored and returned as it is. ``anywhere``: replace the
+        value wherever it appears, whatever its length (a token of a known shape).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown secret kind {kind!r}; expected one of {', '.join(KINDS)}")
         if not value or is_placeholder(value):
             return value
         with self._lock:
+            if anywhere and value not in self._anywhere:
+                self._anywhere.add(value)
+                self._matchers.clear()
             known = self._placeholders.get(value)
             if known is not None:
                 return known
@@ -550,7 +565,7 @@ class SecretSet:
         out = []
         for value, kind in self._kinds.items():
             by_kind.setdefault(kind, []).append(value)
-            mode = _mode(kind, len(value))
+            mode = "anywhere" if value in self._anywhere else _mode(kind, len(value))
             if mode:
                 out.append((value, kind, self._placeholders[value], mode))
         for first, second, kind, placeholder in _PAIRS:
@@ -599,8 +614,8 @@ def _mode(kind: str, length: int) -> str:
     """How a value of ``kind`` and ``length`` is treated outside credential positions."""
     if length >= _ANYWHERE:
         return "anywhere"
-    if kind == "cookie":
-        return ""  # a preference such as lang=en; replaced in cookie headers only
+    if kind in ("cookie", "session"):
+        return ""  # lang=en, or a numeric session id: replaced in its header only
     if kind in IDENTIFIER_KINDS:
         return "bounded" if length >= _BOUNDED else ""
     return "report"
@@ -645,8 +660,10 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
     return USERINFO.sub(replace, text), count
 
 
-def _scrub_form_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
-    found = {index: (kind, value) for index, kind, value in form_credentials(text)}
+def _scrub_form_fields(
+    text: str, secrets: SecretSet, depth: int = 0, *, query: bool = False
+) -> tuple[str, int]:
+    found = {index: (kind, value) for index, kind, value in form_credentials(text, query=query)}
     pieces = text.split("&")
     count = 0
     for index, piece in enumerate(pieces):
@@ -668,8 +685,10 @@ def _scrub_form_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
 def _scrub_url(url: str, secrets: SecretSet) -> tuple[str, int]:
     head, qsep, query, hsep, fragment = split_url(url)
     head, n1 = _scrub_userinfo(head, secrets)
-    query, n2 = _scrub_form_fields(query, secrets) if "=" in query else (query, 0)
-    fragment, n3 = _scrub_form_fields(fragment, secrets) if "=" in fragment else (fragment, 0)
+    query, n2 = _scrub_form_fields(query, secrets, query=True) if "=" in query else (query, 0)
+    fragment, n3 = (
+        _scrub_form_fields(fragment, secrets, query=True) if "=" in fragment else (fragment, 0)
+    )
     return head + qsep + query + hsep + fragment, n1 + n2 + n3
 
 
@@ -707,7 +726,7 @@ def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple
     count = 0
     for index, piece in enumerate(pieces[:1] if first_only else pieces):
         name, sep, raw = piece.partition("=")
-        secret = cookie_credential(raw) if sep else None
+        secret = cookie_credential(raw, name) if sep else None
         if secret is not None:
             pieces[index] = f"{name}={secrets.add('cookie', secret)}"
             count += 1
@@ -722,6 +741,13 @@ def _scrub_header(name: str, value: str, secrets: SecretSet) -> tuple[str, int]:
         return _scrub_cookies(value, secrets, first_only=False)
     if low == "set-cookie":
         return _scrub_cookies(value, secrets, first_only=True)
+    kind = header_kind(name)
+    if kind is not None:
+        scheme, credential = split_scheme(value)
+        if is_placeholder_value(credential):
+            return value, 0
+        placeholder = secrets.add(kind, credential)
+        return (f"{scheme} {placeholder}" if scheme else placeholder), 1
     if is_url_header(name, value):
         return _scrub_url(value, secrets)
     return value, 0
@@ -735,7 +761,7 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
         kind = None if is_key else json_credential_kind(path)
         if kind is not None:
             secret = _loads_str(token) if token[0] == '"' else token
-            if secret and not is_placeholder(secret):
+            if secret and not is_placeholder_value(secret):
                 count += 1
                 return f'"{secrets.add(kind, secret)}"'
             return token
@@ -768,6 +794,8 @@ def _scrub_nested(text: str, secrets: SecretSet, depth: int) -> tuple[str, int]:
         return _scrub_json_fields(text, secrets, depth)
     if "=" in text and FORM_TEXT.fullmatch(text):
         return _scrub_form_fields(text, secrets, depth)
+    if ABSOLUTE_URL.match(text):
+        return _scrub_url(text, secrets)
     return _scrub_userinfo(text, secrets)
 
 
@@ -919,7 +947,39 @@ def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> i
         )
         replace_body(message, new, is_request=is_request)
         total += n
+    _register_shapes(message, secrets, is_request=is_request)
     return total
+
+
+def _register_shapes(message: _Message, secrets: SecretSet, *, is_request: bool) -> None:
+    """Register every token of a known shape in a message, so the known-value pass replaces
+    it, in every form, wherever it appears."""
+    for text in _message_texts(message, is_request=is_request):
+        for shape, value in shape_credentials(text):
+            secrets.add(shape.secret_kind, value, anywhere=True)
+
+
+def _message_texts(message: _Message, *, is_request: bool) -> Iterator[str]:
+    """The texts of a decoded message that token shapes are looked for in: the uri, the
+    status message, every header value but ``Authorization``'s, and a readable body."""
+    if isinstance(message.get("uri"), str):
+        yield message["uri"]
+    status = message.get("status")
+    if isinstance(status, Mapping) and isinstance(status.get("message"), str):
+        yield status["message"]
+    headers = message.get("headers") or {}
+    for name, values in headers.items():
+        if isinstance(name, str) and name.lower() not in AUTH_HEADERS:
+            for value in values if isinstance(values, list | tuple) else [values]:
+                if isinstance(value, str):
+                    yield value
+    body = message_body(message, is_request=is_request)
+    if isinstance(body, str):
+        yield body.removeprefix(_BOM)
+    elif isinstance(body, bytes | bytearray):
+        decoded = body_text(body, headers)
+        if decoded is not None:
+            yield decoded.text
 
 
 def _free_text(
@@ -1122,14 +1182,24 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
             if low in AUTH_HEADERS:
                 if authorization_credentials(value) is not None:
                     yield place, "credentials", "authorization header"
-            elif low in ("cookie", "set-cookie"):
+                continue
+            if low in COOKIE_HEADERS:
                 pieces = value.split(";")
                 for piece in pieces[:1] if low == "set-cookie" else pieces:
-                    _, sep, raw = piece.partition("=")
-                    if sep and cookie_credential(raw) is not None:
+                    cookie, sep, raw = piece.partition("=")
+                    if sep and cookie_credential(raw, cookie) is not None:
                         yield place, "cookie", "cookie value"
+            elif header_kind(name) is not None:
+                if not is_placeholder_value(split_scheme(value)[1]):
+                    yield place, header_kind(name) or "", "token header"
             elif is_url_header(name, value):
                 yield from _url_leaks(place, value)
+            for shape, _ in shape_credentials(value):
+                yield place, shape.kind, "token shape"
+    status = message.get("status")
+    if isinstance(status, Mapping) and isinstance(status.get("message"), str):
+        for shape, _ in shape_credentials(status["message"]):
+            yield f"{side}.status", shape.kind, "token shape"
     found: list[_Where] = []
     text = _readable_body(side, message, body, found)
     yield from found
@@ -1138,6 +1208,8 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
         boundary = multipart_boundary(headers)
         for kind, where in credential_positions(text, form=form, boundary=boundary):
             yield f"{side}.body", kind, where
+        for shape, _ in shape_credentials(text):
+            yield f"{side}.body", shape.kind, "token shape"
 
 
 def _url_leaks(place: str, url: str) -> Iterator[_Where]:
@@ -1146,8 +1218,10 @@ def _url_leaks(place: str, url: str) -> Iterator[_Where]:
         if userinfo_values(match["info"]):
             yield place, "userinfo", "url"
     for text in (query, fragment):
-        for _, kind, _ in form_credentials(text):
+        for _, kind, _ in form_credentials(text, query=True):
             yield place, kind, "query field"
+    for shape, _ in shape_credentials(url):
+        yield place, shape.kind, "token shape"
 
 
 def _hit_leak(place: str, hit: _Hit, decoding: str | None) -> _Found:

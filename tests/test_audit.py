@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from pytest_bss.audit import Finding, audit_data, audit_file, canary_secrets, cassette_files
+from pytest_bss.audit import (
+    Finding,
+    audit_data,
+    audit_file,
+    audit_report,
+    canary_secrets,
+    cassette_files,
+)
 from pytest_bss.scrub import SecretSet
 
 JWT = (
@@ -63,7 +70,7 @@ def found(data: dict[str, Any], secrets: SecretSet | None = None) -> list[str]:
             "Basic credentials",
         ),
         (json.dumps({"id": JWT}), "JWT"),
-        (f"token={JWT}", "JWT"),
+        (f"note={JWT}", "JWT"),
     ],
 )
 def test_credential_shapes_are_found_anywhere(body: str, what: str) -> None:
@@ -223,3 +230,194 @@ def test_cassette_files_refuses_what_is_not_a_cassette(
 
     with pytest.raises(error):
         cassette_files([tmp_path / name])
+
+
+# --- confidence levels, masked values, --strict, --format json|sarif ------------------
+
+RANDOM = "q7Xr2Lk9Vb4Nz8Tw3Hs6Jd1Mf5Pc0Ga"
+
+
+def test_a_random_value_in_an_unknown_field_is_suspicious_not_a_credential() -> None:
+    data = cassette(response_body=json.dumps({"id": 1001, "blob": RANDOM}))
+
+    (finding,) = audit_report(data, SecretSet()).findings
+
+    assert (finding.confidence, finding.category, finding.kind) == (
+        "suspicious",
+        "suspicious",
+        "high_entropy",
+    )
+    assert finding.what == "random-looking value in JSON field 'blob'"
+    assert audit_data(data, SecretSet()) == []  # what scrub gates on: credentials only
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        cassette(response_headers={"X-Mystery": [RANDOM]}),
+        cassette(uri=f"https://api.example.test/x?opaque={RANDOM}"),
+        cassette(request_body=f"a=1&opaque={RANDOM}"),
+    ],
+)
+def test_random_values_in_unknown_headers_queries_and_forms_are_suspicious(
+    data: dict[str, Any],
+) -> None:
+    assert [f.confidence for f in audit_report(data, SecretSet()).findings] == ["suspicious"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        cassette(response_headers={"ETag": [RANDOM], "X-Request-Id": [RANDOM]}),
+        cassette(response_body=json.dumps({"accountId": RANDOM, "contentHash": RANDOM})),
+        cassette(response_body=json.dumps({"next": f"https://x.example.test/{RANDOM}"})),
+    ],
+)
+def test_ids_hashes_and_urls_are_not_suspicious(data: dict[str, Any]) -> None:
+    assert audit_report(data, SecretSet()).findings == []
+
+
+def test_a_credential_and_a_random_value_in_one_place_is_one_credential_finding() -> None:
+    data = cassette(response_body=json.dumps({"access_token": RANDOM, "blob": RANDOM}))
+
+    findings = audit_report(data, SecretSet()).findings
+
+    assert [(f.confidence, f.kind) for f in findings] == [("credential", "access_token")]
+
+
+def write(tmp_path: Path, name: str, data: dict[str, Any]) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    from pytest_bss.cli import main
+
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+@pytest.fixture
+def no_canaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("BSS_CLIENT_KEY", "BSS_CLIENT_SECRET", "BSS_USERNAME", "BSS_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.mark.usefixtures("no_canaries")
+def test_suspicious_values_exit_0_unless_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "x.json", cassette(response_body=json.dumps({"blob": RANDOM})))
+
+    status, out = run(capsys, "audit", str(path))
+    strict, strict_out = run(capsys, "audit", "--strict", str(path))
+
+    assert status == 0
+    assert out.splitlines() == [
+        f"{path}: interaction 0: response.body: random-looking value in JSON field 'blob' "
+        "(suspicious)",
+        "pytest-bss audit: 1 suspicious in 1 of 1 cassette (no BSS_* canaries set)",
+    ]
+    assert strict == 1
+    assert strict_out.splitlines()[-1].startswith("pytest-bss audit: 1 suspicious (--strict)")
+    assert RANDOM not in out + strict_out
+
+
+@pytest.mark.usefixtures("no_canaries")
+def test_masked_values_have_their_own_line_and_do_not_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = cassette(
+        request_headers={"Authorization": ["Bearer <ACCESS_TOKEN>"], "Cookie": ["sid=****"]}
+    )
+    path = write(tmp_path, "x.json", data)
+
+    status, out = run(capsys, "audit", str(path))
+
+    assert status == 0
+    assert out.splitlines() == [
+        "masked by another tool: 2 values in 1 cassette (placeholders, not findings)",
+        "pytest-bss audit: 1 cassette, no findings (no BSS_* canaries set)",
+    ]
+
+
+@pytest.mark.usefixtures("no_canaries")
+def test_json_output_has_confidence_and_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = cassette(
+        request_headers={"X-Api-Key": [RANDOM], "Authorization": ["Bearer REDACTED"]},
+        response_body=json.dumps({"blob": RANDOM}),
+    )
+    path = write(tmp_path, "x.json", data)
+
+    status, out = run(capsys, "audit", "--format", "json", str(path))
+
+    report = json.loads(out)
+    assert status == 1
+    assert [(f["confidence"], f["kind"]) for f in report["findings"]] == [
+        ("credential", "api_key"),
+        ("suspicious", "high_entropy"),
+    ]
+    assert report["masked"] == [
+        {
+            "path": str(path),
+            "interaction": 0,
+            "place": "request.headers.Authorization",
+            "what": "credential masked by another tool",
+        }
+    ]
+    assert RANDOM not in out
+
+
+@pytest.mark.usefixtures("no_canaries")
+def test_sarif_output_has_one_result_per_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = cassette(
+        request_headers={"X-Api-Key": [RANDOM]}, response_body=json.dumps({"blob": RANDOM})
+    )
+    write(tmp_path, "x.json", data)
+
+    status, out = run(capsys, "audit", "--format", "sarif", "x.json")
+
+    log = json.loads(out)
+    assert status == 1
+    assert log["version"] == "2.1.0"
+    (sarif_run,) = log["runs"]
+    assert sarif_run["tool"]["driver"]["name"] == "pytest-bss audit"
+    assert {rule["id"] for rule in sarif_run["tool"]["driver"]["rules"]} == {
+        "api_key",
+        "high_entropy",
+    }
+    assert [(r["ruleId"], r["level"]) for r in sarif_run["results"]] == [
+        ("api_key", "error"),
+        ("high_entropy", "warning"),
+    ]
+    location = sarif_run["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "x.json"
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == (
+        "interaction 0: request.headers.X-Api-Key"
+    )
+    assert RANDOM not in out
+
+
+@pytest.mark.usefixtures("no_canaries")
+def test_the_repositorys_own_cassettes_are_clean_even_when_strict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = Path(__file__).resolve().parents[1]
+
+    status, out = run(capsys, "audit", "--strict", str(repo / "cassettes"))
+
+    assert status == 0, out
+    assert "masked" not in out
+
+
+def test_an_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = run(capsys, "audit", "--format", "xml")
+
+    assert status == 2

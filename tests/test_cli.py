@@ -509,6 +509,8 @@ def test_json_output_lists_every_finding(
         "place": "request.headers.Authorization",
         "what": "Bearer token",
         "category": "structural",
+        "confidence": "credential",
+        "kind": "authorization",
     } in report["findings"]
 
 

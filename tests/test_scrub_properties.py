@@ -16,6 +16,7 @@ from vcr import serialize as vcr_serialize
 from vcr.request import Request
 from vcr.serializers import jsonserializer, yamlserializer
 
+from pytest_bss.catalogue import is_placeholder_value
 from pytest_bss.scrub import (
     NEUTRAL_BASE,
     SecretSet,
@@ -44,11 +45,13 @@ characters = st.one_of(
     st.sampled_from('+/=!%&@ "\\<>:;?#'),
     st.characters(blacklist_categories=("Cs", "Cc")),
 )
+# Values the catalogue reads as placeholders (``xxx``, ``REDACTED``, ``<token>``) are not
+# credentials: nothing to replace.
 long_credentials = st.text(characters, min_size=6, max_size=200).filter(
-    lambda v: not is_placeholder(v)
+    lambda v: not is_placeholder_value(v)
 )
 short_credentials = st.text(characters, min_size=1, max_size=5).filter(
-    lambda v: v.strip() == v and not is_placeholder(v)
+    lambda v: v.strip() == v and not is_placeholder_value(v)
 )
 free_text_kinds = st.sampled_from(
     ["client_key", "client_secret", "username", "password", "access_token", "refresh_token"]
@@ -277,7 +280,7 @@ cookie_values = st.text(
     st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=';,"\\'),
     min_size=1,
     max_size=5,
-)
+).filter(lambda v: not is_placeholder_value(v))
 
 
 @PROPERTIES
@@ -377,7 +380,7 @@ special_credentials = st.text(
     st.one_of(st.characters(blacklist_categories=("Cs",)), st.sampled_from("/+=!%&@:")),
     min_size=1,
     max_size=40,
-).filter(lambda v: v.strip() == v and not is_placeholder(v) and "--" not in v)
+).filter(lambda v: v.strip() == v and not is_placeholder_value(v) and "--" not in v)
 secret_kinds = st.sampled_from(["password", "client_secret", "access_token", "refresh_token"])
 FIELD = {
     "password": "password",
