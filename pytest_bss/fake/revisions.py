@@ -13,6 +13,7 @@ test drift detection end to end.
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -131,12 +132,12 @@ def revisions_markdown() -> str:
         for drift in drifts:
             after = f"`{drift.after}`"
             if drift.kind is DriftKind.FIELD_ADDED:
-                after += f", e.g. `{drift.value}`"
+                after += f", e.g. `{json.dumps(drift.value)}`"
             cells = (
                 str(revision),
                 f"{drift.method} `{drift.route}`",
                 str(drift.kind),
-                f"`{drift.json_path}`" if drift.json_path else "",
+                f"`{drift.json_path}`" if drift.json_path else "—",
                 f"`{drift.before}`" if drift.before else "(absent)",
                 after,
             )
