@@ -153,7 +153,7 @@ def _check_emulator_revision(config: pytest.Config) -> None:
     if not config.getoption("bss_emulator"):
         raise pytest.UsageError(
             "--bss-emulator-revision only applies to the bundled emulator.\n"
-            f"Record against it with: pytest --bss-record --bss-emulator "
+            "Record against it with: pytest --bss-record --bss-emulator "
             f"--bss-emulator-revision {revision}"
         )
     if revision not in REVISIONS:
