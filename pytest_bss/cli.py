@@ -6,6 +6,7 @@ Usage::
     pytest-bss scrub [PATH ...] [--check]
     pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
     pytest-bss emulator --routes                       # the tenant emulator's routes
+    pytest-bss emulator --revisions                    # what its API revisions change
     pytest-bss --version
     python -m pytest_bss ...                           # the same command
 
@@ -154,11 +155,16 @@ def _parser() -> argparse.ArgumentParser:
         help="describe the tenant emulator (python -m pytest_bss.fake runs it)",
         description="Describe the bundled tenant emulator. To run one: python -m pytest_bss.fake",
     )
-    emulator.add_argument(
+    table = emulator.add_mutually_exclusive_group(required=True)
+    table.add_argument(
         "--routes",
         action="store_true",
-        required=True,
         help="print its routes as a Markdown table (method, path, what it answers)",
+    )
+    table.add_argument(
+        "--revisions",
+        action="store_true",
+        help="print what each API revision changes as a Markdown table (--api-revision)",
     )
     emulator.set_defaults(run=_emulator)
     return parser
@@ -467,9 +473,10 @@ def _partial_run(record: dict[str, Any], project: Project) -> str:
 
 
 def _emulator(args: argparse.Namespace) -> int:
+    from .fake.revisions import revisions_markdown
     from .fake.server import routes_markdown
 
-    print(routes_markdown(), end="")
+    print(revisions_markdown() if args.revisions else routes_markdown(), end="")
     return 0
 
 

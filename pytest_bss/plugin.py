@@ -81,6 +81,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="bss_emulator",
         help="Record against the bundled tenant emulator on 127.0.0.1 instead of BSS_*.",
     )
+    group.addoption(
+        "--bss-emulator-revision",
+        type=int,
+        metavar="N",
+        dest="bss_emulator_revision",
+        help="With --bss-emulator: the emulator answers as API revision N "
+        "(default 1, today's API; docs/emulator.md, 'API revisions').",
+    )
     parser.addini("bss_record_mode", "Default record mode (none replays).", default=None)
     parser.addini("bss_cassette_dir", "Cassette folder, relative to the rootdir.", default=None)
     parser.addini("bss_cassette_format", "Format of new cassettes: json or yaml.", default=None)
@@ -127,6 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "Record against the bundled emulator with: pytest --bss-record --bss-emulator\n"
             "(or drop --bss-emulator to replay)."
         )
+    _check_emulator_revision(config)
     state = BssState(config=config, settings=settings)
     state.max_age, state.on_stale = _age_settings(config)
     if settings.recording and not config.getoption("bss_emulator"):
@@ -145,6 +154,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_Redaction(state), "bss-redaction")
     if settings.recording:
         state.quiet_vcrpy_logs()
+
+
+def _check_emulator_revision(config: pytest.Config) -> None:
+    revision = config.getoption("bss_emulator_revision")
+    if revision is None:
+        return
+    from .fake.revisions import REVISIONS
+
+    if not config.getoption("bss_emulator"):
+        raise pytest.UsageError(
+            "--bss-emulator-revision only applies to the bundled emulator.\n"
+            "Record against it with: pytest --bss-record --bss-emulator "
+            f"--bss-emulator-revision {revision}"
+        )
+    if revision not in REVISIONS:
+        known = ", ".join(map(str, sorted(REVISIONS)))
+        raise pytest.UsageError(
+            f"--bss-emulator-revision {revision}: the emulator knows API revisions {known} "
+            "(docs/emulator.md, 'API revisions')."
+        )
 
 
 class _Redaction:

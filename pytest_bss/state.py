@@ -190,7 +190,8 @@ class BssState:
             # --bss-emulator: a tenant emulator on 127.0.0.1 for this process.
             from .fake import TenantEmulator
 
-            self._emulator = TenantEmulator().start()
+            revision = self.config.getoption("bss_emulator_revision", None) or 1
+            self._emulator = TenantEmulator(api_revision=revision).start()
             self.tenant_config = self._emulator.config()
             self.guard_tenant()
         return self.tenant_config

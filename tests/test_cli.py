@@ -455,6 +455,17 @@ def test_emulator_routes_prints_the_route_table(capsys: pytest.CaptureFixture[st
     assert len(out.splitlines()) == 2 + len(ROUTES)
 
 
+def test_emulator_revisions_prints_what_each_api_revision_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pytest_bss.fake.revisions import REVISIONS, revisions_markdown
+
+    status, out = run(capsys, "emulator", "--revisions")
+
+    assert (status, out) == (0, revisions_markdown())
+    assert len(out.splitlines()) == 2 + sum(len(drifts) for drifts in REVISIONS.values())
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

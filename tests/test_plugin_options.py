@@ -387,3 +387,47 @@ def test_the_emulator_records_in_any_record_mode(
     project.runpytest("--bss-emulator", *args).assert_outcomes(passed=1)
 
     assert (project.path / "cassettes" / "test_one" / "test_reads_an_account.json").is_file()
+
+
+def test_the_emulator_records_as_the_api_revision_asked_for(project: pytest.Pytester) -> None:
+    project.makepyfile(test_one=ONE_TEST)
+
+    project.runpytest(
+        "--bss-record", "--bss-emulator", "--bss-emulator-revision", "2"
+    ).assert_outcomes(passed=1)
+
+    cassette = project.path / "cassettes" / "test_one" / "test_reads_an_account.json"
+    (account,) = interactions(cassette)
+    assert json.loads(account["response"]["body"]["string"])["currencyCode"] == "EUR"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (
+            ["--bss-record", "--bss-emulator-revision", "2"],
+            [
+                "ERROR: --bss-emulator-revision only applies to the bundled emulator.",
+                "Record against it with: pytest --bss-record --bss-emulator "
+                "--bss-emulator-revision 2",
+            ],
+        ),
+        (
+            ["--bss-record", "--bss-emulator", "--bss-emulator-revision", "9"],
+            [
+                "ERROR: --bss-emulator-revision 9: the emulator knows API revisions 1, 2 "
+                "(docs/emulator.md, 'API revisions')."
+            ],
+        ),
+    ],
+    ids=["without-the-emulator", "unknown-revision"],
+)
+def test_a_misused_emulator_revision_is_a_usage_error_naming_the_fix(
+    project: pytest.Pytester, args: list[str], lines: list[str]
+) -> None:
+    project.makepyfile(test_one=ONE_TEST)
+
+    result = project.runpytest(*args)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(lines)

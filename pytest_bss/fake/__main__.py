@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from .revisions import REVISIONS
 from .server import TenantEmulator
 
 
@@ -30,9 +31,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--expires-in", type=int, default=1799, help="token lifetime in seconds (default: 1799)"
     )
+    parser.add_argument(
+        "--api-revision",
+        type=int,
+        choices=sorted(REVISIONS),
+        default=1,
+        metavar="N",
+        help="answer as API revision N: X-Api-Version latest gets its changed shapes "
+        "(docs/emulator.md, 'API revisions'; default: 1, today's API)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    emulator = TenantEmulator(port=args.port, base_path=args.base_path, expires_in=args.expires_in)
+    emulator = TenantEmulator(
+        port=args.port,
+        base_path=args.base_path,
+        expires_in=args.expires_in,
+        api_revision=args.api_revision,
+    )
     try:
         emulator.start()
     except OSError as exc:

@@ -28,6 +28,7 @@ from .data import (
     build_tenant,
     new_account,
 )
+from .revisions import NEWEST_VERSIONS, REVISIONS, Drift, DriftKind, apply_drifts, drifts_for
 from .transport import HttpServer, Response, dump
 
 __all__ = [
@@ -61,7 +62,7 @@ _VERSIONS = {
     "3.0": "3.0",
     "latest": "3.0",
 }
-_ENVELOPED = frozenset({"2.2", "3.0"})
+_ENVELOPED = frozenset({"2.2", "3.0", *NEWEST_VERSIONS.values()})
 _OAUTH_CONTENT_TYPE = "application/json;charset=UTF-8"
 _NO_CACHE = (("Cache-Control", "no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"))
 _MAX_INT32 = 2**31 - 1
@@ -165,6 +166,7 @@ API_ROUTES = (
 )
 #: The whole route table: what ``pytest-bss emulator --routes`` prints.
 ROUTES = (TOKEN_ROUTE, *API_ROUTES)
+_ROUTE_OF = {(route.method, route.shown_path): route for route in API_ROUTES}
 
 
 def routes_markdown() -> str:
@@ -185,6 +187,7 @@ class _Request:
     body: bytes
     uri: str  # the absolute URI, for messages
     version: str = "1.0"
+    revision: int = 1  # the API revision whose shapes the version answers with
 
 
 @dataclass
@@ -236,6 +239,13 @@ class TenantEmulator:
       fields beyond what interworks.cloud documents publicly (sync options,
       balance extras, contacts; see ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
 
+    **API revisions.** ``api_revision=1`` is the API as documented today. A later
+    revision answers as the tenant would once the vendor shipped a newer version:
+    ``X-Api-Version: latest`` (and that version's number, e.g. ``4.0``) get the changed
+    shapes listed in :data:`~pytest_bss.fake.revisions.REVISIONS` (fields added, renamed,
+    retyped, an endpoint gone), while requests pinned to an older version answer as in
+    revision 1. The tenant reports no version in its answers (nothing public says it does).
+
     **For testing clients:** every answer carries a new ``X-Request-Id`` (a UUID) and a
     ``Date``, values that change between requests; ``gzip`` compresses every body the
     request's ``Accept-Encoding`` allows; ``session_cookie`` adds
@@ -269,9 +279,20 @@ class TenantEmulator:
         issue_refresh_token: bool = False,
         gzip: bool = False,
         session_cookie: bool = False,
+        api_revision: int = 1,
     ) -> None:
-        if default_api_version.lower() not in _VERSIONS:
-            raise ValueError(f"default_api_version must be one of {', '.join(_VERSIONS)}")
+        if api_revision not in REVISIONS:
+            known = ", ".join(map(str, sorted(REVISIONS)))
+            raise ValueError(f"api_revision must be one of {known}, got {api_revision!r}")
+        # X-Api-Version value (lower case) -> version; each later revision adds its newest.
+        self._versions = dict(_VERSIONS)
+        self._revision_of: dict[str, int] = {}
+        for revision in range(2, api_revision + 1):
+            newest = NEWEST_VERSIONS[revision]
+            self._versions[newest.lower()] = self._versions["latest"] = newest
+            self._revision_of[newest] = revision
+        if default_api_version.lower() not in self._versions:
+            raise ValueError(f"default_api_version must be one of {', '.join(self._versions)}")
         if min(accounts, expires_in) < 0 or min(token_length, max_page_size) < 1:
             raise ValueError(
                 "accounts and expires_in must be >= 0; token_length and max_page_size >= 1"
@@ -291,11 +312,13 @@ class TenantEmulator:
         self.invalid_grant_description = invalid_grant_description
         self.denied_message = denied_message
         self.model_state = model_state
-        self.default_api_version = _VERSIONS[default_api_version.lower()]
+        self.default_api_version = self._versions[default_api_version.lower()]
         self.max_page_size = max_page_size
         self.issue_refresh_token = issue_refresh_token
         self.gzip = gzip
         self.session_cookie = session_cookie
+        #: The API revision this tenant answers as (see :mod:`pytest_bss.fake.revisions`).
+        self.api_revision = api_revision
         #: The tenant's records (see :class:`~pytest_bss.fake.data.TenantData`); read-only.
         self.data: TenantData = build_tenant(accounts, seed)
 
@@ -315,7 +338,16 @@ class TenantEmulator:
         routes: dict[str, dict[str, _Handler]] = {}
         for route in API_ROUTES:
             routes.setdefault(route.path, {})[route.method] = getattr(self, route.handler)
-        self._routes = [(re.compile(p, re.IGNORECASE), handlers) for p, handlers in routes.items()]
+        self._routes = [
+            (re.compile(p, re.IGNORECASE), p, handlers) for p, handlers in routes.items()
+        ]
+        # Revision -> (method, path pattern) -> the drifts of its successful answers.
+        self._drifts: dict[int, dict[tuple[str, str], list[Drift]]] = {}
+        for revision in range(1, api_revision + 1):
+            by_route = self._drifts.setdefault(revision, {})
+            for drift in drifts_for(revision):
+                route = _ROUTE_OF[drift.method, drift.route]
+                by_route.setdefault((route.method, route.path), []).append(drift)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -486,29 +518,41 @@ class TenantEmulator:
             if method != TOKEN_ROUTE.method:
                 return _not_allowed(method, [TOKEN_ROUTE.method])
             return self._token(request)
-        found = next(((m, h) for p, h in self._routes if (m := p.fullmatch(rest))), None)
+        found = next(
+            ((m, p, h) for regex, p, h in self._routes if (m := regex.fullmatch(rest))), None
+        )
         if found is None:
             return _not_found(uri)
-        match, handlers = found
+        match, pattern, handlers = found
         raw_version = headers.get("X-Api-Version")
         if raw_version is None:
             request.version = self.default_api_version
-        elif raw_version.strip().lower() in _VERSIONS:
-            request.version = _VERSIONS[raw_version.strip().lower()]
+        elif raw_version.strip().lower() in self._versions:
+            request.version = self._versions[raw_version.strip().lower()]
         else:
             return _error(
                 400,
                 f"The HTTP resource that matches the request URI '{uri}' does not support "
                 f"the API version '{raw_version}'.",
             )
+        request.revision = self._revision_of.get(request.version, 1)
+        drifts = self._drifts[request.revision]
+        # A route the requested version no longer serves answers as an unknown one would.
+        served = [m for m in handlers if not _gone(drifts.get((m, pattern), []))]
+        if not served:
+            return _not_found(uri)
         handler = handlers.get(method)
-        if handler is None:
-            return _not_allowed(method, list(handlers))
+        if handler is None or method not in served:
+            return _not_allowed(method, served)
         if not self._authorized(headers.get("Authorization")):
             response = _error(401, self.denied_message)
             response.headers.append(("WWW-Authenticate", "Bearer"))
             return response
-        return handler(request, match)
+        response = handler(request, match)
+        changes = drifts.get((method, pattern))
+        if changes and response.status == 200:
+            response.body = dump(apply_drifts(json.loads(response.body), changes))
+        return response
 
     def _port(self) -> int:
         server = self._server
@@ -743,6 +787,10 @@ class TenantEmulator:
 
 
 _ACCOUNT_FLAGS = ("enableOrdering", "enableReselling")
+
+
+def _gone(drifts: list[Drift]) -> bool:
+    return any(drift.kind is DriftKind.ENDPOINT_GONE for drift in drifts)
 
 
 def _same(a: str, b: str) -> bool:
