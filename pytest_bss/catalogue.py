@@ -78,6 +78,7 @@ __all__ = [
     "NOT_SECRET_HEADERS",
     "OAUTH_CONTEXT",
     "PLACEHOLDER_WORDS",
+    "QUERY_SIGNATURES",
     "REDACTION_WORDS",
     "SECRET_FIELDS",
     "SECRET_FIELD_SUFFIXES",
@@ -128,6 +129,34 @@ _MASK_ONLY: Final = re.compile(r"[*xX•#.\-_ ]{3,}")
 _MASK_RUN: Final = re.compile(r"[*•]{4,}")
 _X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
 _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+#: Shortened for show: ``ntn_...``, ``sk_live_…``.
+_ELIDED: Final = re.compile(r"\.\.\.|…")
+#: The name of a variable that holds the value, not the value: ``__MY_APP_TEST_TOKEN_2``.
+_ENV_NAME: Final = re.compile(
+    r"_*[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|PWD|SESSION|AUTH)"
+    r"(?:_[A-Z0-9]+)*_*"
+)
+
+
+def _mostly_sequences(text: str) -> bool:
+    """Typed by walking the keyboard or the alphabet: ``abcd1234efgh``, ``sec1mno2pqr3``.
+
+    Three quarters of the characters sit in ascending runs of three or more (``abc``,
+    ``123``, ``mno``), with letters and digits mixed, in 12 characters or more: a hand-made
+    stand-in, not a generated secret. (``12345678`` or ``abcdefgh`` alone may be a real,
+    weak password: it stays a credential.)
+    """
+    if len(text) < 12 or text.isdigit() or text.isalpha():
+        return False
+    covered = [False] * len(text)
+    start = 0
+    for index in range(1, len(text) + 1):
+        ascending = index < len(text) and ord(text[index]) == ord(text[index - 1]) + 1
+        if not ascending:
+            if index - start >= 3:
+                covered[start:index] = [True] * (index - start)
+            start = index
+    return sum(covered) * 4 >= len(text) * 3
 
 #: A value whose first word is one of these was masked by a tool (``SANITIZED_TOKEN``).
 REDACTION_WORDS: Final = frozenset(
@@ -187,6 +216,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
     if _BRACKETED.fullmatch(text) or _MASK_ONLY.fullmatch(text) or _MASK_RUN.search(text):
         return True
     if len(text) >= 3 and len(set(text)) == 1 and (text[0].isalnum() or text[0] in "*•#.-_"):
+        return True
+    if _ELIDED.search(text) or _ENV_NAME.fullmatch(text) or _mostly_sequences(text):
         return True
     found = [word.lower() for word in _WORDS.findall(_X_RUN.sub(" xxx ", text))]
     if not found:
@@ -275,7 +306,10 @@ TOKEN_HEADERS: Final = {
 }
 #: Header name patterns (lowercase, whole name) -> kind, after :data:`TOKEN_HEADERS`.
 TOKEN_HEADER_PATTERNS: Final = (
-    (re.compile(r"x-(?:[a-z0-9]+-)*(?:api-?key|apikey|access-?key|secret(?:-key)?)"), "api_key"),
+    (
+        re.compile(r"x-(?:[a-z0-9]+-)*(?:api-?keys?|apikeys?|access-?keys?|secret(?:-keys?)?)"),
+        "api_key",
+    ),
     (re.compile(r"x-(?:[a-z0-9]+-)*session(?:-?id|-?token|-?key)?"), "session"),
     (re.compile(r"x-(?:[a-z0-9]+-)*(?:[a-z0-9]+)?token"), "access_token"),
     (re.compile(r"x-(?:[a-z0-9]+-)+auth(?:-?key)?"), "access_token"),
@@ -408,6 +442,15 @@ TRACKING_COOKIES: Final = frozenset(
         "_xsrf",
         "__requestverificationtoken",
         "__host-csrf",
+        # logged-out visitor ids and ad/personalisation cookies (reddit, twitter)
+        "loid",
+        "loidcreated",
+        "edgebucket",
+        "session_tracker",
+        "guest_id",
+        "guest_id_ads",
+        "guest_id_marketing",
+        "personalization_id",
     }
 )
 #: Cookie name prefixes (lowercase) of tracking and routing cookies.
@@ -471,6 +514,8 @@ def cookie_kind(name: str, value: str) -> str | None:
     if is_masked(text):
         return "masked"
     key = field_key(low)
+    if text.isalpha() and text.lower() in key:  # TNS_SESSIONID=SESSIONID: a stand-in
+        return "masked"
     if (
         key in _CREDENTIAL_COOKIE_NAMES
         or key.endswith("sid")
@@ -650,6 +695,13 @@ def not_secret_field(name: str) -> bool:
     )
 
 
+#: Query fields (by :func:`field_key`) that sign a URL: whoever holds the URL holds access
+#: (pre-signed storage URLs). Only in query strings: a JSON "signature" is often text.
+QUERY_SIGNATURES: Final = frozenset(
+    {"signature", "sig", "xgoogsignature", "xamzsignature", "xmssignature"}
+)
+
+
 def form_field_kind(
     name: str, *, oauth: bool, query: bool = False, value: str | None = None
 ) -> str | None:
@@ -661,6 +713,8 @@ def form_field_kind(
         return "code" if oauth else None
     if key == "key":
         return "api_key" if query and value is not None and looks_random(value) else None
+    if query and key in QUERY_SIGNATURES:
+        return "secret"
     return IDENTIFIER_FIELDS.get(key) or secret_field_kind(name)
 
 

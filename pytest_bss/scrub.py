@@ -205,8 +205,8 @@ _WHAT: Final = {
     "client_credentials": "client secret",
 }
 
-# Words that every catalogued JSON field name holds (see catalogue.SECRET_FIELDS).
-_FIELD_WORDS: Final = ("token", "passw", "passphrase", "secret", "key", "code", "sess", "@", "\\")
+# Words that every catalogued JSON field name holds (catalogue.SECRET_FIELDS, QUERY_SIGNATURES).
+_FIELD_WORDS: Final = ("token", "passw", "passphrase", "secret", "key", "code", "sess", "sig", "@", "\\")
 _FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
 
 

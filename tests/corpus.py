@@ -36,6 +36,7 @@ class Score:
     unreadable: list[str] = field(default_factory=list)  # loadable files audit can't read
     skipped: list[str] = field(default_factory=list)
     survivors: list[str] = field(default_factory=list)  # values left by scrub in a clean file
+    broken: list[str] = field(default_factory=list)  # scrubbed files their tool can't load
     missed: list[str] = field(default_factory=list)
 
     @property
@@ -85,6 +86,25 @@ def _holds(path: Path, value: str) -> bool:
     return False
 
 
+def _loaded(path: Path) -> Any:
+    """What the file's own tool loads of it: (method, uri) of each interaction."""
+    file = read_cassette(path)
+    if file.tool == "betamax":
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            (i["request"]["method"], i["request"]["uri"]) for i in document["http_interactions"]
+        ]
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import jsonserializer, yamlserializer
+
+    serializer = jsonserializer if file.syntax == "json" else yamlserializer
+    try:
+        requests, _ = FilesystemPersister.load_cassette(str(path), serializer)
+    except Exception as exc:  # vcrpy refuses what it cannot read
+        return f"vcrpy cannot load it ({type(exc).__name__})"
+    return [(request.method, request.uri) for request in requests]
+
+
 def measure() -> Score:
     """Audit every corpus file, then scrub a copy and audit again."""
     score = Score()
@@ -117,6 +137,8 @@ def measure() -> Score:
         cli_main(["scrub", str(copy)])
         for name, labels in sorted(LABELS.items()):
             path = copy / name
+            if _loaded(path) != _loaded(CORPUS / name):
+                score.broken.append(name)
             if any(f.category != "unreadable" for f in audit_file(path, secrets)):
                 continue  # still flagged: scrub refused it, and said so
             for label in labels["credentials"]:
@@ -136,3 +158,4 @@ if __name__ == "__main__":  # pragma: no cover - a report for people
         print(f"  flagged, but clean: {item}")
     print(f"unreadable: {result.unreadable}; skipped: {result.skipped}")
     print(f"survived scrub in a file that audits clean: {result.survivors}")
+    print(f"scrubbed files their tool no longer loads the same: {result.broken}")

@@ -25,3 +25,7 @@ def test_no_credential_survives_scrub_in_a_file_that_then_audits_clean(score: Sc
 
 def test_every_loadable_cassette_is_read_and_no_file_is_skipped_silently(score: Score) -> None:
     assert (score.unreadable, score.skipped) == ([], [])
+
+
+def test_every_scrubbed_file_still_loads_in_its_own_tool(score: Score) -> None:
+    assert score.broken == []

@@ -788,12 +788,12 @@ def full_cassette() -> dict[str, Any]:
                 BASE + f"api/accounts?note={quote(PASSWORD)}",
                 headers={
                     "Authorization": [f"Bearer {TOKEN}"],
-                    "Cookie": ["sid=0123456789abcdef0123"],
+                    "Cookie": ["sid=9f3a61c07be2d4458e1a"],
                 },
             ),
             response(
                 gzip.compress(json.dumps({"echo": PASSWORD, "t": TOKEN}).encode()),
-                {"Content-Encoding": ["gzip"], "Set-Cookie": ["sid=0123456789abcdef0123; path=/"]},
+                {"Content-Encoding": ["gzip"], "Set-Cookie": ["sid=9f3a61c07be2d4458e1a; path=/"]},
             ),
         ),
     )
