@@ -89,7 +89,7 @@ class Change:
             text = self.note
         else:
             # JSON values in JSON notation; a status or a header as it is written
-            quoted = self.where.startswith(("request.body", "response.body"))
+            quoted = " $" in self.where
             text = _describe(self.kind, self.old, self.new, quoted=quoted)
             if self.note:
                 text += f" ({self.note})"
@@ -403,7 +403,7 @@ def _body_summary(kind: str, value: Any) -> str:
         return f"<JSON {'object' if isinstance(value, dict) else 'array'}>"
     lines = value.splitlines()
     if len(lines) <= 1:
-        return str(_cut(value))
+        return _shown(value)
     return f"<text, {len(lines)} lines>"
 
 
