@@ -604,8 +604,8 @@ def _volatile_headers() -> tuple[str, ...]:
     from .settings import merge_settings
 
     value = find_project().options.get("bss_volatile_headers")
-    if isinstance(value, str):
-        value = value.splitlines()
+    if isinstance(value, str):  # an ini "linelist": one entry a line, blank lines skipped
+        value = [line.strip() for line in value.splitlines() if line.strip()]
     try:
         return merge_settings(ini={"volatile_headers": value}).volatile_headers
     except ValueError as exc:

@@ -347,7 +347,7 @@ def _header_changes(
     before, after = values(old), values(new)
     for low, (name, items) in before.items():
         if low not in after:
-            yield f"{side}.header {name}", None, "removed", None, _one(items, old, name), ""
+            yield f"{side}.header {name}", None, "removed", _one(items, old, name), None, ""
     for low, (name, items) in after.items():
         if low not in before:
             yield f"{side}.header {name}", None, "added", None, _one(items, new, name), ""
@@ -454,7 +454,7 @@ def _one_or_all(items: list[Any]) -> Any:
 
 def _list_note(old: list[Any], new: list[Any]) -> str:
     """For a long list of scalars: what was added and removed (the values may not fit)."""
-    if len(_shown(old)) + len(_shown(new)) <= 2 * _MAX_VALUE:
+    if len(_key(old)) <= _MAX_VALUE and len(_key(new)) <= _MAX_VALUE:
         return ""
     before, after = Counter(map(_key, old)), Counter(map(_key, new))
     added, removed = list((after - before).elements()), list((before - after).elements())
