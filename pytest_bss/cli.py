@@ -528,11 +528,15 @@ def _reviewed(path: Path) -> dict[str, Any]:
     from .review import redacted
 
     try:
-        return redacted(read_cassette(path).data, canary_secrets())
+        data = read_cassette(path).data
     except FileNotFoundError:
         raise _UsageError(f"{path} does not exist") from None
     except (CassetteCorruptError, NotACassetteError, OSError) as exc:
         raise _UsageError(str(exc)) from None
+    try:
+        return redacted(data, canary_secrets())
+    except Exception as exc:  # never a traceback: its frames hold the cassette's values
+        raise _UsageError(f"{path} cannot be read for review ({type(exc).__name__})") from None
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -468,6 +468,34 @@ def test_show_for_git_prints_a_file_that_is_no_cassette_as_it_is(
     assert out.splitlines()[1:] == ["<<<<<<< HEAD", "merge conflict"]
 
 
+def test_show_never_prints_a_bss_value_that_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = "pa55-W0rd-never-printed"
+    monkeypatch.setenv("BSS_PASSWORD", password)
+    interaction = exchange(body={"note": f"the password is {password}"})
+    path = write(tmp_path / "leaky.json", cassette(interaction))
+
+    status, out = run(capsys, "show", str(path))
+
+    assert status == 0
+    assert password not in out
+    assert "the password is <BSS_PASSWORD>" in out
+
+
+def test_the_same_cassette_in_json_and_in_yaml_has_no_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vcr.serializers import yamlserializer
+
+    data = cassette(exchange(), exchange("api/b", body="text", method="POST", request_body="a=1"))
+    json_file = write(tmp_path / "c.json", data)
+    yaml_file = tmp_path / "c.yaml"
+    yaml_file.write_text(yamlserializer.serialize(data), encoding="utf-8")
+
+    assert run(capsys, "diff", str(json_file), str(yaml_file)) == (0, "")
+
+
 def test_diff_exits_0_without_change_1_with_changes_and_2_on_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
