@@ -158,6 +158,7 @@ def _mostly_sequences(text: str) -> bool:
             start = index
     return sum(covered) * 4 >= len(text) * 3
 
+
 #: A value whose first word is one of these was masked by a tool (``SANITIZED_TOKEN``).
 REDACTION_WORDS: Final = frozenset(
     {

@@ -7,6 +7,9 @@ Usage::
     pytest-bss unused [--rootdir DIR] [--cache-dir DIR] [--delete [--force]]
     pytest-bss emulator --routes                       # the tenant emulator's routes
     pytest-bss emulator --revisions                    # what its API revisions change
+    pytest-bss show CASSETTE [--max-body N | --no-trim] # a readable HTTP transcript
+    pytest-bss diff OLD NEW [--format text|json]      # what changed, semantically
+    pytest-bss git-setup [--semantic] [--write-gitattributes]
     pytest-bss --version
     python -m pytest_bss ...                           # the same command
 
@@ -63,6 +66,7 @@ from .formats import (
 )
 from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
 from .project import Project, find_project, project_at
+from .review import DEFAULT_MAX_BODY
 from .scrub import SecretSet, scrub_interactions
 
 __all__ = ["main"]
@@ -167,6 +171,62 @@ def _parser() -> argparse.ArgumentParser:
         help="print what each API revision changes as a Markdown table (--api-revision)",
     )
     emulator.set_defaults(run=_emulator)
+
+    show = commands.add_parser(
+        "show",
+        help="print a cassette as a readable HTTP transcript",
+        description="Print every interaction of a cassette: method, path, status, headers "
+        "and bodies (JSON pretty-printed, binary bodies by their size), long bodies trimmed.",
+    )
+    show.add_argument("cassette", type=Path, metavar="CASSETTE")
+    show.add_argument(
+        "--max-body",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        metavar="N",
+        help=f"lines of each body to print (default {DEFAULT_MAX_BODY})",
+    )
+    show.add_argument("--no-trim", action="store_true", help="print whole bodies")
+    show.add_argument(
+        "--textconv",
+        action="store_true",
+        help="for git's textconv: whole bodies, and a file that is no cassette is shown as "
+        "it is instead of failing",
+    )
+    show.set_defaults(run=_show)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two cassettes (exit 1 if anything did)",
+        description="Summarise what changed from OLD to NEW: interactions added or removed "
+        "(paired by method, path and query), status, content type, headers but the volatile "
+        "ones (bss_volatile_headers), and each JSON field added, removed or changed. Also "
+        "takes the 7 arguments git passes a diff driver (pytest-bss git-setup --semantic).",
+        epilog="Exit status: 0 no semantic change, 1 changes, 2 usage error; run by git, 0 "
+        "unless it fails.",
+    )
+    diff.add_argument("paths", nargs="+", metavar="OLD NEW", help="two cassettes (or git's 7)")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--all-headers", action="store_true", help="compare the volatile headers too")
+    diff.set_defaults(run=_diff)
+
+    git_setup = commands.add_parser(
+        "git-setup",
+        help="make git diff cassettes as transcripts (or semantic summaries)",
+        description="Write the bss-cassette diff driver to this repository's .git/config "
+        "and say the .gitattributes line that applies it to the cassette folder.",
+    )
+    git_setup.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also make `git diff` print the summary of `pytest-bss diff`",
+    )
+    git_setup.add_argument(
+        "--write-gitattributes",
+        action="store_true",
+        help="append the line to .gitattributes if it is missing",
+    )
+    git_setup.set_defaults(run=_git_setup)
     return parser
 
 
@@ -497,3 +557,116 @@ def _shown(path: Path) -> str:
     with contextlib.suppress(ValueError):
         return str(path.relative_to(Path.cwd()))
     return str(path)
+
+
+# --- show, diff, git-setup --------------------------------------------------------------
+
+
+def _reviewed(path: Path) -> dict[str, Any]:
+    """A cassette's model, read and redacted for printing (:func:`review.redacted`)."""
+    from .review import redacted
+
+    try:
+        data = read_cassette(path).data
+    except FileNotFoundError:
+        raise _UsageError(f"{path} does not exist") from None
+    except (CassetteCorruptError, NotACassetteError, OSError) as exc:
+        raise _UsageError(str(exc)) from None
+    try:
+        return redacted(data, canary_secrets())
+    except Exception as exc:  # never a traceback: its frames hold the cassette's values
+        raise _UsageError(f"{path} cannot be read for review ({type(exc).__name__})") from None
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .review import transcript
+
+    max_body = None if args.no_trim or args.textconv else args.max_body
+    if max_body is not None and max_body < 0:
+        raise _UsageError("--max-body must be 0 or more")
+    try:
+        data = _reviewed(args.cassette)
+    except _UsageError as exc:
+        if not args.textconv:
+            raise
+        # git must get text, or it stops the whole diff: the file as it is, say why
+        print(f"(pytest-bss show: {exc}; shown as it is)")
+        print(_as_is(args.cassette), end="")
+        return 0
+    sys.stdout.write(transcript(data, max_body=max_body))
+    return 0
+
+
+def _as_is(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        return f"<cannot be read: {exc.strerror or type(exc).__name__}>\n"
+    except UnicodeDecodeError:
+        return f"<{len(raw)} bytes, not UTF-8 text>\n"
+    return canary_secrets().replace(text)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .gitdriver import GitDiffArgs
+    from .review import EMPTY_CASSETTE, semantic_diff
+
+    git = GitDiffArgs.parse(args.paths)
+    if git is None and len(args.paths) != 2:
+        raise _UsageError(
+            f"takes OLD NEW (or the 7 arguments git passes), got {len(args.paths)} arguments"
+        )
+    files = (git.old_file, git.new_file) if git else tuple(map(Path, args.paths))
+    try:
+        old, new = (
+            EMPTY_CASSETTE if file is None or str(file) == os.devnull else _reviewed(file)
+            for file in files
+        )
+    except _UsageError as exc:
+        if git is None:
+            raise
+        print(f"{git.title}\n(pytest-bss diff: {exc}; the files differ)")
+        return 0
+    volatile = () if args.all_headers else _volatile_headers()
+    changes = semantic_diff(old, new, volatile=volatile)
+    if args.format == "json":
+        report = {"path": git.path if git else None, "changes": [c.as_dict() for c in changes]}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        if git is not None:
+            print(git.title if changes else f"{git.title} (no semantic change)")
+        for change in changes:
+            print(change)
+    # Git takes any status but 0 from a diff driver for a failure (before diff.trustExitCode).
+    return 1 if changes and git is None else 0
+
+
+def _volatile_headers() -> tuple[str, ...]:
+    """The project's ``bss_volatile_headers`` (pytest's own configuration), else the defaults."""
+    from .settings import merge_settings
+
+    value = find_project().options.get("bss_volatile_headers")
+    if isinstance(value, str):  # an ini "linelist": one entry a line, blank lines skipped
+        value = [line.strip() for line in value.splitlines() if line.strip()]
+    try:
+        return merge_settings(ini={"volatile_headers": value}).volatile_headers
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _git_setup(args: argparse.Namespace) -> int:
+    from .gitdriver import GitError, git_setup
+
+    try:
+        done = git_setup(
+            Path.cwd(),
+            find_project().cassette_dir,
+            semantic=args.semantic,
+            write_attributes=args.write_gitattributes,
+        )
+    except GitError as exc:
+        raise _UsageError(str(exc)) from None
+    for line in done:
+        print(line)
+    return 0

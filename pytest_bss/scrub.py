@@ -206,7 +206,18 @@ _WHAT: Final = {
 }
 
 # Words that every catalogued JSON field name holds (catalogue.SECRET_FIELDS, QUERY_SIGNATURES).
-_FIELD_WORDS: Final = ("token", "passw", "passphrase", "secret", "key", "code", "sess", "sig", "@", "\\")
+_FIELD_WORDS: Final = (
+    "token",
+    "passw",
+    "passphrase",
+    "secret",
+    "key",
+    "code",
+    "sess",
+    "sig",
+    "@",
+    "\\",
+)
 _FORM_WORDS: Final = ("user", "client", "code")  # a form in a JSON string has a "="
 
 
