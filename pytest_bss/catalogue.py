@@ -515,7 +515,7 @@ def cookie_kind(name: str, value: str) -> str | None:
     if is_masked(text):
         return "masked"
     key = field_key(low)
-    if text.isalpha() and text.lower() in key:  # TNS_SESSIONID=SESSIONID: a stand-in
+    if len(text) >= 4 and text.isalpha() and text.lower() in key:  # TNS_SESSIONID=SESSIONID
         return "masked"
     if (
         key in _CREDENTIAL_COOKIE_NAMES
