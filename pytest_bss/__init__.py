@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         TokenResponseError,
         UnstorableValueError,
         UnsupportedGrantTypeError,
+        VerifyWriteRefusedError,
     )
     from .fake import TenantEmulator
     from .mock import BssMock
@@ -84,6 +85,7 @@ __all__ = [
     "TokenSource",
     "UnstorableValueError",
     "UnsupportedGrantTypeError",
+    "VerifyWriteRefusedError",
 ]
 
 

@@ -74,12 +74,18 @@ class CassetteOpener:
             try:
                 with use_cassette(
                     **options,
-                    rewrite=rewrite,
+                    rewrite=rewrite and not state.verify,
                     nodeid=nodeid,
                     record_command=command,
                     trust_loaded=self.only_own_filters(vcr_options),
                 ) as cassette:
+                    if state.verify:
+                        cassette.discard = True  # --bss-verify writes nothing
+                        if nodeid and not state.verify_writes:
+                            _refuse_writes(cassette, nodeid)
                     yield cassette
+                if state.verify and nodeid and not getattr(cassette, "verify_refused", False):
+                    state.check_drift(path, nodeid, cassette, settings)
             except CassetteCorruptError:
                 state.count_unreadable(path)
                 raise
@@ -272,3 +278,24 @@ def _as_list(value: Any) -> list[Any]:
     if callable(value):
         return [value]
     return list(value)
+
+
+def _refuse_writes(cassette: Any, nodeid: str) -> None:
+    """Make ``cassette`` refuse, before it is sent, a request that would change the tenant."""
+    from .verify import SAFE_METHODS
+
+    before = cassette._before_record_request
+
+    def refuse(request: Any) -> Any:
+        if request.method.upper() not in SAFE_METHODS:
+            from .exceptions import VerifyWriteRefusedError
+
+            cassette.verify_refused = True  # nothing to compare: the test stopped here
+            raise VerifyWriteRefusedError(
+                f"--bss-verify did not send {request.method} {request.path}: it would change "
+                f"the tenant. Verify {nodeid} with --bss-verify --bss-verify-writes (it creates "
+                "real records), or deselect it."
+            )
+        return before(request)
+
+    cassette._before_record_request = refuse

@@ -19,6 +19,7 @@
         ├── RequestNotRecordedError   replay met a request the cassette does not hold
         ├── RequestAlreadyPlayedError replay met a request whose recordings were all used
         ├── RequestOutsideCassetteError a request to the tenant outside any cassette
+        ├── VerifyWriteRefusedError   --bss-verify kept a POST/PUT/... from the tenant
         └── CassetteWriteError        a cassette write was refused; the old file is kept
             ├── UnstorableValueError      a value a cassette cannot hold (an object, ...)
             └── CredentialLeakError       a credential survived scrubbing
@@ -54,6 +55,7 @@ __all__ = [
     "TokenResponseError",
     "UnstorableValueError",
     "UnsupportedGrantTypeError",
+    "VerifyWriteRefusedError",
 ]
 
 
@@ -197,6 +199,13 @@ class RequestOutsideCassetteError(CassetteError):
 
     During replay nothing could answer it; while recording nothing would record it, so
     the next replay would fail. The fix: ``bss_client``, or ``bss_cassette`` in the test.
+    """
+
+
+class VerifyWriteRefusedError(CassetteError):
+    """``--bss-verify`` did not send a request that would change the tenant (POST, PUT, ...).
+
+    The fix: ``--bss-verify-writes`` (the test then creates real records), or deselect it.
     """
 
 

@@ -20,6 +20,7 @@ from .naming import AUTH_CASSETTE
 from .reports import CleanFailure
 from .settings import (
     DEFAULT_VOLATILE_HEADERS,
+    MARKER_KEYS,
     RECORD_MODES,
     RESERVED_VCR_KEYS,
     merge_settings,
@@ -89,6 +90,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="With --bss-emulator: the emulator answers as API revision N "
         "(default 1, today's API; docs/emulator.md, 'API revisions').",
     )
+    group.addoption(
+        "--bss-verify",
+        action="store_true",
+        dest="bss_verify",
+        help="Run the selected tests against the tenant (BSS_* or --bss-emulator) and compare "
+        "each answer with its cassette: status, content type, JSON shape. Writes no cassette.",
+    )
+    group.addoption(
+        "--bss-verify-writes",
+        action="store_true",
+        dest="bss_verify_writes",
+        help="With --bss-verify, also run tests that send POST, PUT, PATCH or DELETE (they "
+        "change the tenant).",
+    )
+    group.addoption(
+        "--bss-verify-report",
+        dest="bss_verify_report",
+        metavar="FILE",
+        help="With --bss-verify, write the drift report to FILE.json and FILE.html.",
+    )
     parser.addini("bss_record_mode", "Default record mode (none replays).", default=None)
     parser.addini("bss_cassette_dir", "Cassette folder, relative to the rootdir.", default=None)
     parser.addini("bss_cassette_format", "Format of new cassettes: json or yaml.", default=None)
@@ -124,6 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "bss(cassette=None, match_on=None, allow_playback_repeats=None): "
         "name or share this test's cassette and adjust replay matching (pytest-bss).",
     )
+    _check_verify_options(config)
     try:
         settings = merge_settings(ini=_ini_layer(config), cli=_cli_layer(config))
     except ValueError as exc:
@@ -138,6 +160,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_emulator_revision(config)
     state = BssState(config=config, settings=settings)
     state.max_age, state.on_stale = _age_settings(config)
+    state.verify = bool(config.getoption("bss_verify"))
+    state.verify_writes = bool(config.getoption("bss_verify_writes"))
     if settings.recording and not config.getoption("bss_emulator"):
         from .config import BssConfig
         from .exceptions import BssConfigError
@@ -236,10 +260,27 @@ def _ini_layer(config: pytest.Config) -> dict[str, Any]:
 
 
 def _cli_layer(config: pytest.Config) -> dict[str, Any]:
+    # --bss-verify talks to the tenant and plays nothing: vcrpy's "all", never saved.
+    verify = config.getoption("bss_verify")
     return {
-        "record_mode": config.getoption("bss_record_mode"),
+        "record_mode": "all" if verify else config.getoption("bss_record_mode"),
         "cassette_dir": config.getoption("bss_cassette_dir"),
     }
+
+
+def _check_verify_options(config: pytest.Config) -> None:
+    verify = config.getoption("bss_verify")
+    if verify and config.getoption("bss_record_mode"):
+        raise pytest.UsageError(
+            "--bss-verify compares cassettes with the tenant and writes nothing; it does not "
+            "go with --bss-record or --bss-record-mode. Drop one of them."
+        )
+    if not verify and (
+        config.getoption("bss_verify_writes") or config.getoption("bss_verify_report")
+    ):
+        raise pytest.UsageError(
+            "--bss-verify-writes and --bss-verify-report only apply with --bss-verify."
+        )
 
 
 def _state(config: pytest.Config) -> BssState:
@@ -393,6 +434,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     elif state.stats.stale and state.on_stale == "fail" and workeroutput is None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if state.verify and workeroutput is None:
+        _finish_verify(session, state)
     if workeroutput is not None:
         workeroutput["bss_stats"] = state.stats.as_dict()
     elif getattr(session.config, "cache", None) is not None and state.used_this_run:
@@ -409,6 +452,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "exitstatus": int(exitstatus),
             },
         )
+
+
+def _finish_verify(session: pytest.Session, state: BssState) -> None:
+    """The controller's end of --bss-verify: fail on drift, write the report."""
+    from .verify import CassetteDrift, write_report
+
+    results = [CassetteDrift.from_dict(item) for item in state.stats.drift]
+    if any(result.drift for result in results) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    target = session.config.getoption("bss_verify_report")
+    if target:
+        tenant = state.bss_config().base_url
+        state.verify_report = write_report(Path(target), results, tenant=tenant)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -437,7 +493,17 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     summary = stats.summary()
     if summary is None:
         return
-    terminalreporter.write_line(summary)
+    if not state.verify:  # a verify run replays and records nothing: its own lines say more
+        terminalreporter.write_line(summary)
+    if state.verify:
+        from .verify import CassetteDrift, summary_lines
+
+        results = [CassetteDrift.from_dict(item) for item in stats.drift]
+        drifted = any(result.drift for result in results)
+        for line in summary_lines(results):
+            terminalreporter.write_line(line, red=drifted, green=not drifted)
+        for written in state.verify_report:
+            terminalreporter.write_line(f"pytest-bss verify: report written to {written}")
     for path in stats.not_saved:
         terminalreporter.write_line(
             f"pytest-bss: not saved because its test failed, the old cassette was kept: {path}"
@@ -488,7 +554,9 @@ def _bss_state(pytestconfig: pytest.Config) -> BssState:
 
 @pytest.fixture(scope="session")
 def bss_mode(_bss_state: BssState) -> str:
-    """ "record" while recording against a tenant (--bss-record), else "replay"."""
+    """ "record" while recording (--bss-record), "verify" (--bss-verify), else "replay"."""
+    if _bss_state.verify:
+        return "verify"
     return "record" if _bss_state.recording else "replay"
 
 
@@ -565,7 +633,7 @@ def bss_cassette(
         ) as cassette:
             yield cassette
             report = request.node.stash.get(_CALL_REPORT, None)
-            if state.recording and (report is None or report.failed):
+            if state.recording and not state.verify and (report is None or report.failed):
                 # A failed run never replaces a good cassette.
                 cassette.discard = True
                 state.stats.not_saved.append(str(path))
@@ -578,10 +646,11 @@ def bss_cassette(
 def _marker_layer(marker: pytest.Mark | None) -> dict[str, Any]:
     if marker is None:
         return {}
-    unknown = sorted(set(marker.kwargs) - {"cassette", "match_on", "allow_playback_repeats"})
+    unknown = sorted(set(marker.kwargs) - MARKER_KEYS)
     if unknown or len(marker.args) > 1:
         pytest.fail(
-            f"@pytest.mark.bss takes cassette=, match_on= and allow_playback_repeats=; got {unknown}",
+            "@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats= and "
+            f"verify_values=; got {unknown}",
             pytrace=False,
         )
     layer = dict(marker.kwargs)

@@ -24,7 +24,7 @@ __all__ = [
 #: ``none`` replays; ``rewrite`` replaces each cassette as a whole; the rest are vcrpy's.
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 FORMATS = ("json", "yaml")
-MARKER_KEYS = frozenset({"cassette", "match_on", "allow_playback_repeats"})
+MARKER_KEYS = frozenset({"cassette", "match_on", "allow_playback_repeats", "verify_values"})
 #: vcrpy options the plugin owns; bss_vcr_config may not set them.
 RESERVED_VCR_KEYS = frozenset(
     {
@@ -76,6 +76,8 @@ class Settings:
     allow_playback_repeats: bool = False
     cassette: str | None = None
     volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
+    #: JSON keys whose values --bss-verify compares (the marker's verify_values=)
+    verify_values: tuple[str, ...] = ()
 
     @property
     def recording(self) -> bool:
@@ -138,6 +140,8 @@ def _normalize(changes: dict[str, Any]) -> dict[str, Any]:
         changes["allow_playback_repeats"] = _as_bool(changes["allow_playback_repeats"])
     if "volatile_headers" in changes:
         changes["volatile_headers"] = _as_names(changes["volatile_headers"])
+    if "verify_values" in changes:
+        changes["verify_values"] = _as_names(changes["verify_values"])
     return changes
 
 

@@ -84,6 +84,8 @@ class Stats:
     shared: list[str] = field(default_factory=list)
     #: replayed cassettes older than bss_max_age: (path, recorded date or None, test id)
     stale: list[tuple[str, str | None, str]] = field(default_factory=list)
+    #: --bss-verify: one pytest_bss.verify.CassetteDrift (as a dict) per test's cassette
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     def merge(self, other: dict[str, Any]) -> None:
         for name in (
@@ -103,6 +105,7 @@ class Stats:
             "refused_ids",
             "shared",
             "stale",
+            "drift",
         ):
             getattr(self, name).extend(other.get(name, []))
 
@@ -144,6 +147,10 @@ class BssState:
     #: bss_max_age (a datetime.timedelta) and bss_on_stale
     max_age: Any = None
     on_stale: str = "warn"
+    #: --bss-verify, --bss-verify-writes, and the report files written at the end
+    verify: bool = False
+    verify_writes: bool = False
+    verify_report: list[Path] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _restore_vcr_level: Any = None
     redactor: Redactor | None = None
@@ -375,6 +382,25 @@ class BssState:
             if cassette.saved:
                 self.stats.recorded.append(str(path.resolve()))
                 self.stats.recorded_interactions += cassette.new_interactions
+
+    def check_drift(self, path: Path, nodeid: str, cassette: Any, settings: Settings) -> None:
+        """--bss-verify: compare what the tenant answered with what the cassette held."""
+        from .scrub import NEUTRAL_BASE
+        from .verify import CassetteDrift, compare
+
+        recorded = cassette.data[: cassette.loaded]
+        live = cassette.data[cassette.loaded :]
+        drift = compare(
+            recorded,
+            live,
+            recorded_base=NEUTRAL_BASE,
+            live_base=self.bss_config().base_url,
+            values=settings.verify_values,
+        )
+        shown = os.path.relpath(path, self.config.rootpath)
+        result = CassetteDrift(shown, nodeid, len(live), drift)
+        with self._lock:
+            self.stats.drift.append(result.as_dict())
 
     def check_age(self, path: Path, nodeid: str) -> None:
         """In replay, note the cassette at ``path`` if it is older than ``bss_max_age``."""
