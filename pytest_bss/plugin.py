@@ -464,7 +464,8 @@ def _finish_verify(session: pytest.Session, state: BssState) -> None:
     target = session.config.getoption("bss_verify_report")
     if target:
         tenant = state.bss_config().base_url
-        state.verify_report = write_report(Path(target), results, tenant=tenant)
+        redact = state.redactor if state.redactor is not None else str
+        state.verify_report = write_report(Path(target), results, tenant=tenant, redact=redact)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -21,7 +21,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -280,8 +280,18 @@ def report_paths(target: Path) -> tuple[Path, Path]:
     return base.with_name(base.name + ".json"), base.with_name(base.name + ".html")
 
 
-def write_report(target: Path, results: Sequence[CassetteDrift], *, tenant: str) -> list[Path]:
-    """Write the JSON report and the HTML page; return their paths."""
+def write_report(
+    target: Path,
+    results: Sequence[CassetteDrift],
+    *,
+    tenant: str,
+    redact: Callable[[str], str] = str,
+) -> list[Path]:
+    """Write the JSON report and the HTML page; return their paths.
+
+    ``redact`` is applied to both texts (the run's known credentials, which a path segment
+    or a named value might hold, never reach a file).
+    """
     json_path, html_path = report_paths(target)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     data = {
@@ -290,8 +300,9 @@ def write_report(target: Path, results: Sequence[CassetteDrift], *, tenant: str)
         "with_drift": sum(bool(r.drift) for r in results),
         "results": [r.as_dict() for r in results],
     }
-    json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(results, tenant=tenant), encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    json_path.write_text(redact(text), encoding="utf-8")
+    html_path.write_text(redact(render_html(results, tenant=tenant)), encoding="utf-8")
     return [json_path, html_path]
 
 
