@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .cassettes import BssCassette
+    from .personal import PersonalPolicy
     from .settings import Settings
     from .state import BssState
 
@@ -48,6 +49,9 @@ class CassetteOpener:
     def __init__(self, state: BssState) -> None:
         self.state = state
         self._options_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # The cassettes open now, innermost last: (personal-data policy, values sent).
+        # A plain list, not a context variable: a test's own threads record too.
+        self._open: list[tuple[PersonalPolicy, set[str]]] = []
 
     @contextlib.contextmanager
     def open(
@@ -67,7 +71,12 @@ class CassetteOpener:
         lock = cassette_lock(path) if state.recording else contextlib.nullcontext()
         cassette = None
         state.count_opened()
-        with lock:
+        with contextlib.ExitStack() as cleanup, lock:
+            if state.recording:
+                policy = state.personal_policy(settings)
+                state.use_personal_policy(path, policy)
+                self._open.append((policy, set()))
+                cleanup.callback(self._open.pop)
             rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
             command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
@@ -221,12 +230,18 @@ class CassetteOpener:
         from .write.normalise import normalise_request
 
         secrets, base_urls = self.state.secrets, self.state.base_urls
+        recording, opened = self.state.recording, self._open
 
         def scrub(request: Any) -> Any:
             if not keep_token_requests and PLUGIN_TOKEN_FETCH.get():
                 return None
             data = normalise_request(request._to_dict())
             scrubbed, _ = scrub_request(data, secrets, base_urls=base_urls)
+            if recording and opened and opened[-1][0].enabled:
+                from .personal import sent_values
+
+                # The test's own values: a response that repeats them keeps them.
+                opened[-1][1].update(sent_values(scrubbed))
             return Request._from_dict(scrubbed)
 
         return scrub
@@ -236,9 +251,18 @@ class CassetteOpener:
         from .write.normalise import normalise_response
 
         secrets, base_urls = self.state.secrets, self.state.base_urls
+        pseudonymiser, opened = self.state.pseudonymiser, self._open
 
         def scrub(response: Any) -> Any:
             scrubbed, _ = scrub_response(normalise_response(response), secrets, base_urls=base_urls)
+            if pseudonymiser is not None and opened and opened[-1][0].enabled:
+                from .personal import pseudonymise_response
+
+                # The test reads the pseudonyms the cassette will hold (docs/personal-data.md).
+                policy, sent = opened[-1]
+                scrubbed, _ = pseudonymise_response(
+                    scrubbed, pseudonymiser, rules=policy.rules, sent=sent
+                )
             return scrubbed
 
         return scrub

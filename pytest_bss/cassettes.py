@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vcr.cassette import Cassette
@@ -55,6 +55,9 @@ from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
 from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette
 from .write.normalise import METADATA
+
+if TYPE_CHECKING:
+    from .personal import PersonalPolicy, Pseudonymiser
 
 __all__ = [
     "FORMAT_VERSION",
@@ -407,6 +410,10 @@ class BssPersister:
     volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
     #: the copy of a cassette as it was before this run first rewrote it, if one was kept
     baseline_for: Callable[[Path], Path | None] | None = None
+    #: the personal-data policy a cassette is written with; None: the stage is off
+    personal_for: Callable[[Path], PersonalPolicy] | None = None
+    #: draws pseudonyms (None: personal data is only checked)
+    pseudonymiser: Pseudonymiser | None = None
     #: placeholders in every file this persister wrote (the "values scrubbed" count)
     scrubbed_values: int = field(default=0, init=False)
     #: per file read: the metadata of each interaction (recorded_at ...), in file order
@@ -468,6 +475,9 @@ class BssPersister:
             neutral_base=self.neutral_base,
             volatile_headers=self.volatile_headers,
             baseline=self.baseline_for(path) if self.baseline_for is not None else None,
+            personal=self.personal_for(path) if self.personal_for is not None else None,
+            pseudonymiser=self.pseudonymiser,
+            loaded=len(metadata),
         )
         text = write_cassette(data, context)
         self.scrubbed_values += len(_PLACEHOLDER.findall(text))

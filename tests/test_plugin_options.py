@@ -276,7 +276,9 @@ def test_an_unknown_marker_argument_is_a_usage_error(project: pytest.Pytester) -
 
     assert result.ret != 0
     result.stdout.fnmatch_lines(
-        ["*@pytest.mark.bss takes cassette=, match_on= and allow_playback_repeats=*"]
+        [
+            "*@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats= and personal_data=*"
+        ]
     )
 
 
