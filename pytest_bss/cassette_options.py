@@ -88,6 +88,8 @@ class CassetteOpener:
                     record_command=command,
                     trust_loaded=self.only_own_filters(vcr_options),
                 ) as cassette:
+                    if state.recording:
+                        cassette.live_view = self._live_view()
                     yield cassette
             except CassetteCorruptError:
                 state.count_unreadable(path)
@@ -245,6 +247,22 @@ class CassetteOpener:
             return Request._from_dict(scrubbed)
 
         return scrub
+
+    def _live_view(self) -> Any:
+        pseudonymiser, opened = self.state.pseudonymiser, self._open
+        if pseudonymiser is None or not opened or not opened[-1][0].enabled:
+            return None
+        policy, sent = opened[-1]
+
+        def view(response: dict[str, Any]) -> dict[str, Any]:
+            from .decoding import decode_message
+            from .personal import pseudonymise_response
+
+            plain = decode_message(response, is_request=False)
+            out, count = pseudonymise_response(plain, pseudonymiser, rules=policy.rules, sent=sent)
+            return {"headers": out["headers"], "body": out["body"]} if count else {}
+
+        return view
 
     def _response_scrubber(self) -> Any:
         from .scrub import scrub_response
