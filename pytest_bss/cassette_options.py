@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .cassettes import BssCassette
+    from .personal import PersonalPolicy
     from .settings import Settings
     from .state import BssState
 
@@ -48,6 +49,9 @@ class CassetteOpener:
     def __init__(self, state: BssState) -> None:
         self.state = state
         self._options_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # The cassettes open now, innermost last: (personal-data policy, values sent).
+        # A plain list, not a context variable: a test's own threads record too.
+        self._open: list[tuple[PersonalPolicy, set[str]]] = []
 
     @contextlib.contextmanager
     def open(
@@ -67,7 +71,12 @@ class CassetteOpener:
         lock = cassette_lock(path) if state.recording else contextlib.nullcontext()
         cassette = None
         state.count_opened()
-        with lock:
+        with contextlib.ExitStack() as cleanup, lock:
+            if state.recording:
+                policy = state.personal_policy(settings)
+                state.use_personal_policy(path, policy)
+                self._open.append((policy, set()))
+                cleanup.callback(self._open.pop)
             rewrite = settings.record_mode == "rewrite" and self._first_rewrite(path)
             options = self._cassette_options(path, settings, vcr_options, keep_token_requests)
             command = f"pytest --bss-record '{nodeid}'" if nodeid else "pytest --bss-record"
@@ -79,6 +88,8 @@ class CassetteOpener:
                     record_command=command,
                     trust_loaded=self.only_own_filters(vcr_options),
                 ) as cassette:
+                    if state.recording:
+                        cassette.live_view = self._live_view()
                     if state.verify:
                         cassette.discard = True  # --bss-verify writes nothing
                         if nodeid and not state.verify_writes:
@@ -227,24 +238,55 @@ class CassetteOpener:
         from .write.normalise import normalise_request
 
         secrets, base_urls = self.state.secrets, self.state.base_urls
+        recording, opened = self.state.recording, self._open
 
         def scrub(request: Any) -> Any:
             if not keep_token_requests and PLUGIN_TOKEN_FETCH.get():
                 return None
             data = normalise_request(request._to_dict())
             scrubbed, _ = scrub_request(data, secrets, base_urls=base_urls)
+            if recording and opened and opened[-1][0].enabled:
+                from .personal import sent_values
+
+                # The test's own values: a response that repeats them keeps them.
+                opened[-1][1].update(sent_values(scrubbed))
             return Request._from_dict(scrubbed)
 
         return scrub
+
+    def _live_view(self) -> Any:
+        pseudonymiser, opened = self.state.pseudonymiser, self._open
+        if pseudonymiser is None or not opened or not opened[-1][0].enabled:
+            return None
+        policy, sent = opened[-1]
+
+        def view(response: dict[str, Any]) -> dict[str, Any]:
+            from .decoding import decode_message
+            from .personal import pseudonymise_response
+
+            plain = decode_message(response, is_request=False)
+            out, count = pseudonymise_response(plain, pseudonymiser, rules=policy.rules, sent=sent)
+            return {"headers": out["headers"], "body": out["body"]} if count else {}
+
+        return view
 
     def _response_scrubber(self) -> Any:
         from .scrub import scrub_response
         from .write.normalise import normalise_response
 
         secrets, base_urls = self.state.secrets, self.state.base_urls
+        pseudonymiser, opened = self.state.pseudonymiser, self._open
 
         def scrub(response: Any) -> Any:
             scrubbed, _ = scrub_response(normalise_response(response), secrets, base_urls=base_urls)
+            if pseudonymiser is not None and opened and opened[-1][0].enabled:
+                from .personal import pseudonymise_response
+
+                # The test reads the pseudonyms the cassette will hold (docs/personal-data.md).
+                policy, sent = opened[-1]
+                scrubbed, _ = pseudonymise_response(
+                    scrubbed, pseudonymiser, rules=policy.rules, sent=sent
+                )
             return scrubbed
 
         return scrub

@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vcr.cassette import Cassette
@@ -55,6 +55,9 @@ from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
 from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette
 from .write.normalise import METADATA
+
+if TYPE_CHECKING:
+    from .personal import PersonalPolicy, Pseudonymiser
 
 __all__ = [
     "FORMAT_VERSION",
@@ -407,6 +410,10 @@ class BssPersister:
     volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
     #: the copy of a cassette as it was before this run first rewrote it, if one was kept
     baseline_for: Callable[[Path], Path | None] | None = None
+    #: the personal-data policy a cassette is written with; None: the stage is off
+    personal_for: Callable[[Path], PersonalPolicy] | None = None
+    #: draws pseudonyms (None: personal data is only checked)
+    pseudonymiser: Pseudonymiser | None = None
     #: placeholders in every file this persister wrote (the "values scrubbed" count)
     scrubbed_values: int = field(default=0, init=False)
     #: per file read: the metadata of each interaction (recorded_at ...), in file order
@@ -468,6 +475,9 @@ class BssPersister:
             neutral_base=self.neutral_base,
             volatile_headers=self.volatile_headers,
             baseline=self.baseline_for(path) if self.baseline_for is not None else None,
+            personal=self.personal_for(path) if self.personal_for is not None else None,
+            pseudonymiser=self.pseudonymiser,
+            loaded=len(metadata),
         )
         text = write_cassette(data, context)
         self.scrubbed_values += len(_PLACEHOLDER.findall(text))
@@ -583,6 +593,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
         self.saved = False
         self.file_missing = False
         self.loaded = 0
+        #: while recording: the response as the test should see it (personal data
+        #: pseudonymised), from the response vcrpy is about to hand the test
+        self.live_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self._index: dict[tuple[Any, ...], list[int]] = {}
         self._lock = threading.RLock()
         super().__init__(path, **kwargs)
@@ -658,6 +671,9 @@ class BssCassette(Cassette):  # type: ignore[misc]
                 self.data.append((request, response))
             else:
                 super().append(request, response)
+                if self.live_view is not None and isinstance(response, dict):
+                    # vcrpy hands the test this very dict: it reads what the file will hold.
+                    response.update(self.live_view(response))
             if len(self.data) > before:
                 stored = self.data[-1][0]
                 self._index.setdefault(self._key(stored), []).append(len(self.data) - 1)

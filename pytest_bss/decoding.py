@@ -267,7 +267,10 @@ def replace_body(message: dict[str, Any], body: Any, *, is_request: bool) -> Non
         message["body"] = {**message["body"], "string": body}
     length = _byte_length(body)
     headers = message.get("headers")
-    if length is not None and length != _byte_length(old) and isinstance(headers, dict):
+    if length is None or not isinstance(headers, dict):
+        return
+    stated = header(headers, "content-length").strip()
+    if length != _byte_length(old) or (stated and stated != str(length)):
         set_header(headers, "Content-Length", str(length))
 
 

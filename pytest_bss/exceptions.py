@@ -22,7 +22,8 @@
         ├── VerifyWriteRefusedError   --bss-verify kept a POST/PUT/... from the tenant
         └── CassetteWriteError        a cassette write was refused; the old file is kept
             ├── UnstorableValueError      a value a cassette cannot hold (an object, ...)
-            └── CredentialLeakError       a credential survived scrubbing
+            ├── CredentialLeakError       a credential survived scrubbing
+            └── PersonalDataError         personal data survived pseudonymisation
 
 No message ever carries a secret: messages name settings, URLs, paths, statuses
 and the server's own error text, never a key, password or token.
@@ -49,6 +50,7 @@ __all__ = [
     "CredentialLeakError",
     "InvalidClientError",
     "InvalidGrantError",
+    "PersonalDataError",
     "RequestAlreadyPlayedError",
     "RequestNotRecordedError",
     "RequestOutsideCassetteError",
@@ -221,6 +223,17 @@ class CredentialLeakError(CassetteWriteError):
     """A cassette write was refused because a credential survived scrubbing.
 
     ``places`` lists where (interaction number and field), never the value.
+    """
+
+    def __init__(self, message: str, *, path: str = "", places: tuple[str, ...] = ()) -> None:
+        super().__init__(message, path=path)
+        self.places = places
+
+
+class PersonalDataError(CassetteWriteError):
+    """A cassette write was refused because personal data survived pseudonymisation.
+
+    ``places`` lists where (interaction, header or JSON path) and what kind, never the value.
     """
 
     def __init__(self, message: str, *, path: str = "", places: tuple[str, ...] = ()) -> None:

@@ -137,13 +137,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=list(DEFAULT_VOLATILE_HEADERS),  # not None: an empty list switches it off
     )
+    parser.addini(
+        "bss_personal_data",
+        "Pseudonymise personal data (names, e-mail, phones, addresses, VAT, IBAN, cards) "
+        "while recording, and refuse cassettes that still hold some (default true; "
+        "docs/personal-data.md).",
+        default=None,
+    )
+    parser.addini(
+        "bss_personal_fields",
+        "More personal-data fields: a key pattern or dotted path a line, optionally :kind "
+        "(docs/personal-data.md).",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "bss_personal_keep",
+        "Fields that are not personal data: a key pattern or dotted path a line.",
+        type="linelist",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "bss(cassette=None, match_on=None, allow_playback_repeats=None): "
-        "name or share this test's cassette and adjust replay matching (pytest-bss).",
+        "bss(cassette=None, match_on=None, allow_playback_repeats=None, personal_data=None): "
+        "name or share this test's cassette, adjust replay matching, or switch "
+        "pseudonymising personal data off for it (pytest-bss).",
     )
     _check_verify_options(config)
     try:
@@ -256,6 +277,9 @@ def _ini_layer(config: pytest.Config) -> dict[str, Any]:
         "match_on": config.getini("bss_match_on") or None,
         "allow_playback_repeats": config.getini("bss_allow_playback_repeats"),
         "volatile_headers": config.getini("bss_volatile_headers"),
+        "personal_data": config.getini("bss_personal_data"),
+        "personal_fields": config.getini("bss_personal_fields"),
+        "personal_keep": config.getini("bss_personal_keep"),
     }
 
 
@@ -650,8 +674,8 @@ def _marker_layer(marker: pytest.Mark | None) -> dict[str, Any]:
     unknown = sorted(set(marker.kwargs) - MARKER_KEYS)
     if unknown or len(marker.args) > 1:
         pytest.fail(
-            "@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats= and "
-            f"verify_values=; got {unknown}",
+            "@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats=, "
+            f"verify_values= and personal_data=; got {unknown}",
             pytrace=False,
         )
     layer = dict(marker.kwargs)

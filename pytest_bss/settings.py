@@ -24,7 +24,9 @@ __all__ = [
 #: ``none`` replays; ``rewrite`` replaces each cassette as a whole; the rest are vcrpy's.
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 FORMATS = ("json", "yaml")
-MARKER_KEYS = frozenset({"cassette", "match_on", "allow_playback_repeats", "verify_values"})
+MARKER_KEYS = frozenset(
+    {"cassette", "match_on", "allow_playback_repeats", "verify_values", "personal_data"}
+)
 #: vcrpy options the plugin owns; bss_vcr_config may not set them.
 RESERVED_VCR_KEYS = frozenset(
     {
@@ -78,6 +80,12 @@ class Settings:
     volatile_headers: tuple[str, ...] = DEFAULT_VOLATILE_HEADERS
     #: JSON keys whose values --bss-verify compares (the marker's verify_values=)
     verify_values: tuple[str, ...] = ()
+    #: pseudonymise personal data while recording (docs/personal-data.md)
+    personal_data: bool = True
+    #: ``bss_personal_fields``: more keys (``pattern`` or ``pattern:kind``)
+    personal_fields: tuple[str, ...] = ()
+    #: ``bss_personal_keep``: keys that are not personal data
+    personal_keep: tuple[str, ...] = ()
 
     @property
     def recording(self) -> bool:
@@ -97,11 +105,12 @@ def merge_settings(
 ) -> Settings:
     """Apply the layers in precedence order; a layer's ``None`` values mean "not set".
 
-    - ini may set every field but ``cassette`` (``volatile_headers`` only there; an empty
-      list switches the rule off);
+    - ini may set every field but ``cassette`` (``volatile_headers``, ``personal_fields``
+      and ``personal_keep`` only there; an empty ``volatile_headers`` switches the rule off);
     - the ``bss_vcr_config`` fixture may set ``match_on`` and ``allow_playback_repeats``
       (the rest of it is passed to vcrpy);
-    - the marker may set ``cassette``, ``match_on`` and ``allow_playback_repeats``;
+    - the marker may set ``cassette``, ``match_on``, ``allow_playback_repeats`` and
+      ``personal_data``;
     - the command line sets ``record_mode`` and ``cassette_dir``.
     """
     result = DEFAULTS
@@ -116,6 +125,9 @@ def merge_settings(
                 "match_on",
                 "allow_playback_repeats",
                 "volatile_headers",
+                "personal_data",
+                "personal_fields",
+                "personal_keep",
             },
         ),
         ("bss_vcr_config", fixture, {"match_on", "allow_playback_repeats"}),
@@ -142,7 +154,18 @@ def _normalize(changes: dict[str, Any]) -> dict[str, Any]:
         changes["volatile_headers"] = _as_names(changes["volatile_headers"])
     if "verify_values" in changes:
         changes["verify_values"] = _as_names(changes["verify_values"])
+    if "personal_data" in changes:
+        changes["personal_data"] = _as_bool(changes["personal_data"])
+    for key in ("personal_fields", "personal_keep"):
+        if key in changes:
+            changes[key] = _as_lines(changes[key])
     return changes
+
+
+def _as_lines(value: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.splitlines()
+    return tuple(line.strip() for line in value if line.strip())
 
 
 def _as_names(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -171,5 +194,9 @@ def _validate(settings: Settings) -> None:
         raise ValueError(
             f"bss_volatile_headers takes one header name a line (or Name:attribute), got {bad[0]!r}"
         )
+    if settings.personal_fields or settings.personal_keep:
+        from .personal.fields import KeyRules
+
+        KeyRules.parse(settings.personal_fields, settings.personal_keep)  # names a bad entry
     if not settings.match_on:
         raise ValueError("match_on must name at least one vcrpy matcher, e.g. method path query")

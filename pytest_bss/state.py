@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .cassettes import BssCassette, BssPersister
     from .config import BssConfig
     from .fake import TenantEmulator
+    from .personal import PersonalPolicy, Pseudonymiser
     from .reports import Redactor
     from .scrub import SecretSet
 
@@ -144,6 +145,9 @@ class BssState:
     _secrets: SecretSet | None = None
     _env_secrets: SecretSet | None = None
     _persister: BssPersister | None = None
+    _pseudonymiser: Pseudonymiser | None = None
+    #: per cassette file: the personal-data policy of the test that last opened it
+    _personal: dict[str, PersonalPolicy] = field(default_factory=dict)
     #: bss_max_age (a datetime.timedelta) and bss_on_stale
     max_age: Any = None
     on_stale: str = "warn"
@@ -227,8 +231,40 @@ class BssState:
                 base_urls=self.base_urls,
                 volatile_headers=self.settings.volatile_headers,
                 baseline_for=self.opener.baseline_for,
+                personal_for=self.personal_for,
+                pseudonymiser=self.pseudonymiser,
             )
         return self._persister
+
+    @property
+    def pseudonymiser(self) -> Pseudonymiser | None:
+        """Draws this run's pseudonyms while recording (keyed as docs/personal-data.md says)."""
+        if not self.recording:
+            return None
+        if self._pseudonymiser is None:
+            from .personal import Pseudonymiser, pseudonym_key
+
+            config = self.bss_config()
+            key = pseudonym_key(client_secret=config.client_secret, base_url=config.base_url)
+            self._pseudonymiser = Pseudonymiser(key) if key is not None else None
+        return self._pseudonymiser
+
+    def personal_policy(self, settings: Settings) -> PersonalPolicy:
+        """What a cassette opened with ``settings`` does with personal data."""
+        from .personal import PersonalPolicy
+
+        return PersonalPolicy(
+            settings.personal_data, _key_rules(settings.personal_fields, settings.personal_keep)
+        )
+
+    def use_personal_policy(self, path: Path, policy: PersonalPolicy) -> None:
+        """``path`` is written with ``policy`` (the test that opened it last decides)."""
+        self._personal[str(path)] = policy
+
+    def personal_for(self, path: Path) -> PersonalPolicy:
+        """The personal-data policy ``path`` is written with."""
+        policy = self._personal.get(str(path))
+        return policy if policy is not None else self.personal_policy(self.settings)
 
     def env_credentials(self) -> list[tuple[str, str]]:
         """(kind, value) of every ``BSS_*`` credential set in the environment."""
@@ -428,3 +464,10 @@ class BssState:
         # Under xdist the controller writes nothing: its count is what the workers sent.
         if self._persister is not None:
             self.stats.scrubbed += self._persister.scrubbed_values
+
+
+@functools.cache
+def _key_rules(fields: tuple[str, ...], keep: tuple[str, ...]) -> Any:
+    from .personal import KeyRules
+
+    return KeyRules.parse(fields, keep)

@@ -277,7 +277,7 @@ def test_an_unknown_marker_argument_is_a_usage_error(project: pytest.Pytester) -
     assert result.ret != 0
     result.stdout.fnmatch_lines(
         [
-            "*@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats= and verify_values=*"
+            "*@pytest.mark.bss takes cassette=, match_on=, allow_playback_repeats=, verify_values= and personal_data=*"
         ]
     )
 

@@ -16,6 +16,7 @@ from pytest_bss.write.atomic import dump_cassette
 from pytest_bss.write.credentials import scrub_credentials
 from pytest_bss.write.leak_gate import leak_gate
 from pytest_bss.write.normalise import normalise, normalise_request, normalise_response
+from pytest_bss.write.personal import personal_data
 from pytest_bss.write.stamp import stamp
 from pytest_bss.write.volatile import volatile
 
@@ -41,7 +42,7 @@ def cassette(*interactions: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_stages_run_in_the_documented_order() -> None:
-    assert (normalise, stamp, scrub_credentials, volatile, leak_gate) == STAGES
+    assert (normalise, stamp, scrub_credentials, personal_data, volatile, leak_gate) == STAGES
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,16 @@
 
 ::
 
-    normalise  →  stamp  →  scrub credentials  →  volatile values  →  leak gate  →  atomic write
-    (normalise)   (stamp)   (credentials)         (volatile)          (leak_gate)   (atomic)
+    normalise → stamp → scrub credentials → personal data → volatile values → leak gate → atomic write
+    (normalise) (stamp) (credentials)         (personal)      (volatile)        (leak_gate) (atomic)
 
 Each stage is a module with one job and a function ``stage(data, context) -> data`` over
 serialized cassette data (``{"version": 1, "interactions": [...]}``); :data:`STAGES` lists
 them in order and :func:`write_cassette` runs them, then writes. A stage that refuses
 raises a :class:`~pytest_bss.exceptions.CassetteWriteError` and nothing is written: a
-cassette that was good stays good. The stage planned next (personal data) slots in between
-the credentials and the volatile values without touching the others.
+cassette that was good stays good. Personal data (pseudonyms, then its own gate) comes
+after the credentials, so no credential reaches a pseudonym's input, and before the volatile
+values, so an interaction compares with the file on disk as it will be written.
 
 The same traffic gives the same file: normalise sorts headers, the volatile stage keeps
 the recorded values of interactions that did not change, and the atomic write leaves a
@@ -31,10 +32,12 @@ from .atomic import write_text
 from .credentials import scrub_credentials
 from .leak_gate import leak_gate
 from .normalise import normalise
+from .personal import personal_data
 from .stamp import stamp
 from .volatile import volatile
 
 if TYPE_CHECKING:
+    from ..personal import PersonalPolicy, Pseudonymiser
     from ..scrub import SecretSet
 
 __all__ = ["STAGES", "Stage", "WriteContext", "prepare", "write_cassette"]
@@ -56,12 +59,25 @@ class WriteContext:
     replaced: int = 0
     #: the UTC date new interactions are stamped with (write/stamp.py)
     recorded_on: str = field(default_factory=today)
+    #: personal data (write/personal.py); None: the stage is off
+    personal: PersonalPolicy | None = None
+    #: draws the pseudonyms; None: the stage only checks (nothing to key pseudonyms with)
+    pseudonymiser: Pseudonymiser | None = None
+    #: how many interactions, from the first, were read from the file (already written)
+    loaded: int = 0
 
 
 Stage = Callable[[dict[str, Any], WriteContext], dict[str, Any]]
 
 #: The stages every cassette goes through, in order, before it is written.
-STAGES: Final[tuple[Stage, ...]] = (normalise, stamp, scrub_credentials, volatile, leak_gate)
+STAGES: Final[tuple[Stage, ...]] = (
+    normalise,
+    stamp,
+    scrub_credentials,
+    personal_data,
+    volatile,
+    leak_gate,
+)
 
 
 def prepare(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Stage 2 of the write path: take every credential out (see :mod:`pytest_bss.scrub`).
+"""Stage 3 of the write path: take every credential out (see :mod:`pytest_bss.scrub`).
 
 Credential positions are scrubbed first (registering what they hold as known secrets),
 then every known value in every written form; the tenant's base URL becomes the neutral

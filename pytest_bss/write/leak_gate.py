@@ -1,4 +1,4 @@
-"""Stage 5 of the write path: refuse to write what still holds a credential, or can't be read.
+"""Stage 6 of the write path: refuse to write what still holds a credential, or can't be read.
 
 The gate runs the scrubber's own leak check (:func:`pytest_bss.scrub.find_leaks`) over the
 final data, and refuses anything that is not a plain value (the check can't read what it

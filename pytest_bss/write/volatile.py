@@ -1,4 +1,4 @@
-"""Stage 4 of the write path: values that change on every request make no diff.
+"""Stage 5 of the write path: values that change on every request make no diff.
 
 A server stamps each answer with values that mean nothing to a test: ``Date``, request and
 trace ids, a cookie's expiry (``bss_volatile_headers``, defaults in

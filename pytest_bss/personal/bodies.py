@@ -1,0 +1,335 @@
+"""Personal data in recorded messages: pseudonymise a response, find what is left.
+
+Pure functions over vcrpy's serialized request and response dicts (as the write path's
+normalise stage leaves them). A JSON response body is walked with its keys (the field
+list of :mod:`.fields`); every other string, and a body that is not JSON, is searched as
+free text (:mod:`.detect`). A changed JSON body is written back in the layout it had
+(compact or spaced separators, ASCII escapes or not).
+
+Requests are the test's own data: they are neither pseudonymised nor checked, and every
+value a request holds (query and form values, path segments, JSON strings) is kept
+wherever a response repeats it, so "create, read back, assert the name" tests work.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..decoding import body_text, is_json, message_body, replace_body
+from .detect import GATED_KINDS, find_in_text
+from .fields import KeyRules, Kind
+from .pseudonyms import Pseudonymiser
+
+__all__ = [
+    "Finding",
+    "PersonalPolicy",
+    "find_personal",
+    "pseudonymise_interactions",
+    "pseudonymise_response",
+    "sent_values",
+]
+
+#: Headers never searched: they hold dates, lengths, types and the like.
+_SKIPPED_HEADERS: Final = frozenset(
+    {"content-length", "content-type", "date", "expires", "etag", "last-modified"}
+)
+
+
+@dataclass(frozen=True)
+class PersonalPolicy:
+    """Whether personal data is pseudonymised (``bss_personal_data``), and which fields."""
+
+    enabled: bool = True
+    rules: KeyRules = field(default_factory=KeyRules)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Personal data found where none may be: a place (never the value) and its kind."""
+
+    place: str
+    kind: Kind
+
+    def __str__(self) -> str:
+        return f"{self.place} ({_KIND_WORDS.get(self.kind, self.kind.value)})"
+
+
+_KIND_WORDS: Final = {
+    Kind.EMAIL: "an e-mail address outside the reserved domains",
+    Kind.IBAN: "an IBAN with a valid checksum",
+    Kind.CARD: "a Luhn-valid card number outside the test ranges",
+    Kind.PHONE: "a phone number",
+}
+
+
+# --- what the test sent ---------------------------------------------------------------
+
+
+def sent_values(request: Mapping[str, Any]) -> set[str]:
+    """Every value ``request`` carries: query and form values, path segments, JSON strings."""
+    values: set[str] = set()
+    uri = str(request.get("uri") or "")
+    parts = urlsplit(uri)
+    values.update(unquote(segment) for segment in parts.path.split("/") if segment)
+    values.update(value for _, value in parse_qsl(parts.query, keep_blank_values=False))
+    body = request.get("body")
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return values
+    if isinstance(body, str) and body:
+        if is_json(body):
+            values.update(_json_strings(json.loads(body)))
+        elif "=" in body:
+            values.update(value for _, value in parse_qsl(body))
+        values.add(body)
+    return {value for value in values if value}
+
+
+def _json_strings(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for item in node.values():
+            yield from _json_strings(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _json_strings(item)
+    elif isinstance(node, str):
+        yield node
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield str(node)
+
+
+# --- pseudonymising -------------------------------------------------------------------
+
+
+@dataclass
+class _Rewriter:
+    pseudonymiser: Pseudonymiser
+    rules: KeyRules
+    sent: frozenset[str] | set[str]
+    count: int = 0
+
+    def field(self, kind: Kind, value: str) -> str:
+        if value in self.sent or self.pseudonymiser.is_pseudonym(value):
+            return value
+        new = self.pseudonymiser.pseudonym(kind, value)
+        if new != value:
+            self.count += 1
+        return new
+
+    def text(self, value: str) -> str:
+        matches = find_in_text(value)
+        if not matches:
+            return value
+        out, last = [], 0
+        for match in matches:
+            found = match.value(value)
+            if found in self.sent or self.pseudonymiser.is_pseudonym(found):
+                continue
+            out.append(value[last : match.start])
+            out.append(self.field(match.kind, found))
+            last = match.end
+        out.append(value[last:])
+        return "".join(out)
+
+    def json(self, node: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            beside = any(
+                isinstance(item, str) and key != "name" and self.rules.kind((*path, key))
+                for key, item in node.items()
+            )
+            out = {}
+            for key, item in node.items():
+                where = (*path, key)
+                if isinstance(item, str):
+                    if self.rules.is_kept(where):
+                        out[key] = item
+                        continue
+                    kind = self.rules.kind(where, beside_personal=beside)
+                    out[key] = self.field(kind, item) if kind else self.text(item)
+                elif isinstance(item, dict | list) and not self.rules.is_kept(where):
+                    out[key] = self.json(item, where)
+                else:
+                    out[key] = item
+            return out
+        if isinstance(node, list):
+            return [self.json(item, path) for item in node]
+        if isinstance(node, str):
+            return self.text(node)
+        return node
+
+    def body(self, text: str) -> str:
+        if is_json(text):
+            document = json.loads(text)
+            before = self.count
+            new = self.json(document, ())
+            return text if self.count == before else _dump_like(text, document, new)
+        return self.text(text)
+
+
+def _dump_like(original: str, document: Any, new: Any) -> str:
+    ascii_only = original.isascii() and "\\u" in original
+    for separators, indent in (((",", ":"), None), ((", ", ": "), None), ((",", ": "), 2)):
+        dumped = json.dumps(document, separators=separators, indent=indent, ensure_ascii=ascii_only)
+        if dumped == original:
+            return json.dumps(new, separators=separators, indent=indent, ensure_ascii=ascii_only)
+    return json.dumps(new, separators=(",", ":"), ensure_ascii=ascii_only)
+
+
+def _with_body(response: Mapping[str, Any], rewrite: Any) -> tuple[dict[str, Any], bool]:
+    out = dict(response)
+    out["headers"] = dict(response.get("headers") or {})
+    body = message_body(response, is_request=False)
+    headers = out["headers"]
+    if isinstance(body, str) and body:
+        new: Any = rewrite(body)
+    elif isinstance(body, bytes | bytearray) and body and not _encoded(headers):
+        text = body_text(body, headers)
+        if text is None:
+            return out, False
+        changed = rewrite(text.text)
+        new = body if changed == text.text else text.encode(changed)
+        if new is None:
+            return out, False
+    else:
+        return out, True
+    if new != body:
+        out["body"] = dict(response.get("body") or {})
+        replace_body(out, new, is_request=False)
+    return out, True
+
+
+def _encoded(headers: Mapping[str, Any]) -> bool:
+    for name, values in headers.items():
+        if str(name).lower() == "content-encoding":
+            items = values if isinstance(values, list | tuple) else [values]
+            return any(str(v).strip().lower() not in ("", "identity") for v in items)
+    return False
+
+
+def pseudonymise_response(
+    response: Mapping[str, Any],
+    pseudonymiser: Pseudonymiser,
+    *,
+    rules: KeyRules | None = None,
+    sent: Iterable[str] = (),
+) -> tuple[dict[str, Any], int]:
+    """A copy of ``response`` with its personal data pseudonymised; the number of values."""
+    rewriter = _Rewriter(pseudonymiser, rules or KeyRules(), set(sent))
+    out, _ = _with_body(response, rewriter.body)
+    headers = out["headers"]
+    for name, values in list(headers.items()):
+        if str(name).lower() in _SKIPPED_HEADERS:
+            continue
+        items = values if isinstance(values, list | tuple) else [values]
+        new = [rewriter.text(v) if isinstance(v, str) else v for v in items]
+        if new != list(items):
+            headers[name] = new if isinstance(values, list | tuple) else new[0]
+    return out, rewriter.count
+
+
+def pseudonymise_interactions(
+    data: Mapping[str, Any],
+    pseudonymiser: Pseudonymiser,
+    *,
+    rules: KeyRules | None = None,
+    start: int = 0,
+) -> tuple[dict[str, Any], int]:
+    """Cassette data with the responses from interaction ``start`` on pseudonymised."""
+    interactions = list(data.get("interactions") or ())
+    sent = _all_sent(interactions)
+    total = 0
+    for index in range(start, len(interactions)):
+        interaction = interactions[index]
+        response, count = pseudonymise_response(
+            interaction["response"], pseudonymiser, rules=rules, sent=sent
+        )
+        if count:
+            interactions[index] = {**interaction, "response": response}
+            total += count
+    return {**data, "interactions": interactions}, total
+
+
+def _all_sent(interactions: Iterable[Mapping[str, Any]]) -> set[str]:
+    sent: set[str] = set()
+    for interaction in interactions:
+        request = interaction.get("request")
+        if isinstance(request, Mapping):
+            sent |= sent_values(request)
+    return sent
+
+
+# --- finding what is left ---------------------------------------------------------------
+
+
+def _json_findings(
+    node: Any, path: tuple[str, ...], where: str, rules: KeyRules, sent: set[str]
+) -> Iterator[Finding]:
+    if isinstance(node, dict):
+        for key, item in node.items():
+            here = (*path, str(key))
+            if rules.is_kept(here):
+                continue
+            yield from _json_findings(
+                item, here, f"{where}.{key}" if where else str(key), rules, sent
+            )
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _json_findings(item, path, f"{where}[{index}]", rules, sent)
+    elif isinstance(node, str):
+        yield from _text_findings(node, where, sent)
+
+
+def _text_findings(text: str, where: str, sent: set[str]) -> Iterator[Finding]:
+    for match in find_in_text(text, phones=False):
+        if match.kind in GATED_KINDS and match.value(text) not in sent:
+            yield Finding(where, match.kind)
+
+
+def find_personal(data: Mapping[str, Any], *, rules: KeyRules | None = None) -> list[Finding]:
+    """Every place in the responses of cassette ``data`` that still holds personal data
+    of a gated kind (an e-mail address outside the reserved domains, a valid IBAN that is
+    no pseudonym, a Luhn-valid card number outside the test ranges); never the values.
+
+    Values a request of the cassette holds are the test's own, and not findings.
+    """
+    rules = rules or KeyRules()
+    interactions = list(data.get("interactions") or ())
+    sent = _all_sent(interactions)
+    found: list[Finding] = []
+    for number, interaction in enumerate(interactions):
+        response = interaction.get("response")
+        if not isinstance(response, Mapping):
+            continue
+        prefix = f"interaction {number} response"
+        for name, values in (response.get("headers") or {}).items():
+            if str(name).lower() in _SKIPPED_HEADERS or rules.is_kept((str(name),)):
+                continue
+            items = values if isinstance(values, list | tuple) else [values]
+            for value in items:
+                if isinstance(value, str):
+                    found += _text_findings(value, f"{prefix} header {name}", sent)
+
+        check = functools.partial(
+            _body_findings, found=found, prefix=prefix, rules=rules, sent=sent
+        )
+        _with_body(response, check)
+    return found
+
+
+def _body_findings(
+    text: str, *, found: list[Finding], prefix: str, rules: KeyRules, sent: set[str]
+) -> str:
+    inner = (
+        _json_findings(json.loads(text), (), "", rules, sent)
+        if is_json(text)
+        else _text_findings(text, "", sent)
+    )
+    found.extend(Finding(f"{prefix} body {f.place}".rstrip(), f.kind) for f in inner)
+    return text

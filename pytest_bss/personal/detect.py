@@ -1,0 +1,202 @@
+"""Personal data by its shape: validators, pseudonym marks and the free-text search.
+
+What counts (for the free-text search, the write gate and ``pytest-bss audit
+--personal-data``):
+
+* an **e-mail address** outside the reserved domains (RFC 2606 and 6761:
+  ``example.com``, ``example.org``, ``example.net`` and their subdomains, the ``.example``,
+  ``.test``, ``.invalid`` and ``.localhost`` top-level domains);
+* an **IBAN** whose checksum and country format are valid (python-stdnum) and that is
+  not a pseudonym (a pseudonymous IBAN's account part starts with ``0000``, or ``ZZZZ``
+  where the country's format has letters: no bank has that code);
+* a **card number**: 13 to 19 digits (spaces or dashes between), Luhn-valid, starting
+  like a card scheme's number, and not on one of the scheme's published test numbers
+  (:data:`TEST_CARD_PREFIXES`);
+* a **phone number** written in international form (``+`` and the country code) that
+  phonenumbers calls valid. Only the pseudonymiser looks for these: the gate and audit
+  don't (an order number is too easily taken for a national phone number).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from .fields import Kind
+
+__all__ = [
+    "GATED_KINDS",
+    "RESERVED_EMAIL_DOMAINS",
+    "TEST_CARD_PREFIXES",
+    "TextMatch",
+    "find_in_text",
+    "is_card_number",
+    "is_iban",
+    "is_pseudonym_iban",
+    "is_reserved_email",
+    "is_test_card",
+    "is_valid_phone",
+    "personal_kind",
+]
+
+#: Domains no one can register: an address on them (or a subdomain) reaches no one.
+RESERVED_EMAIL_DOMAINS: Final = ("example.com", "example.org", "example.net")
+_RESERVED_TLDS: Final = ("example", "test", "invalid", "localhost")
+
+#: Starts of the card numbers the schemes and payment processors publish for testing
+#: (Visa 4111 1111 1111 1111, Mastercard 5555 5555 5555 4444, Amex 3782 822463 10005,
+#: Discover 6011 1111 1111 1117, Diners 3056 930902 5904, JCB 3530 1113 3330 0000, ...).
+TEST_CARD_PREFIXES: Final = (
+    "411111",
+    "401288",
+    "424242",
+    "400000",
+    "555555",
+    "510510",
+    "222300",
+    "378282",
+    "371449",
+    "601111",
+    "601100",
+    "305693",
+    "353011",
+    "356600",
+)
+
+#: The kinds the write gate and ``audit --personal-data`` look for.
+GATED_KINDS: Final = frozenset({Kind.EMAIL, Kind.IBAN, Kind.CARD})
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
+)
+_CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
+_PHONE = re.compile(r"(?<![\w+])\+\d(?:[ \-.()]{0,2}\d){6,16}(?!\d)")
+
+
+def is_reserved_email(address: str) -> bool:
+    """Whether ``address``'s domain is reserved (it reaches no one)."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    if domain.rpartition(".")[2] in _RESERVED_TLDS:
+        return True
+    return any(domain == d or domain.endswith("." + d) for d in RESERVED_EMAIL_DOMAINS)
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s\-]", "", value)
+
+
+def is_iban(value: str) -> bool:
+    """Whether ``value`` is an IBAN: its country's length and format, a valid checksum.
+
+    The national checks python-stdnum adds (a registered bank code ...) are left out: its
+    registers are not complete, and a real IBAN must never pass for something else.
+    """
+    from stdnum import iban
+
+    return bool(iban.is_valid(value, check_country=False))
+
+
+def is_pseudonym_iban(value: str) -> bool:
+    """Whether ``value`` carries the pseudonym mark (see the module docstring)."""
+    bban = _compact(value).upper()[4:8]
+    return len(bban) == 4 and all(ch in "0Z" for ch in bban)
+
+
+def is_card_number(value: str) -> bool:
+    """Whether ``value`` is a Luhn-valid number that starts like a card scheme's."""
+    from stdnum import luhn
+
+    digits = _compact(value)
+    if not (digits.isdigit() and 13 <= len(digits) <= 19):
+        return False
+    if digits[0] not in "23456":
+        return False
+    return bool(luhn.is_valid(digits))
+
+
+def is_test_card(value: str) -> bool:
+    """Whether ``value`` starts with a published test card number's prefix."""
+    return _compact(value).startswith(TEST_CARD_PREFIXES)
+
+
+def is_valid_phone(value: str) -> bool:
+    """Whether ``value`` is a phone number in international form that phonenumbers accepts."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+def personal_kind(value: str) -> Kind | None:
+    """The gated kind ``value`` (a whole string) is real personal data of, else None."""
+    text = value.strip()
+    if "@" in text and _EMAIL.fullmatch(text):
+        return None if is_reserved_email(text) else Kind.EMAIL
+    if _IBAN.fullmatch(text) and is_iban(text):
+        return None if is_pseudonym_iban(text) else Kind.IBAN
+    if _CARD.fullmatch(text) and is_card_number(text):
+        return None if is_test_card(text) else Kind.CARD
+    return None
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """Personal data found in a text: where (``start``, ``end``) and of what kind."""
+
+    start: int
+    end: int
+    kind: Kind
+
+    def value(self, text: str) -> str:
+        """The matched value itself."""
+        return text[self.start : self.end]
+
+
+def find_in_text(text: str, *, phones: bool = True) -> list[TextMatch]:
+    """Real personal data in ``text``, in order, not overlapping.
+
+    Reserved e-mail addresses, test card numbers and pseudonymous IBANs are not found;
+    ``phones=False`` leaves phone numbers out (the gate's and audit's choice).
+    """
+    found: list[TextMatch] = []
+    if "@" in text:
+        found += [
+            TextMatch(m.start(), m.end(), Kind.EMAIL)
+            for m in _EMAIL.finditer(text)
+            if not is_reserved_email(m[0])
+        ]
+    if re.search(r"\d", text) is None:
+        return found
+    found += [
+        TextMatch(m.start(), m.end(), Kind.IBAN)
+        for m in _IBAN.finditer(text)
+        if is_iban(m[0]) and not is_pseudonym_iban(m[0])
+    ]
+    found += [
+        TextMatch(m.start(), m.end(), Kind.CARD)
+        for m in _CARD.finditer(text)
+        if is_card_number(m[0]) and not is_test_card(m[0])
+    ]
+    if phones and "+" in text:
+        found += [
+            TextMatch(m.start(), m.end(), Kind.PHONE)
+            for m in _PHONE.finditer(text)
+            if is_valid_phone(m[0])
+        ]
+    return list(_without_overlaps(found))
+
+
+def _without_overlaps(found: list[TextMatch]) -> Iterator[TextMatch]:
+    end = -1
+    for match in sorted(found, key=lambda m: (m.start, -m.end)):
+        if match.start >= end:
+            end = match.end
+            yield match
