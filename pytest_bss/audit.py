@@ -48,6 +48,7 @@ from .catalogue import (
     SHAPES,
     cookie_kind,
     field_key,
+    find_shapes,
     form_field_kind,
     header_kind,
     is_masked,
@@ -66,6 +67,7 @@ from .decoding import (
     body_text,
     credential_positions,
     decode_message,
+    form_credentials,
     json_scalars,
     load_json,
     looks_like_json,
@@ -75,7 +77,15 @@ from .decoding import (
     split_url,
 )
 from .exceptions import CassetteCorruptError
-from .formats import CASSETTE_SUFFIXES, NotACassetteError, find_cassettes, read_cassette
+from .formats import (
+    CASSETTE_SUFFIXES,
+    CassetteFile,
+    NotACassetteError,
+    find_cassettes,
+    model_strings,
+    read_cassette,
+    unmodelled_texts,
+)
 from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
 
 __all__ = [
@@ -85,13 +95,16 @@ __all__ = [
     "AuditReport",
     "Finding",
     "Masked",
+    "audit_cassette",
     "audit_data",
     "audit_file",
     "audit_path",
     "audit_report",
     "canary_secrets",
     "cassette_files",
+    "learn_unread",
     "plain_bodies",
+    "unread_findings",
 ]
 
 _CANARY_KINDS: Final = ("client_key", "client_secret", "username", "password")
@@ -132,7 +145,9 @@ class Finding:
     kind: str = ""  # what the rule found ("password", "github_token" ...): the SARIF ruleId
 
     def __str__(self) -> str:
-        where = f"interaction {self.interaction}: {self.place}: " if self.place else ""
+        where = f"{self.place}: " if self.place else ""
+        if self.interaction is not None and self.place:
+            where = f"interaction {self.interaction}: {where}"
         return f"{self.path}: {where}{self.what} ({self.category})"
 
     def as_dict(self) -> dict[str, Any]:
@@ -206,7 +221,7 @@ def audit_path(path: Path, secrets: SecretSet) -> AuditReport:
     """Read one cassette of any supported format safely and audit it: findings of both
     confidences and the masked positions; a file that cannot be read is a finding."""
     try:
-        data = read_cassette(path).data
+        file = read_cassette(path)
     except NotACassetteError as exc:
         reason = str(exc).removeprefix(f"{path} is ")
         return AuditReport([_unreadable(path, reason, secrets)], [])
@@ -215,7 +230,78 @@ def audit_path(path: Path, secrets: SecretSet) -> AuditReport:
     except OSError as exc:
         reason = f"cannot be read ({exc.strerror or type(exc).__name__})"
         return AuditReport([_unreadable(path, reason, secrets)], [])
-    return audit_report(data, secrets, path=str(path))
+    return audit_cassette(file, secrets)
+
+
+def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
+    """:func:`audit_report` of a read file, plus what its model leaves out
+    (:func:`unread_findings`): nothing in the file goes unchecked."""
+    report = audit_report(file.data, secrets, path=str(file.path))
+    extra = unread_findings(file, secrets)
+    if not extra:
+        return report
+    findings = sorted(dict.fromkeys([*report.findings, *extra]), key=_order)
+    return AuditReport(findings, report.masked)
+
+
+def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
+    """Register in ``secrets`` the credentials :func:`unread_findings` can name by value
+    (token shapes, query and form fields), so that scrubbing the file's text replaces them
+    wherever they are; return how many were new."""
+    before = len(secrets)
+    texts = [text for _, _, text in unmodelled_texts(file)]
+    if file.syntax == "yaml":
+        texts.append(file.text)  # comments: the parser drops them
+    for text in texts:
+        for shape, value in shape_credentials(text):
+            secrets.add(shape.secret_kind, value, anywhere=True)
+        for nested, _, _ in nested_texts(text):
+            query = split_url(nested)[2] if ABSOLUTE_URL.match(nested) else nested
+            for _, kind, value in form_credentials(query, query=True):
+                secrets.add(kind, value, anywhere=True)
+    return len(secrets) - before
+
+
+def unread_findings(file: CassetteFile, secrets: SecretSet) -> list[Finding]:
+    """Credentials where no interaction is read: keys the model leaves out (betamax's
+    ``response.url``, a top-level note ...) and, in YAML, text the parser drops (comments)."""
+    path = str(file.path)
+    found: list[Finding] = []
+    seen: set[str] = set()
+    try:
+        for interaction, place, text in unmodelled_texts(file):
+            if ABSOLUTE_URL.match(text):  # a URL of its own (betamax's response.url)
+                for _, kind, _ in form_credentials(split_url(text)[2], query=True):
+                    what = f"{kind} (query field)"
+                    found.append(Finding(path, interaction, place, what, "structural", kind=kind))
+            for kind, where in credential_positions(text, form=False):
+                found.append(
+                    Finding(path, interaction, place, f"{kind} ({where})", "structural", kind=kind)
+                )
+            for shape, value in shape_credentials(text):
+                seen.add(value)
+                found.append(
+                    Finding(path, interaction, place, shape.label, "structural", kind=shape.kind)
+                )
+            for kind, form in secrets.find(text):
+                found.append(
+                    Finding(
+                        path, interaction, place, f"{_label(kind)}, {form}", "canary", kind=kind
+                    )
+                )
+        if file.syntax == "yaml":
+            raw = {value: shape for shape, value in find_shapes(file.text)}
+            if raw:
+                seen.update(v for text in model_strings(file.data) for _, v in find_shapes(text))
+                for value, shape in raw.items():
+                    if value not in seen:
+                        what = f"{shape.label} outside any value (a comment?)"
+                        found.append(
+                            Finding(path, None, "file text", what, "structural", kind=shape.kind)
+                        )
+    except Exception as exc:  # fail closed
+        found.append(_unreadable(file.path, f"cannot be audited ({type(exc).__name__})", secrets))
+    return found
 
 
 def audit_data(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> list[Finding]:

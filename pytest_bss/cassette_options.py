@@ -322,6 +322,10 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
+#: Headers some servers take as the request's real method.
+_METHOD_OVERRIDES = ("x-http-method-override", "x-http-method", "x-method-override")
+
+
 def _refuse_writes(cassette: Any, nodeid: str) -> None:
     """Make ``cassette`` refuse, before it is sent, a request that would change the tenant."""
     from .verify import SAFE_METHODS
@@ -329,12 +333,16 @@ def _refuse_writes(cassette: Any, nodeid: str) -> None:
     before = cassette._before_record_request
 
     def refuse(request: Any) -> Any:
-        if request.method.upper() not in SAFE_METHODS:
+        headers = {str(k).lower(): str(v) for k, v in dict(request.headers).items()}
+        overrides = [headers[h] for h in _METHOD_OVERRIDES if h in headers]
+        methods = {request.method.upper(), *(m.strip().upper() for m in overrides)}
+        if not methods <= SAFE_METHODS:
             from .exceptions import VerifyWriteRefusedError
 
             cassette.verify_refused = True  # nothing to compare: the test stopped here
             raise VerifyWriteRefusedError(
-                f"--bss-verify did not send {request.method} {request.path}: it would change "
+                f"--bss-verify did not send {'/'.join(sorted(methods - SAFE_METHODS))} "
+                f"{request.path}: it would change "
                 f"the tenant. Verify {nodeid} with --bss-verify --bss-verify-writes (it creates "
                 "real records), or deselect it."
             )

@@ -68,6 +68,7 @@ __all__ = [
     "cassette_lock",
     "dump_cassette",
     "load_cassette_data",
+    "parse_error",
     "parse_text",
     "use_cassette",
 ]
@@ -128,12 +129,21 @@ def load_cassette_data(path: Path) -> dict[str, Any]:
     except HostileCassetteError as exc:
         raise CassetteCorruptError(f"Cassette {path} {exc}. {fix}", path=str(path)) from None
     except Exception as exc:  # any parser failure is the same user-facing problem
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CassetteCorruptError(
-            f"Cassette {path} cannot be parsed ({reason[:200]}). {fix}", path=str(path)
+            f"Cassette {path} cannot be parsed ({parse_error(exc)}). {fix}", path=str(path)
         ) from None
     _validate(path, data, fix)
     return data  # type: ignore[no-any-return]
+
+
+def parse_error(exc: BaseException) -> str:
+    """What went wrong parsing, and where, without quoting the file (it may hold a secret)."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:  # PyYAML
+        return f"YAML error at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    return type(exc).__name__
 
 
 class HostileCassetteError(ValueError):

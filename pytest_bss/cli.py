@@ -35,6 +35,7 @@ import copy
 import glob
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,12 +46,12 @@ from vcr.serializers import compat
 from .audit import (
     CANARY_VARS,
     Finding,
-    audit_data,
+    audit_cassette,
     audit_file,
     audit_path,
-    audit_report,
     canary_secrets,
     cassette_files,
+    learn_unread,
     plain_bodies,
 )
 from .cassettes import atomic_write, cassette_lock
@@ -287,7 +288,7 @@ def _audit(args: argparse.Namespace) -> int:
         except (CassetteCorruptError, OSError):
             reports.append(audit_path(path, secrets))  # says why, without the file's content
         else:
-            reports.append(audit_report(file.data, secrets, path=str(path)))
+            reports.append(audit_cassette(file, secrets))
         audited.append(path)
     findings = [finding for report in reports for finding in report.findings]
     masked = [entry for report in reports for entry in report.masked]
@@ -378,13 +379,14 @@ def _scrub_file(path: Path, secrets: SecretSet, *, check: bool, named: bool) -> 
     data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
     scrubbed = _as_text(scrubbed)
+    count += learn_unread(file, secrets)  # replaced in the file's text by render
     if count == 0:
-        findings = audit_data(data, secrets, path=str(path))
+        findings = audit_cassette(file, secrets).credentials
         text = None
     else:
         try:
             text = render(file, scrubbed, secrets.replace)
-            findings = audit_data(read_text(path, text).data, secrets, path=str(path))
+            findings = audit_cassette(read_text(path, text), secrets).credentials
         except Exception as exc:  # fail closed, and never a traceback that quotes a value
             text = None
             findings = [
@@ -590,7 +592,7 @@ def _show(args: argparse.Namespace) -> int:
         if not args.textconv:
             raise
         # git must get text, or it stops the whole diff: the file as it is, say why
-        print(f"(pytest-bss show: {exc}; shown as it is)")
+        print(f"(pytest-bss show: {exc}; shown as it is, credential-like values masked)")
         print(_as_is(args.cassette), end="")
         return 0
     sys.stdout.write(transcript(data, max_body=max_body))
@@ -605,7 +607,25 @@ def _as_is(path: Path) -> str:
         return f"<cannot be read: {exc.strerror or type(exc).__name__}>\n"
     except UnicodeDecodeError:
         return f"<{len(raw)} bytes, not UTF-8 text>\n"
-    return canary_secrets().replace(text)
+    return _masked_as_is(canary_secrets().replace(text))
+
+
+_SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic|token|ssws)(\s+)[^\s\"',;\]}]+")
+_SECRET_FIELD_VALUE = re.compile(
+    r"(?i)([\"']?[\w-]*(?:token|secret|password|passwd|api[_-]?key|session)[\w-]*[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"'&,;}\]]+"
+)
+
+
+def _masked_as_is(text: str) -> str:
+    """A file no reader can parse, with what looks like a credential masked: token shapes,
+    ``Bearer …``/``Basic …`` values and the values of credential-named fields."""
+    from .catalogue import find_shapes
+
+    for _, value in sorted(set(find_shapes(text)), key=lambda item: -len(item[1])):
+        text = text.replace(value, "<masked>")
+    text = _SCHEME_VALUE.sub(lambda m: f"{m[1]}{m[2]}<masked>", text)
+    return _SECRET_FIELD_VALUE.sub(lambda m: f"{m[1]}<masked>", text)
 
 
 def _diff(args: argparse.Namespace) -> int:

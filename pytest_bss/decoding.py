@@ -452,6 +452,17 @@ def load_json(text: str) -> Any:
         return None
 
 
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` is JSON that nests too deep for Python's parser."""
+    try:
+        json.loads(text)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object as its (key, value) pairs."""
 
@@ -603,6 +614,10 @@ def credential_positions(
             continue
         if looks_like_json(nested):
             document = load_json(nested)
+            if document is None and _too_deep(nested):
+                # Python's parser gives up: read as text, its fields would go unseen
+                yield "unverifiable body", "JSON nested too deep to parse"
+                continue
             if document is not None:
                 for path, is_key, value in json_scalars(document):
                     kind: str | None = None if is_key else json_credential_kind(path)

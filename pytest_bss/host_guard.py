@@ -9,8 +9,9 @@ request, and the next replay fails. Typically a test built its own ``BssClient``
 :class:`HostGuard` wraps :func:`socket.getaddrinfo`: every HTTP library (``http.client``,
 urllib3, requests, httpx) looks the host up before it connects, and vcrpy's recording
 connections do too, so one check covers them all. It sees hosts and ports, not URLs: it
-guards the tenant's host and port as a whole, and a request sent through an HTTP proxy
-(whose lookup is the proxy's) passes unseen. Hosts other than the tenant's are not
+guards the tenant's host and port as a whole (a loopback tenant, such as the emulator, under
+every spelling of this machine: ``localhost``, ``127.0.0.1``, ``::1``), and a request sent
+through an HTTP proxy (whose lookup is the proxy's) passes unseen. Hosts other than the tenant's are not
 pytest-bss's business and are never refused.
 
 A refused request raises :class:`~pytest_bss.exceptions.RequestOutsideCassetteError`;
@@ -20,6 +21,7 @@ the test even when the code under test swallowed the error.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import sys
@@ -52,6 +54,16 @@ def _port(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None  # a service name ("https"), or None: compare by host only
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: ``localhost`` or a loopback address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class HostGuard:
@@ -91,7 +103,10 @@ class HostGuard:
         number = _port(port)
         targets = self._targets
         if (name, None) not in targets and (name, number) not in targets:
-            return
+            # the loopback tenant (the emulator) by another spelling: localhost, ::1 ...
+            loopback = {port for host, port in targets if _loopback(host)}
+            if not (_loopback(name) and (None in loopback or number in loopback)):
+                return
         if not self._refuse_now():
             return
         from .exceptions import RequestOutsideCassetteError

@@ -7,6 +7,7 @@ client from :mod:`.client`. vcrpy is imported only when a cassette is first used
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Generator, Iterator
@@ -488,8 +489,10 @@ def _finish_verify(session: pytest.Session, state: BssState) -> None:
     target = session.config.getoption("bss_verify_report")
     if target:
         tenant = state.bss_config().base_url
-        redact = state.redactor if state.redactor is not None else str
-        state.verify_report = write_report(Path(target), results, tenant=tenant, redact=redact)
+        if state.redactor is not None:  # redacted as data, before any escaping
+            redacted = json.loads(state.redactor(json.dumps([r.as_dict() for r in results])))
+            results = [CassetteDrift.from_dict(item) for item in redacted]
+        state.verify_report = write_report(Path(target), results, tenant=tenant)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -347,6 +347,13 @@ class BssState:
             return
 
         def describe(place: str, test: str) -> str:
+            if self.verify:
+                return (
+                    f"A request to the tenant ({place}) was made outside any cassette"
+                    f"{_during(test)} while verifying: nothing compares it, and it could "
+                    "change the tenant. Use the bss_client fixture, or add bss_cassette to the "
+                    "test's arguments.\n(docs/verify.md)"
+                )
             return (
                 f"A request to the tenant ({place}) was made outside any cassette"
                 f"{_during(test)} while recording: nothing records it, so the next replay of this "

@@ -21,7 +21,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -280,17 +280,11 @@ def report_paths(target: Path) -> tuple[Path, Path]:
     return base.with_name(base.name + ".json"), base.with_name(base.name + ".html")
 
 
-def write_report(
-    target: Path,
-    results: Sequence[CassetteDrift],
-    *,
-    tenant: str,
-    redact: Callable[[str], str] = str,
-) -> list[Path]:
+def write_report(target: Path, results: Sequence[CassetteDrift], *, tenant: str) -> list[Path]:
     """Write the JSON report and the HTML page; return their paths.
 
-    ``redact`` is applied to both texts (the run's known credentials, which a path segment
-    or a named value might hold, never reach a file).
+    The plugin redacts ``results`` first (a path segment or a named value might hold a
+    known credential), as data, so that both files are redacted alike.
     """
     json_path, html_path = report_paths(target)
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,8 +295,8 @@ def write_report(
         "results": [r.as_dict() for r in results],
     }
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    json_path.write_text(redact(text), encoding="utf-8")
-    html_path.write_text(redact(render_html(results, tenant=tenant)), encoding="utf-8")
+    json_path.write_text(text, encoding="utf-8")
+    html_path.write_text(render_html(results, tenant=tenant), encoding="utf-8")
     return [json_path, html_path]
 
 

@@ -247,3 +247,109 @@ def test_a_folder_run_reads_suffixless_cassettes_and_lists_every_skipped_file(
     assert f"{folder / 'settings.json'}: skipped (not a cassette" in out
     assert out.splitlines()[-1].startswith("pytest-bss audit: ")
     assert "2 other files skipped" in out.splitlines()[-1]
+
+
+# -- found by attacking scrub + audit: nothing in a file goes unread ------------------------
+
+SHAPED = "ghp_" + "Qw9Er8Ty7Ui6Op5As4Df3Gh2Jk1Lz0Xc9Vb8"  # synthetic
+
+
+def scrub_then_audit(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, int, str]:
+    scrubbed, _ = run(capsys, "scrub", str(path))
+    audited, out = run(capsys, "audit", str(path))
+    return scrubbed, audited, out
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "dup.json",
+            '{"version": 1, "interactions": [{"request": {"method": "GET", "uri": "http://h/",'
+            ' "body": null, "headers": {}}, "response": {"status": {"code": 200, "message":'
+            f' "OK"}}, "headers": {{}}, "body": {{"string": "{SHAPED}", "string": "ok"}}}}}}]}}',
+        ),
+        (
+            "dup.yaml",
+            "interactions:\n- request: {method: GET, uri: 'http://h/', body: null, headers: {}}\n"
+            f"  response: {{status: {{code: 200, message: OK}}, headers: {{}}, body: {{string: {SHAPED}}},"
+            " body: {string: ok}}\nversion: 1\n",
+        ),
+    ],
+)
+def test_a_duplicate_key_is_unreadable_not_half_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+
+    scrubbed, audited, out = scrub_then_audit(capsys, path)
+
+    assert (scrubbed, audited) == (1, 1)
+    assert "duplicate key" in out
+    assert path.read_text() == text
+
+
+def test_a_credential_outside_the_interactions_is_found_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(betamax_json())
+    data["http_interactions"][0]["response"]["url"] = f"https://h.test/cb?access_token={TOKEN}"
+    data["note"] = f"recorded with {SHAPED}"
+    path = tmp_path / "betamax.json"
+    path.write_text(json.dumps(data))
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "interaction 0: response.url: access_token (query field)" in out
+    assert f"{path}: note: GitHub token" in out
+
+    scrubbed, audited, _ = scrub_then_audit(capsys, path)
+
+    assert (scrubbed, audited) == (0, 0)
+    text = path.read_text()
+    assert TOKEN not in text
+    assert SHAPED not in text
+
+
+def test_a_token_in_a_yaml_comment_is_found_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "commented.yaml"
+    path.write_text(f"# recorded with {SHAPED}\n" + PY2_YAML)
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "file text: GitHub token outside any value (a comment?)" in out
+
+    scrub_then_audit(capsys, path)
+
+    assert SHAPED not in path.read_text()
+
+
+def test_json_nested_too_deep_to_parse_is_unreadable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "[" * 2000 + '{"password": "hunter2hunter2"}' + "]" * 2000
+    data = json.loads(vcrpy_json())
+    data["interactions"][1]["response"]["body"]["string"] = body
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(data))
+
+    status, out = run(capsys, "audit", str(path))
+
+    assert status == 1
+    assert "JSON nested too deep to parse" in out
+
+
+def test_a_parse_error_says_where_without_quoting_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tag.yaml"
+    path.write_text(f"interactions:\n- request: !{SHAPED} x\n")
+
+    status, out = run(capsys, "audit", str(path))
+
+    assert status == 1
+    assert "cannot be parsed (YAML error at line 2, column" in out
+    assert SHAPED not in out

@@ -72,15 +72,27 @@ def test_the_guard_refuses_the_guarded_host_and_port_and_remembers_it(guard: Hos
 
 
 @pytest.mark.parametrize(
-    ("host", "port"), [("127.0.0.1", 8766), ("localhost", 8765)], ids=["other-port", "other-host"]
+    ("guarded", "host", "port"),
+    [("127.0.0.1", "127.0.0.1", 8766), ("bss.example.com", "127.0.0.1", 8765)],
+    ids=["other-port", "other-host"],
 )
 def test_the_guard_lets_other_hosts_and_ports_through(
-    guard: HostGuard, host: str, port: int
+    guard: HostGuard, guarded: str, host: str, port: int
 ) -> None:
-    guard.guard("127.0.0.1", 8765)
+    guard.guard(guarded, 8765)
 
     assert socket.getaddrinfo(host, port)
     assert guard.take_refused() == []
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.2", "::1"])
+def test_a_loopback_tenant_is_guarded_under_every_spelling_of_this_machine(
+    guard: HostGuard, host: str
+) -> None:
+    guard.guard("127.0.0.1", 8765)
+
+    with pytest.raises(RequestOutsideCassetteError):
+        socket.getaddrinfo(host, 8765)
 
 
 def test_the_guard_lets_the_tenant_through_while_it_should_not_refuse() -> None:

@@ -761,3 +761,22 @@ def test_git_diff_prints_the_semantic_diff_through_the_command_driver(
         "diff --bss-cassette a/cassettes/t.json b/cassettes/t.json",
         '#1  GET /api/b  response.body $.industry: "Retail" → "Finance"',
     ]
+
+
+def test_textconv_masks_credential_like_values_in_a_file_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "ghp_" + "Qw9Er8Ty7Ui6Op5As4Df3Gh2Jk1Lz0Xc9Vb8"  # synthetic
+    path = tmp_path / "conflict.json"
+    path.write_text(
+        '<<<<<<< HEAD\n{"Authorization": ["Bearer abcdefghij1234567890"], '
+        f'"access_token": "zzzYYYxxx111", "x": "{token}"}}\n',
+        encoding="utf-8",
+    )
+
+    assert main(["show", "--textconv", str(path)]) == 0
+    out = capsys.readouterr().out
+
+    assert "Bearer <masked>" in out
+    for value in ("abcdefghij1234567890", "zzzYYYxxx111", token):
+        assert value not in out

@@ -286,3 +286,19 @@ def test_verify_options_that_do_not_fit_are_usage_errors(
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
+
+
+def test_a_method_override_header_counts_as_the_method(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_override="""
+        def test_deletes_by_override(bss_client):
+            bss_client.get("api/accounts/1001", headers={"X-HTTP-Method-Override": "DELETE"})
+        """
+    )
+    pytester.runpytest("--bss-record", "--bss-emulator").assert_outcomes(passed=1)
+
+    result = pytester.runpytest("--bss-verify", "--bss-emulator")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*VerifyWriteRefusedError: --bss-verify did not send DELETE*"])
