@@ -45,6 +45,7 @@ from vcr.serializers import compat
 
 from .audit import (
     CANARY_VARS,
+    AuditReport,
     Finding,
     audit_cassette,
     audit_file,
@@ -119,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default), json (stable, for CI) or sarif (SARIF 2.1.0, code scanning)",
     )
+    audit.add_argument(
+        "--personal-data",
+        action="store_true",
+        help="also report personal data (e-mail addresses, IBANs, card numbers) as its own "
+        "finding class (docs/personal-data.md)",
+    )
     audit.set_defaults(run=_audit)
 
     scrub = commands.add_parser(
@@ -131,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
     scrub.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
     scrub.add_argument(
         "--check", action="store_true", help="report what would change, write nothing"
+    )
+    scrub.add_argument(
+        "--personal-data",
+        action="store_true",
+        help="also pseudonymise personal data, keyed by BSS_PSEUDONYM_KEY (or BSS_CLIENT_SECRET "
+        "and BSS_BASE_URL) as when recording (docs/personal-data.md)",
     )
     scrub.set_defaults(run=_scrub)
 
@@ -289,6 +302,8 @@ def _audit(args: argparse.Namespace) -> int:
             reports.append(audit_path(path, secrets))  # says why, without the file's content
         else:
             reports.append(audit_cassette(file, secrets))
+            if args.personal_data:
+                reports.append(AuditReport(_personal_findings(file), []))
         audited.append(path)
     findings = [finding for report in reports for finding in report.findings]
     masked = [entry for report in reports for entry in report.masked]
@@ -342,12 +357,15 @@ def _scrub(args: argparse.Namespace) -> int:
     files, skipped = _files(_default_paths(args.paths))
     # One set for the whole run: a token found in one file is replaced in all of them.
     secrets = canary_secrets()
+    pseudonymiser = _pseudonymiser() if args.personal_data else None
     counts = {"rewritten": 0, "clean": 0, "refused": 0, "skipped": len(skipped)}
     for skip in skipped:
         print(skip)
     for path in files:
         with cassette_lock(path):
-            outcome = _scrub_file(path, secrets, check=args.check, named=path in args.paths)
+            outcome = _scrub_file(
+                path, secrets, check=args.check, named=path in args.paths, personal=pseudonymiser
+            )
         counts[outcome] += 1
     verb = "would be rewritten" if args.check else "rewritten"
     more = f", {counts['skipped']} other files skipped" if counts["skipped"] else ""
@@ -358,7 +376,9 @@ def _scrub(args: argparse.Namespace) -> int:
     return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
 
 
-def _scrub_file(path: Path, secrets: SecretSet, *, check: bool, named: bool) -> str:
+def _scrub_file(
+    path: Path, secrets: SecretSet, *, check: bool, named: bool, personal: Any = None
+) -> str:
     """Scrub one file; return "rewritten", "clean", "refused" or "skipped".
 
     Fail-closed: the scrubbed text is read back and audited with the same checks as
@@ -378,15 +398,22 @@ def _scrub_file(path: Path, secrets: SecretSet, *, check: bool, named: bool) -> 
         return "refused"
     data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
+    replace = secrets.replace
+    if personal is not None:
+        from .personal import pseudonymise_interactions
+
+        scrubbed, pseudonymised = pseudonymise_interactions(scrubbed, personal)
+        count += pseudonymised
+        replace = _then_pseudonyms(secrets.replace, personal.given())
     scrubbed = _as_text(scrubbed)
     count += learn_unread(file, secrets)  # replaced in the file's text by render
     if count == 0:
-        findings = audit_cassette(file, secrets).credentials
+        findings = _left(file, secrets, personal)
         text = None
     else:
         try:
-            text = render(file, scrubbed, secrets.replace)
-            findings = audit_cassette(read_text(path, text), secrets).credentials
+            text = render(file, scrubbed, replace)
+            findings = _left(read_text(path, text), secrets, personal)
         except Exception as exc:  # fail closed, and never a traceback that quotes a value
             text = None
             findings = [
@@ -411,6 +438,61 @@ def _scrub_file(path: Path, secrets: SecretSet, *, check: bool, named: bool) -> 
         atomic_write(path, text)
         print(f"{path}: rewritten ({_count(count, 'value')} replaced)")
     return "rewritten"
+
+
+def _left(file: Any, secrets: SecretSet, personal: Any) -> list[Finding]:
+    """What would keep a file from being clean: credentials, and personal data if asked."""
+    findings = audit_cassette(file, secrets).credentials
+    return findings + _personal_findings(file) if personal is not None else findings
+
+
+def _then_pseudonyms(replace: Any, given: dict[str, str]) -> Any:
+    """``replace``, then every pseudonymised value (raw and JSON-escaped) in raw text."""
+    pairs = sorted(given.items(), key=lambda item: -len(item[0]))
+
+    def both(text: str) -> str:
+        text = replace(text)
+        for value, pseudonym in pairs:
+            text = text.replace(value, pseudonym)
+            text = text.replace(json.dumps(value)[1:-1], json.dumps(pseudonym)[1:-1])
+        return text
+
+    return both
+
+
+def _personal_findings(file: Any) -> list[Finding]:
+    """``find_personal`` as audit findings: their own class, ``personal data``."""
+    from .personal import find_personal
+
+    out = []
+    for found in find_personal(file.data):
+        number, _, place = found.place.removeprefix("interaction ").partition(" ")
+        out.append(
+            Finding(
+                str(file.path),
+                int(number) if number.isdigit() else None,
+                place.replace(" ", ".", 1) if number.isdigit() else found.place,
+                str(found).rsplit(" (", 1)[-1].rstrip(")"),
+                "personal data",
+                kind=f"personal_{found.kind.value}",
+            )
+        )
+    return out
+
+
+def _pseudonymiser() -> Any:
+    from .personal import KEY_ENV, Pseudonymiser, pseudonym_key
+
+    key = pseudonym_key(
+        client_secret=os.environ.get("BSS_CLIENT_SECRET", ""),
+        base_url=os.environ.get("BSS_BASE_URL", ""),
+    )
+    if key is None:
+        raise _UsageError(
+            f"--personal-data needs the pseudonym key: set {KEY_ENV} (or BSS_CLIENT_SECRET and "
+            "BSS_BASE_URL, as when recording); it must never be committed"
+        )
+    return Pseudonymiser(key)
 
 
 def _as_text(data: dict[str, Any]) -> dict[str, Any]:

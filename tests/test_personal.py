@@ -385,3 +385,84 @@ def test_recording_writes_pseudonyms_the_test_saw_and_replay_passes(
         for value in (REAL_EMAIL, REAL_IBAN, REAL_CARD, "7946 0018"):
             assert value not in text, (name, value)
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+# -- the command: audit --personal-data, scrub --personal-data ------------------------------
+
+FOREIGN = {
+    "version": 1,
+    "interactions": [
+        {
+            "request": {
+                "method": "GET",
+                "uri": "https://h.test/api/accounts/1",
+                "body": None,
+                "headers": {},
+            },
+            "response": {
+                "status": {"code": 200, "message": "OK"},
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {
+                    "string": json.dumps(
+                        {
+                            "id": 1,
+                            "name": "Jane Doe",
+                            "email": "jane.doe@acme-widgets.com",
+                            "iban": "DE89370400440532013000",
+                            "note": "call jane.doe@acme-widgets.com",
+                        }
+                    )
+                },
+            },
+        }
+    ],
+}
+
+
+def test_audit_and_scrub_take_personal_data_from_any_cassette(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_bss.cli import main
+
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(FOREIGN, indent=4) + "\n")
+    monkeypatch.setenv("BSS_PSEUDONYM_KEY", "synthetic-team-key")
+
+    assert main(["audit", "--personal-data", str(path)]) == 1
+    found = capsys.readouterr().out
+    assert main(["scrub", "--personal-data", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--personal-data", str(path)]) == 0
+
+    assert "an IBAN with a valid checksum (personal data)" in found
+    assert "jane.doe@acme-widgets.com" not in found
+    text = path.read_text()
+    assert "jane.doe@acme-widgets.com" not in text
+    assert "DE89370400440532013000" not in text
+    body = json.loads(json.loads(text)["interactions"][0]["response"]["body"]["string"])
+    assert body["email"].endswith(
+        (
+            ".example.com",
+            ".example.org",
+            ".example.net",
+            "@example.com",
+            "@example.org",
+            "@example.net",
+        )
+    )
+    assert body["note"] == f"call {body['email']}"  # the same value, the same pseudonym
+    assert text.startswith('{\n    "version": 1')  # the file's own indentation
+
+
+def test_scrub_personal_data_without_a_key_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_bss.cli import main
+
+    for name in ("BSS_PSEUDONYM_KEY", "BSS_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(FOREIGN))
+
+    assert main(["scrub", "--personal-data", str(path)]) == 2
+    assert "BSS_PSEUDONYM_KEY" in capsys.readouterr().err

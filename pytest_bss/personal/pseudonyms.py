@@ -100,6 +100,10 @@ class Pseudonymiser:
         self._memo: dict[tuple[Kind, str], str] = {}
         self._produced: set[str] = set()
 
+    def given(self) -> dict[str, str]:
+        """Every real value this pseudonymiser replaced, with its pseudonym."""
+        return {value: pseudonym for (_, value), pseudonym in self._memo.items()}
+
     def is_pseudonym(self, value: str) -> bool:
         """Whether ``value`` came out of this pseudonymiser."""
         return value in self._produced
