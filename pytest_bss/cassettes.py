@@ -140,7 +140,12 @@ def parse_error(exc: BaseException) -> str:
     """What went wrong parsing, and where, without quoting the file (it may hold a secret)."""
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:  # PyYAML
-        return f"YAML error at line {mark.line + 1}, column {mark.column + 1}"
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        # PyYAML's own Python tags name a module, never a value: say which was refused
+        tag = re.search(r"tag:yaml\.org,2002:(python/[\w/.:]+)", str(getattr(exc, "problem", "")))
+        if tag:
+            return f"a !!{tag[1]} tag at {where}: refused, never run"
+        return f"YAML error at {where}"
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
     return type(exc).__name__
