@@ -240,7 +240,8 @@ class TenantEmulator:
     - Not options, but also ours: user names compare case-insensitively, the
       Basic credentials are compared as sent (no percent-decoding), record
       fields beyond what interworks.cloud documents publicly (sync options,
-      balance extras, contacts; see ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
+      balance extras, contacts, accounts' ``billingIban`` and ``paymentCard``; see
+      ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
 
     **API revisions.** ``api_revision=1`` is the API as documented today. A later
     revision answers as the tenant would once the vendor shipped a newer version:
