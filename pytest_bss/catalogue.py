@@ -245,6 +245,7 @@ _UUID: Final = re.compile(
 )
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
+_IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 
 
 def shannon_entropy(value: str) -> float:
@@ -259,11 +260,14 @@ def shannon_entropy(value: str) -> float:
 def looks_random(value: str) -> bool:
     """Whether ``value`` looks like a generated secret: 16 to 4096 token characters,
     letters and digits mixed (or 32+ characters of two letter cases), at least 3 bits
-    of entropy per character; never a UUID, a date, a number, a URL or a path."""
+    of entropy per character; never a UUID, a date, a number, a URL, a path or an IBAN
+    (a bank account number is personal data, which ``audit --personal-data`` judges)."""
     text = value.strip()
     if not 16 <= len(text) <= 4096 or _TOKEN_CHARS.fullmatch(text) is None:
         return False
     if _UUID.fullmatch(text) or _DATE.search(text) or _NUMBERISH.fullmatch(text):
+        return False
+    if _IBAN_SHAPE.fullmatch(text) and _is_iban(text):
         return False
     if "://" in text or text.startswith(("/", "./")) or text.count("/") > 3:
         return False
@@ -273,6 +277,12 @@ def looks_random(value: str) -> bool:
     if not (digits and (lower or upper)) and not (len(text) >= 32 and lower and upper):
         return False
     return shannon_entropy(text) >= 3.0
+
+
+def _is_iban(text: str) -> bool:
+    from stdnum import iban  # only for IBAN-shaped values: most audits never need it
+
+    return bool(iban.is_valid(text, check_country=False))
 
 
 # --- headers ------------------------------------------------------------------------------

@@ -136,6 +136,8 @@ def test_generated_secrets_look_random(value: str) -> None:
         "short1A",
         "1234567890123456789",
         "ACC-0001",
+        "GB82WEST12345698765432",  # an IBAN: personal data, judged by audit --personal-data
+        "DE88000031237370044941",  # a pseudonymous one
     ],
 )
 def test_ids_dates_words_and_urls_do_not_look_random(value: str) -> None:

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import phonenumbers
 import pytest
 import requests
+from stdnum import iban, luhn
 
 from pytest_bss.config import BssConfig
 from pytest_bss.fake import (
@@ -28,7 +30,9 @@ from pytest_bss.fake import (
     DEMO_USERNAME,
     TenantEmulator,
 )
+from pytest_bss.fake.data import PAYMENT_CARD_FIELDS, build_tenant
 from pytest_bss.fake.server import ROUTES, Route, routes_markdown
+from pytest_bss.personal.detect import is_reserved_email, personal_kind
 
 ACCOUNT_FIELDS = [
     "id",
@@ -43,6 +47,8 @@ ACCOUNT_FIELDS = [
     "enableOrdering",
     "enableReselling",
     "description",
+    "billingIban",
+    "paymentCard",
 ]
 INVOICE_FIELDS = [
     "id",
@@ -549,7 +555,7 @@ def test_an_account_has_the_camel_case_fields(http: requests.Session, emu: Tenan
 
     assert list(account) == ACCOUNT_FIELDS
     assert account["id"] == 1001
-    assert account["email"].endswith(".example.com")
+    assert list(account["paymentCard"]) == list(PAYMENT_CARD_FIELDS)
 
 
 def test_an_unknown_account_is_not_found(http: requests.Session, emu: TenantEmulator) -> None:
@@ -689,6 +695,103 @@ def test_a_body_that_is_not_json_is_refused(http: requests.Session, emu: TenantE
 
     assert response.status_code == 400
     assert list(response.json()["modelState"]) == ["account"]
+
+
+def test_an_account_can_be_created_with_billing_details(
+    http: requests.Session, emu: TenantEmulator
+) -> None:
+    card = {"scheme": "Visa", "cardNumber": "4111111111111111", "holderName": "Ada Byron"}
+    new = {"name": "Paying Ltd", "billingIban": "GB82WEST12345698765432", "paymentCard": card}
+    account_id = api(http, emu, "POST", "api/accounts", json=new).json()
+
+    account = api(http, emu, "GET", f"api/accounts/{account_id}").json()
+
+    assert account["billingIban"] == "GB82WEST12345698765432"
+    assert account["paymentCard"] == card
+
+
+def test_a_payment_card_that_is_not_an_object_is_refused(
+    http: requests.Session, emu: TenantEmulator
+) -> None:
+    body = {"name": "X", "paymentCard": "4111111111111111"}
+
+    response = api(http, emu, "POST", "api/accounts", json=body)
+
+    assert response.status_code == 400
+    assert list(response.json()["modelState"]) == ["paymentCard"]
+
+
+# -- seed data: personal-data-shaped, synthetic ------------------------------------------------
+
+SEEDED = build_tenant(57, 0)
+
+
+@pytest.mark.parametrize("account", SEEDED.accounts.values(), ids=lambda a: str(a["id"]))
+def test_seeded_addresses_are_on_ordinary_domains_the_gate_takes_for_real(
+    account: dict[str, Any],
+) -> None:
+    domain = account["email"].partition("@")[2]
+
+    assert not is_reserved_email(account["email"])
+    assert personal_kind(account["email"]) == "email"
+    assert re.fullmatch(r"[a-z]+-mail\.(co\.uk|de|fr|nl|ie|it|at|gr)", domain)
+    assert account["webSite"] == f"https://www.{domain}"
+
+
+@pytest.mark.parametrize("account", SEEDED.accounts.values(), ids=lambda a: str(a["id"]))
+def test_seeded_phone_numbers_are_valid_mobiles_written_as_phonenumbers_writes_them(
+    account: dict[str, Any],
+) -> None:
+    number = phonenumbers.parse(account["phone"], None)
+    tld = account["email"].rpartition(".")[2]
+
+    assert phonenumbers.is_valid_number(number)
+    assert phonenumbers.region_code_for_number(number) == {"uk": "GB"}.get(tld, tld.upper())
+    assert phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    international = phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    assert phonenumbers.format_number(number, international) == account["phone"]
+
+
+@pytest.mark.parametrize("account", SEEDED.accounts.values(), ids=lambda a: str(a["id"]))
+def test_seeded_ibans_are_valid_for_the_accounts_country_and_no_pseudonyms(
+    account: dict[str, Any],
+) -> None:
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(account["phone"], None))
+
+    assert iban.is_valid(account["billingIban"])  # with the national checks
+    assert account["billingIban"][:2] == country
+    assert personal_kind(account["billingIban"]) == "iban"
+
+
+def test_most_seeded_accounts_have_a_card_on_file_outside_the_test_ranges() -> None:
+    cards = [a["paymentCard"] for a in SEEDED.accounts.values() if a["paymentCard"]]
+
+    assert len(SEEDED.accounts) / 2 < len(cards) < len(SEEDED.accounts)
+    assert {card["scheme"] for card in cards} == {"Visa", "Mastercard", "American Express"}
+    for card in cards:
+        assert luhn.is_valid(card["cardNumber"])
+        assert personal_kind(card["cardNumber"]) == "card"  # Luhn-valid, no test BIN
+        assert re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", card["holderName"])
+
+
+def test_subscription_admin_addresses_are_people_at_their_accounts_domain() -> None:
+    for guid, attributes in SEEDED.subscriptions.items():
+        account = SEEDED.accounts[SEEDED.subscription_accounts[guid]]
+        admin = next(a["value"] for a in attributes if a["code"] == "ADMIN_EMAIL")
+
+        assert re.fullmatch(
+            r"[a-z]+\.[a-z]+@" + re.escape(account["email"].partition("@")[2]), admin
+        )
+
+
+def test_the_personal_values_do_not_move_the_other_seeded_data() -> None:
+    # The personal values have their own random stream; these are the first seeded
+    # invoice and 1001's sync options as they were before the values were added.
+    assert (SEEDED.invoices[0]["billingAccountId"], SEEDED.invoices[0]["totalAmount"]) == (
+        1013,
+        3177.58,
+    )
+    assert SEEDED.sync_options[1001][0]["externalId"] == "23c6612f-4826-4673-a3a7-711a81332876"
 
 
 # -- sync options and balance ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .data import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
     INVOICE_SORT_KEYS,
+    PAYMENT_CARD_FIELDS,
     TenantData,
     build_tenant,
     new_account,
@@ -119,7 +120,9 @@ API_ROUTES = (
         "GET",
         r"api/accounts/(?P<id>\d+)",
         "_get_account",
-        f"one account: {', '.join(f'`{name}`' for name in ACCOUNT_FIELDS)}",
+        f"one account: {', '.join(f'`{name}`' for name in ACCOUNT_FIELDS)} "
+        f"(`paymentCard`: `{{{', '.join(PAYMENT_CARD_FIELDS)}}}` or null; it and "
+        "`billingIban` are an extension of the documented fields)",
     ),
     Route(
         "GET",
@@ -237,7 +240,8 @@ class TenantEmulator:
     - Not options, but also ours: user names compare case-insensitively, the
       Basic credentials are compared as sent (no percent-decoding), record
       fields beyond what interworks.cloud documents publicly (sync options,
-      balance extras, contacts; see ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
+      balance extras, contacts, accounts' ``billingIban`` and ``paymentCard``; see
+      ``docs/bss-api.md``) are invented, and invoices answer ``{"data": [...]}`` in every version.
 
     **API revisions.** ``api_revision=1`` is the API as documented today. A later
     revision answers as the tenant would once the vendor shipped a newer version:
@@ -680,7 +684,13 @@ class TenantEmulator:
     def _create_account(self, request: _Request, match: re.Match[str]) -> Response:
         values, problems = _read_object(request.body, ACCOUNT_FIELDS, "account")
         if not problems:
-            _check_types(values, problems, numbers=("creditLimit",), flags=_ACCOUNT_FLAGS)
+            _check_types(
+                values,
+                problems,
+                numbers=("creditLimit",),
+                flags=_ACCOUNT_FLAGS,
+                objects=("paymentCard",),
+            )
             name = values.get("name")
             if "name" not in problems and (not isinstance(name, str) or not name.strip()):
                 problems.setdefault("name", []).append("The Name field is required.")
@@ -860,11 +870,14 @@ def _check_types(
     numbers: tuple[str, ...] = (),
     integers: tuple[str, ...] = (),
     flags: tuple[str, ...] = (),
+    objects: tuple[str, ...] = (),
 ) -> None:
     for name, value in values.items():
         if value is None:
             continue
-        if name in flags:
+        if name in objects:
+            ok = isinstance(value, dict)
+        elif name in flags:
             ok = isinstance(value, bool)
         elif name in integers:
             ok = isinstance(value, int) and not isinstance(value, bool)
