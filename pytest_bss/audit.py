@@ -66,8 +66,7 @@ from .decoding import (
     body_text,
     credential_positions,
     decode_message,
-    json_scalars,
-    load_json,
+    json_entries,
     looks_like_json,
     message_body,
     nested_texts,
@@ -76,7 +75,7 @@ from .decoding import (
 )
 from .exceptions import CassetteCorruptError
 from .formats import CASSETTE_SUFFIXES, NotACassetteError, find_cassettes, read_cassette
-from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
+from .scrub import Leak, SecretSet, interaction_leaks
 
 __all__ = [
     "CANARY_VARS",
@@ -227,8 +226,7 @@ def audit_report(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "")
     """The :class:`AuditReport` of loaded cassette data, ordered by interaction and place."""
     try:
         data = plain_bodies(data)
-        findings = _audit(data, secrets, path)
-        extra, masked = _soft(data, path)
+        findings, extra, masked = _audit(data, secrets, path)
         known = {(f.interaction, f.place) for f in findings if f.category == "structural"}
         findings += [f for f in extra if f.confidence == "credential" or _new(f, known)]
         return AuditReport(sorted(dict.fromkeys(findings), key=_order), masked)
@@ -284,11 +282,25 @@ def _unreadable(path: Path, reason: str, secrets: SecretSet) -> Finding:
     return Finding(str(path), None, "", secrets.redact(reason), "unreadable", kind="unreadable")
 
 
-def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Finding]:
-    found: dict[Finding, None] = {}
-    schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
+def _audit(
+    data: Mapping[str, Any], secrets: SecretSet, path: str
+) -> tuple[list[Finding], list[Finding], list[Masked]]:
+    """(the checks' findings, :func:`_soft`'s findings, masked positions).
+
+    One interaction at a time, every check on it in a row, so the decoding module's cache
+    of each body's walks serves all of them (a cassette may be far bigger than the cache).
+    The results are ordered, and a failure raised, as if each check had run over the whole
+    cassette in turn: the scan of every text, the structural check, the canaries, then
+    :func:`_soft`.
+    """
+    structural: list[Finding] = []
+    canaries: list[Finding] = []
     deep: list[Finding] = []
+    soft: list[Finding] = []
+    masked: list[Masked] = []
+    failed: Exception | None = None  # raised by _soft: raised once the other checks are done
     for index, interaction in enumerate(data.get("interactions") or ()):
+        schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
         for side in ("request", "response"):
             message = decode_message(interaction[side], is_request=side == "request")
             for place, text, checked in _texts(side, message):
@@ -303,24 +315,34 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
                     Finding(path, index, place, what, category, kind=kind)
                     for what, category, kind in found_here
                 )
-    structural = find_structural_leaks(data)
-    for leak in structural:
-        if leak.kind == "cookie":
-            continue  # which cookies are credentials is decided by _soft
-        what = _describe(leak, schemes)
-        kind = "authorization" if leak.kind == "credentials" else leak.kind
-        found[Finding(path, leak.interaction, leak.place, what, _category(leak), kind=kind)] = None
-    if len(secrets):
-        known = set(structural)
-        for leak in find_leaks(data, secrets):
-            if leak not in known:
-                what = f"{_label(leak.kind)}, {leak.form}"
-                if leak.fix:
-                    what += f" ({leak.fix})"
-                finding = Finding(path, leak.interaction, leak.place, what, "canary", kind="canary")
-                found[finding] = None
-    found.update(dict.fromkeys(deep))
-    return list(found)
+        leaks = interaction_leaks(index, interaction)
+        for leak in leaks:
+            if leak.kind == "cookie":
+                continue  # which cookies are credentials is decided by _soft
+            what = _describe(leak, schemes)
+            kind = "authorization" if leak.kind == "credentials" else leak.kind
+            structural.append(
+                Finding(path, leak.interaction, leak.place, what, _category(leak), kind=kind)
+            )
+        if len(secrets):
+            known = set(leaks)
+            for leak in interaction_leaks(index, interaction, secrets):
+                if leak not in known:
+                    what = f"{_label(leak.kind)}, {leak.form}"
+                    if leak.fix:
+                        what += f" ({leak.fix})"
+                    canaries.append(
+                        Finding(path, leak.interaction, leak.place, what, "canary", kind="canary")
+                    )
+        if failed is None:
+            try:
+                _soft(index, interaction, path, soft, masked)
+            except Exception as exc:
+                failed = exc
+    if failed is not None:
+        raise failed
+    found = list(dict.fromkeys([*structural, *canaries, *deep]))
+    return found, soft, list(dict.fromkeys(masked))
 
 
 def _category(leak: Leak) -> str:
@@ -455,23 +477,25 @@ def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str, st
 # --- cookies, suspicious values and masked positions -------------------------------------
 
 
-def _soft(data: Mapping[str, Any], path: str) -> tuple[list[Finding], list[Masked]]:
-    """Credential cookies, suspicious values and masked positions of every interaction."""
-    findings: list[Finding] = []
-    masked: list[Masked] = []
-    for index, interaction in enumerate(data.get("interactions") or ()):
-        for side in ("request", "response"):
-            message = decode_message(interaction[side], is_request=side == "request")
-            for place, what, level in _soft_message(side, message):
-                if level == "masked":
-                    masked.append(Masked(path, index, place, what))
-                elif level == "credential":
-                    findings.append(Finding(path, index, place, what, "structural", kind="cookie"))
-                else:
-                    findings.append(
-                        Finding(path, index, place, what, "suspicious", level, "high_entropy")
-                    )
-    return findings, list(dict.fromkeys(masked))
+def _soft(
+    index: int,
+    interaction: Mapping[str, Any],
+    path: str,
+    findings: list[Finding],
+    masked: list[Masked],
+) -> None:
+    """Add the credential cookies, suspicious values and masked positions of an interaction."""
+    for side in ("request", "response"):
+        message = decode_message(interaction[side], is_request=side == "request")
+        for place, what, level in _soft_message(side, message):
+            if level == "masked":
+                masked.append(Masked(path, index, place, what))
+            elif level == "credential":
+                findings.append(Finding(path, index, place, what, "structural", kind="cookie"))
+            else:
+                findings.append(
+                    Finding(path, index, place, what, "suspicious", level, "high_entropy")
+                )
 
 
 def _soft_message(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -564,10 +588,10 @@ def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
         if depth > MAX_DEPTH:
             continue
         if looks_like_json(nested):
-            document = load_json(nested)
-            if document is None:
+            entries = json_entries(nested)
+            if entries is None:
                 continue
-            for json_path, is_key, value in json_scalars(document):
+            for json_path, is_key, value in entries:
                 if is_key or not isinstance(value, str):
                     continue
                 kind = json_credential_kind(json_path)

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -111,8 +112,11 @@ __all__ = [
 # --- names --------------------------------------------------------------------------------
 
 _DROP: Final = str.maketrans("", "", "_-. ")
+# Names repeat (every item of a JSON list has the same keys): the name rules are cached.
+_NAMES: Final = 8192
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def field_key(name: str) -> str:
     """``name`` lowercased without ``_ - .`` and spaces: the form every name is compared in."""
     return name.translate(_DROP).lower()
@@ -371,6 +375,7 @@ NOT_SECRET_HEADERS: Final = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def header_kind(name: str) -> str | None:
     """The kind of a header whose whole value is a credential (not ``Authorization``,
     which holds a scheme too, nor cookies), or ``None``."""
@@ -670,6 +675,7 @@ _NOT_SECRET_FIELD_SUFFIXES: Final = (
 )
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def secret_field_kind(name: str) -> str | None:
     """The kind of a field named ``name`` (form, query or JSON) that holds a secret."""
     key = field_key(name)
@@ -684,6 +690,7 @@ def secret_field_kind(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def not_secret_field(name: str) -> bool:
     """Whether a field's name says its random-looking value is no secret (``*_id``,
     ``etag``, ``*Hash``, ``*Url`` ...): such values are not even suspicious."""
@@ -724,6 +731,7 @@ def json_field_kind(key: str) -> str | None:
     return secret_field_kind(key)
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def json_identifier_kind(key: str) -> str | None:
     """The kind of a JSON key replaced only when it holds a known value, or ``None``."""
     return IDENTIFIER_FIELDS.get(field_key(key))
@@ -736,6 +744,13 @@ def json_credential_kind(path: Sequence[str | None]) -> str | None:
     under its ``value`` keys: ``{"password": x}``, ``{"token": {"value": x}}``,
     ``{"access_token": [x]}``.
     """
+    if type(path) is tuple:
+        return _path_kind(path)
+    return _path_kind.__wrapped__(path)
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def _path_kind(path: Sequence[str | None]) -> str | None:
     end = len(path)
     while end and (path[end - 1] is None or field_key(path[end - 1] or "") == "value"):
         end -= 1

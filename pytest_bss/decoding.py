@@ -22,6 +22,12 @@ exception (a traceback would print the frame, and the frame holds the credential
 * **Layers**: :func:`layers` undoes one encoding of a value (percent-encoding, JSON
   escapes, HTML entities, hex); :func:`nested_texts` walks every layer, JSON string and
   form value inside a text, to :data:`MAX_DEPTH`.
+
+The walks over a text (:func:`nested_texts`, :func:`json_entries`,
+:func:`credential_positions`, :func:`shape_credentials`) are pure, and the scrubber and
+the audit ask each of them about the same body several times: their results are kept for
+the most recent texts (about a million characters of them), so a body is parsed and walked
+once.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ import codecs
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, unquote_plus
@@ -71,6 +79,7 @@ __all__ = [
     "is_placeholder",
     "is_textual",
     "is_url_header",
+    "json_entries",
     "json_scalars",
     "layers",
     "load_json",
@@ -90,6 +99,42 @@ __all__ = [
 
 #: How deep :func:`nested_texts` (and the scrubber) look into values inside values.
 MAX_DEPTH: Final = 16
+
+
+class _TextCache:
+    """The results of a pure function of a text for the most recent texts, within a budget
+    of characters (so a cache of bodies stays small however big a cassette is)."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._size = 0
+        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, weight: int, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found[1]
+        value = compute()
+        weight += 64  # what a small entry costs too
+        if weight <= self._budget:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = (weight, value)
+                    self._size += weight
+                    while self._size > self._budget:
+                        _, (old, _) = self._items.popitem(last=False)
+                        self._size -= old
+        return value
+
+
+_CACHE_BUDGET: Final = 1_000_000
+_NESTED: Final = _TextCache(_CACHE_BUDGET)
+_ENTRIES: Final = _TextCache(_CACHE_BUDGET)
+_POSITIONS: Final = _TextCache(_CACHE_BUDGET)
+_SHAPES: Final = _TextCache(_CACHE_BUDGET)
 
 
 def is_placeholder(value: object) -> bool:
@@ -481,6 +526,21 @@ class _Key(str):
     __slots__ = ()
 
 
+_Entry = tuple[tuple[str | None, ...], bool, Any]
+
+
+def json_entries(text: str) -> tuple[_Entry, ...] | None:
+    """:func:`json_scalars` of :func:`load_json` of ``text`` as a tuple, ``None`` if
+    ``text`` is not JSON; kept for the most recent texts."""
+    found: tuple[_Entry, ...] | None = _ENTRIES.get(text, len(text), lambda: _entries(text))
+    return found
+
+
+def _entries(text: str) -> tuple[_Entry, ...] | None:
+    document = load_json(text)
+    return None if document is None else tuple(json_scalars(document))
+
+
 _Rewrite = Callable[[tuple[str | None, ...], str, bool], str]
 
 
@@ -572,12 +632,17 @@ def shape_credentials(text: str) -> list[tuple[Shape, str]]:
     A JSON string or form value inside ``text`` was searched as part of ``text``; only the
     layers (percent-encoding, escapes, hex) are searched again.
     """
+    shapes: tuple[tuple[Shape, str], ...] = _SHAPES.get(text, len(text), lambda: _shapes(text))
+    return list(shapes)
+
+
+def _shapes(text: str) -> tuple[tuple[Shape, str], ...]:
     found: dict[tuple[str, str], Shape] = {}
     for nested, depth, decoding in nested_texts(text):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
             for shape, value in find_shapes(nested):
                 found.setdefault((shape.kind, value), shape)
-    return [(shape, value) for (_, value), shape in found.items()]
+    return tuple((shape, value) for (_, value), shape in found.items())
 
 
 def credential_positions(
@@ -591,6 +656,15 @@ def credential_positions(
     like one); ``boundary``: read it as ``multipart/form-data``. A text nested deeper than
     :data:`MAX_DEPTH` gives ``("unverifiable body", ...)``.
     """
+    key = (text, form, boundary)
+    weight = len(text)
+    found: tuple[tuple[str, str], ...] = _POSITIONS.get(
+        key, weight, lambda: tuple(_positions(text, form, boundary))
+    )
+    return iter(found)
+
+
+def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[str, str]]:
     if boundary is not None:
         for _, _, part_kind, _ in multipart_credentials(text, boundary):
             yield part_kind, "multipart field"
@@ -599,9 +673,9 @@ def credential_positions(
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
             continue
         if looks_like_json(nested):
-            document = load_json(nested)
-            if document is not None:
-                for path, is_key, value in json_scalars(document):
+            entries = json_entries(nested)
+            if entries is not None:
+                for path, is_key, value in entries:
                     kind: str | None = None if is_key else json_credential_kind(path)
                     scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
                     if kind and scalar and not is_placeholder_value(str(value)):
@@ -678,6 +752,13 @@ def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str
     ``max_depth + 1`` and not opened: a caller that must see everything treats it as
     unverifiable.
     """
+    found: tuple[tuple[str, int, str | None], ...] = _NESTED.get(
+        (text, max_depth), len(text), lambda: tuple(_nested_texts(text, max_depth))
+    )
+    return iter(found)
+
+
+def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | None]]:
     seen: set[str] = set()
     stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
     while stack:
@@ -694,14 +775,20 @@ def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str
         stack.extend((child, depth + 1, f) for child, f in reversed(children))
 
 
+#: A text without these has no layer (:func:`layers`), is no JSON and holds no form.
+_MAY_NEST: Final = re.compile(r'[%+\\&={\["]|[0-9A-Fa-f]{6}')
+
+
 def _children(text: str) -> Iterator[tuple[str, str | None]]:
+    if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
+        return
     for layer, form in layers(text):
         if form is not None:
             yield layer, form
     if looks_like_json(text):
-        document = load_json(text)
-        if document is not None:
-            for _, _, value in json_scalars(document):
+        entries = json_entries(text)
+        if entries is not None:
+            for _, _, value in entries:
                 if isinstance(value, str) and value and value != text:
                     yield value, None
             return
