@@ -178,13 +178,23 @@ def differences(old: object, new: object, label: str) -> list[str]:
     if old == new:
         return []
     if isinstance(old, list) and isinstance(new, list):
-        out = [f"{label}: {len(old)} entries before, {len(new)} after"] if len(old) != len(new) else []
+        out = (
+            [f"{label}: {len(old)} entries before, {len(new)} after"]
+            if len(old) != len(new)
+            else []
+        )
         for a, b in zip(old, new, strict=False):
             if a != b:
-                out.append(f"{label}: before {json.dumps(a)[:600]}\n    after {json.dumps(b)[:600]}")
+                out.append(
+                    f"{label}: before {json.dumps(a)[:600]}\n    after {json.dumps(b)[:600]}"
+                )
         return out
     if isinstance(old, dict) and isinstance(new, dict):
-        return [d for key in sorted(old.keys() | new.keys()) for d in differences(old.get(key), new.get(key), f"{label}.{key}")]
+        return [
+            d
+            for key in sorted(old.keys() | new.keys())
+            for d in differences(old.get(key), new.get(key), f"{label}.{key}")
+        ]
     return [f"{label}: before {old!r:.300} after {new!r:.300}"]
 
 
@@ -223,8 +233,11 @@ def main() -> int:
         found = sum(len(entry[1]) for entry in before[0])  # type: ignore[index, union-attr]
         problems += differences(before[0], after[0], f"{name}: per file")
         problems += differences(before[1], after[1], f"{name}: command")
-        print(f"{name}: {len(before[0])} files, {found} findings before; "  # type: ignore[arg-type]
-              f"{'same' if not problems else 'DIFFERENT'} after", file=sys.stderr)
+        print(
+            f"{name}: {len(before[0])} files, {found} findings before; "  # type: ignore[arg-type]
+            f"{'same' if not problems else 'DIFFERENT'} after",
+            file=sys.stderr,
+        )
     for problem in problems[:50]:
         print(problem)
     print(f"{len(problems)} differences from {args.base}")
