@@ -31,12 +31,14 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import gzip
 import io
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -74,18 +76,20 @@ from .decoding import (
     split_url,
 )
 from .exceptions import CassetteCorruptError
-from .formats import CASSETTE_SUFFIXES, NotACassetteError, find_cassettes, read_cassette
+from .formats import CASSETTE_SUFFIXES, NotACassetteError, Skipped, find_cassettes, read_cassette
 from .scrub import Leak, SecretSet, interaction_leaks
 
 __all__ = [
     "CANARY_VARS",
     "CASSETTE_SUFFIXES",
     "CONFIDENCES",
+    "PARALLEL_BYTES",
     "AuditReport",
     "Finding",
     "Masked",
     "audit_data",
     "audit_file",
+    "audit_files",
     "audit_path",
     "audit_report",
     "canary_secrets",
@@ -215,6 +219,99 @@ def audit_path(path: Path, secrets: SecretSet) -> AuditReport:
         reason = f"cannot be read ({exc.strerror or type(exc).__name__})"
         return AuditReport([_unreadable(path, reason, secrets)], [])
     return audit_report(data, secrets, path=str(path))
+
+
+#: Cassettes of fewer bytes in all are audited in-process: starting workers would cost more.
+PARALLEL_BYTES: Final = 4_000_000
+
+
+def audit_files(
+    files: Sequence[Path],
+    *,
+    named: Collection[Path] = (),
+    environ: Mapping[str, str] | None = None,
+    jobs: int | None = None,
+) -> list[AuditReport | Skipped]:
+    """:func:`audit_path` of each file, in the order given, with the canaries set in
+    ``environ`` (default ``os.environ``).
+
+    A file that parses but is no cassette is :class:`~pytest_bss.formats.Skipped` unless
+    it is in ``named`` (then it is a finding, as in :func:`audit_path`). ``jobs``: how many
+    processes audit at once (default: one per CPU this process may use); the files are
+    audited in-process when that is 1 or when they hold fewer than :data:`PARALLEL_BYTES`.
+    The results are the same either way, in the same order.
+    """
+    env = os.environ if environ is None else environ
+    canaries = {var: env[var] for var in CANARY_VARS if var in env}
+    tasks = [(path, path in named) for path in files]
+    jobs = min(jobs or _cpus(), len(tasks))
+    if jobs > 1 and _size(files) >= PARALLEL_BYTES:
+        try:
+            return _in_pool(tasks, canaries, jobs)
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox): in-process
+            pass
+    return _audit_tasks(tasks, canaries)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _size(files: Sequence[Path]) -> int:
+    total = 0
+    for path in files:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def _in_pool(
+    tasks: list[tuple[Path, bool]], canaries: dict[str, str], jobs: int
+) -> list[AuditReport | Skipped]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Contiguous chunks of about equal bytes, a few per worker so that one big file does
+    # not leave the others idle; results come back in order.
+    sizes = [_size([path]) for path, _ in tasks]
+    target = max(1, sum(sizes) // (jobs * 4))
+    chunks: list[list[tuple[Path, bool]]] = [[]]
+    filled = 0
+    for task, size in zip(tasks, sizes, strict=True):
+        if chunks[-1] and filled + size > target:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(task)
+        filled += size
+    # "spawn": a fresh interpreter per worker is safe in any parent (threads, macOS).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        done = pool.map(_audit_tasks, chunks, [canaries] * len(chunks))
+        return [result for chunk in done for result in chunk]
+
+
+def _audit_tasks(
+    tasks: list[tuple[Path, bool]], canaries: dict[str, str]
+) -> list[AuditReport | Skipped]:
+    secrets = canary_secrets(canaries)
+    return [_audit_task(path, named, secrets) for path, named in tasks]
+
+
+def _audit_task(path: Path, named: bool, secrets: SecretSet) -> AuditReport | Skipped:
+    try:
+        file = read_cassette(path)
+    except NotACassetteError as exc:
+        if not named:  # a .json or .yaml file of something else in the folder
+            return Skipped(path, str(exc).removeprefix(f"{path} is "))
+        return audit_path(path, secrets)  # asked for by name: a finding
+    except (CassetteCorruptError, OSError):
+        return audit_path(path, secrets)  # says why, without the file's content
+    return audit_report(file.data, secrets, path=str(path))
 
 
 def audit_data(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> list[Finding]:
@@ -583,6 +680,22 @@ def _soft_value(
         yield place, f"random-looking value in {where} {_shown_name(name)}", "suspicious"
 
 
+#: The shortest value :func:`~pytest_bss.catalogue.looks_random` accepts.
+_RANDOM_LENGTH: Final = 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_key(path: tuple[str | None, ...]) -> str:
+    return next((k for k in reversed(path) if k is not None), "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_be_masked(name: str) -> bool:
+    # Whether _soft_value reads a JSON field of this name as a credential position.
+    kind = form_field_kind(name, oauth=True, query=False)
+    return kind is not None and field_key(name) != "code"
+
+
 def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
     for nested, depth, _ in nested_texts(text, max_depth=MAX_DEPTH):
         if depth > MAX_DEPTH:
@@ -599,7 +712,9 @@ def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
                     if is_masked(value):
                         yield place, f"{kind} masked by another tool", "masked"
                     continue
-                key = next((k for k in reversed(json_path) if k is not None), "")
+                key = _last_key(json_path)
+                if len(value) < _RANDOM_LENGTH and not _may_be_masked(key):
+                    continue  # _soft_value finds nothing: too short to look random
                 if not ABSOLUTE_URL.match(value) and not looks_like_json(value):
                     yield from _soft_value(place, key, value, "JSON field", query=False)
         elif "=" in nested and FORM_TEXT.fullmatch(nested):

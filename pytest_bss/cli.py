@@ -47,8 +47,7 @@ from .audit import (
     Finding,
     audit_data,
     audit_file,
-    audit_path,
-    audit_report,
+    audit_files,
     canary_secrets,
     cassette_files,
     plain_bodies,
@@ -117,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
         choices=("text", "json", "sarif"),
         default="text",
         help="text (default), json (stable, for CI) or sarif (SARIF 2.1.0, code scanning)",
+    )
+    audit.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="audit with N processes (default: one per CPU; 1: in this process); "
+        "fewer than 4 MB of cassettes are always audited in this process",
     )
     audit.set_defaults(run=_audit)
 
@@ -262,6 +270,18 @@ def _default_paths(paths: Sequence[Path]) -> list[Path]:
 # --- audit ------------------------------------------------------------------------------
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1 or more), not {text!r}"
+        )
+    return jobs
+
+
 def _files(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     try:
         return find_cassettes(paths)
@@ -272,23 +292,15 @@ def _files(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
 def _audit(args: argparse.Namespace) -> int:
     files, skipped = _files(_default_paths(args.paths))
     named = set(args.paths)
-    secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
     reports = []
     audited = []
-    for path in files:
-        try:
-            file = read_cassette(path)
-        except NotACassetteError as exc:
-            if path not in named:  # a .json or .yaml file of something else in the folder
-                skipped.append(Skipped(path, str(exc).removeprefix(f"{path} is ")))
-                continue
-            reports.append(audit_path(path, secrets))  # asked for by name: a finding
-        except (CassetteCorruptError, OSError):
-            reports.append(audit_path(path, secrets))  # says why, without the file's content
+    for path, outcome in zip(files, audit_files(files, named=named, jobs=args.jobs), strict=True):
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
         else:
-            reports.append(audit_report(file.data, secrets, path=str(path)))
-        audited.append(path)
+            reports.append(outcome)
+            audited.append(path)
     findings = [finding for report in reports for finding in report.findings]
     masked = [entry for report in reports for entry in report.masked]
     credentials = [f for f in findings if f.confidence == "credential"]
