@@ -719,9 +719,15 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             entries = json_entries(nested)
             if entries is not None:
                 for path, is_key, value in entries:
-                    kind: str | None = None if is_key else json_credential_kind(path)
-                    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
-                    if kind and scalar and not is_placeholder_value(str(value)):
+                    if is_key:
+                        continue
+                    kind = json_credential_kind(path)
+                    if (
+                        kind
+                        and isinstance(value, str | int | float)
+                        and not isinstance(value, bool)
+                        and not is_placeholder_value(str(value))
+                    ):
                         yield kind, "json field"
                 continue
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
