@@ -33,6 +33,7 @@ once.
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import json
 import re
@@ -738,6 +739,8 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             for part in (query, fragment):
                 for _, field_kind, _ in form_credentials(part, query=True):
                     yield field_kind, "query field"
+        if "@" not in nested:  # what USERINFO needs
+            continue
         for match in USERINFO.finditer(nested):
             if userinfo_values(match["info"]):
                 yield "userinfo", "url"
@@ -761,14 +764,19 @@ def _loose_json_unescape(text: str) -> str:
 
 
 def _unhex(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        raw = bytes.fromhex(match[0])
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return match[0]
+    return _HEX_RUN.sub(_unhex_match, text)
 
-    return _HEX_RUN.sub(replace, text)
+
+def _unhex_match(match: re.Match[str]) -> str:
+    return _unhex_run(match[0])
+
+
+@functools.lru_cache(maxsize=4096)  # a body repeats its ids and codes
+def _unhex_run(run: str) -> str:
+    try:
+        return bytes.fromhex(run).decode("utf-8")
+    except UnicodeDecodeError:
+        return run
 
 
 def layers(text: str) -> Iterator[tuple[str, str | None]]:
