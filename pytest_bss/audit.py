@@ -38,7 +38,6 @@ import os
 import re
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -246,6 +245,8 @@ def audit_files(
     tasks = [(path, path in named) for path in files]
     jobs = min(jobs or _cpus(), len(tasks))
     if jobs > 1 and _size(files) >= PARALLEL_BYTES:
+        from concurrent.futures.process import BrokenProcessPool  # only when it is used
+
         try:
             return _in_pool(tasks, canaries, jobs)
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox): in-process
