@@ -1,11 +1,12 @@
 """How long ``pytest-bss audit`` takes on 100 MB of cassettes (issue 12: under 10 s on 2 cores).
 
-Usage: ``python benchmarks/audit.py [--megabytes N] [--work-dir DIR]``
+Usage: ``python benchmarks/audit.py [--megabytes N] [--jobs N] [--work-dir DIR]``
 
 Generates a folder of realistic cassettes (the demo suite's shapes, JSON account pages,
 token exchanges with placeholders, a few YAML files), about N MB in all, then times
 ``pytest-bss audit`` on it in a subprocess (the way a user or CI runs it) and prints the
-machine, the size, the time and the throughput as markdown. Writes nothing outside the
+machine, the load average, the size, the time, the throughput and the CPU time of the
+audit and its workers as markdown (on a shared machine the CPU time is the steadier number). Writes nothing outside the
 work folder (default ``benchmarks/_work/audit``, gitignored).
 """
 
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -84,26 +86,34 @@ def generate(folder: Path, megabytes: int) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=None, help="passed to pytest-bss audit")
     parser.add_argument("--work-dir", type=Path, default=HERE / "_work" / "audit")
     args = parser.parse_args()
     folder = args.work_dir / "cassettes"
     files, size = generate(folder, args.megabytes)
     command = [sys.executable, "-m", "pytest_bss", "audit", str(folder)]
+    if args.jobs is not None:
+        command += ["--jobs", str(args.jobs)]
+    load = os.getloadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BSS_")}
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
         return 1
     cores = os.cpu_count()
     print(
         f"| machine | {platform.processor() or platform.machine()}, {cores} cores, "
-        f"Python {platform.python_version()} |"
+        f"Python {platform.python_version()}, load average {load[0]:.1f} |"
     )
     print("|---|---|")
     print(f"| cassettes | {files} files, {size / 1e6:.0f} MB |")
-    print(f"| `pytest-bss audit` | {seconds:.1f} s ({size / 1e6 / seconds:.0f} MB/s) |")
+    print(f"| `pytest-bss audit` | {seconds:.1f} s ({size / 1e6 / seconds:.1f} MB/s) |")
+    print(f"| CPU time (all processes) | {cpu:.1f} s ({size / 1e6 / cpu:.1f} MB per CPU-second) |")
     print(f"| result | {done.stdout.strip().splitlines()[-1]} |")
     return 0
 

@@ -31,12 +31,13 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import gzip
 import io
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -68,8 +69,7 @@ from .decoding import (
     credential_positions,
     decode_message,
     form_credentials,
-    json_scalars,
-    load_json,
+    json_entries,
     looks_like_json,
     message_body,
     nested_texts,
@@ -81,23 +81,26 @@ from .formats import (
     CASSETTE_SUFFIXES,
     CassetteFile,
     NotACassetteError,
+    Skipped,
     find_cassettes,
     model_strings,
     read_cassette,
     unmodelled_texts,
 )
-from .scrub import Leak, SecretSet, find_leaks, find_structural_leaks
+from .scrub import Leak, SecretSet, interaction_leaks
 
 __all__ = [
     "CANARY_VARS",
     "CASSETTE_SUFFIXES",
     "CONFIDENCES",
+    "PARALLEL_BYTES",
     "AuditReport",
     "Finding",
     "Masked",
     "audit_cassette",
     "audit_data",
     "audit_file",
+    "audit_files",
     "audit_path",
     "audit_report",
     "canary_secrets",
@@ -304,6 +307,101 @@ def unread_findings(file: CassetteFile, secrets: SecretSet) -> list[Finding]:
     return found
 
 
+#: Cassettes of fewer bytes in all are audited in-process: starting workers would cost more.
+PARALLEL_BYTES: Final = 4_000_000
+
+
+def audit_files(
+    files: Sequence[Path],
+    *,
+    named: Collection[Path] = (),
+    environ: Mapping[str, str] | None = None,
+    jobs: int | None = None,
+) -> list[AuditReport | Skipped]:
+    """:func:`audit_path` of each file, in the order given, with the canaries set in
+    ``environ`` (default ``os.environ``).
+
+    A file that parses but is no cassette is :class:`~pytest_bss.formats.Skipped` unless
+    it is in ``named`` (then it is a finding, as in :func:`audit_path`). ``jobs``: how many
+    processes audit at once (default: one per CPU this process may use); the files are
+    audited in-process when that is 1 or when they hold fewer than :data:`PARALLEL_BYTES`.
+    The results are the same either way, in the same order.
+    """
+    env = os.environ if environ is None else environ
+    canaries = {var: env[var] for var in CANARY_VARS if var in env}
+    tasks = [(path, path in named) for path in files]
+    jobs = min(jobs or _cpus(), len(tasks))
+    if jobs > 1 and _size(files) >= PARALLEL_BYTES:
+        from concurrent.futures.process import BrokenProcessPool  # only when it is used
+
+        try:
+            return _in_pool(tasks, canaries, jobs)
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox): in-process
+            pass
+    return _audit_tasks(tasks, canaries)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _size(files: Sequence[Path]) -> int:
+    total = 0
+    for path in files:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def _in_pool(
+    tasks: list[tuple[Path, bool]], canaries: dict[str, str], jobs: int
+) -> list[AuditReport | Skipped]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Contiguous chunks of about equal bytes, a few per worker so that one big file does
+    # not leave the others idle; results come back in order.
+    sizes = [_size([path]) for path, _ in tasks]
+    target = max(1, sum(sizes) // (jobs * 4))
+    chunks: list[list[tuple[Path, bool]]] = [[]]
+    filled = 0
+    for task, size in zip(tasks, sizes, strict=True):
+        if chunks[-1] and filled + size > target:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(task)
+        filled += size
+    # "spawn": a fresh interpreter per worker is safe in any parent (threads, macOS).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        done = pool.map(_audit_tasks, chunks, [canaries] * len(chunks))
+        return [result for chunk in done for result in chunk]
+
+
+def _audit_tasks(
+    tasks: list[tuple[Path, bool]], canaries: dict[str, str]
+) -> list[AuditReport | Skipped]:
+    secrets = canary_secrets(canaries)
+    return [_audit_task(path, named, secrets) for path, named in tasks]
+
+
+def _audit_task(path: Path, named: bool, secrets: SecretSet) -> AuditReport | Skipped:
+    try:
+        file = read_cassette(path)
+    except NotACassetteError as exc:
+        if not named:  # a .json or .yaml file of something else in the folder
+            return Skipped(path, str(exc).removeprefix(f"{path} is "))
+        return audit_path(path, secrets)  # asked for by name: a finding
+    except (CassetteCorruptError, OSError):
+        return audit_path(path, secrets)  # says why, without the file's content
+    return audit_cassette(file, secrets)
+
+
 def audit_data(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "") -> list[Finding]:
     """Every ``credential`` finding in loaded cassette data, ordered by interaction and place."""
     return audit_report(data, secrets, path=path).credentials
@@ -313,8 +411,7 @@ def audit_report(data: Mapping[str, Any], secrets: SecretSet, *, path: str = "")
     """The :class:`AuditReport` of loaded cassette data, ordered by interaction and place."""
     try:
         data = plain_bodies(data)
-        findings = _audit(data, secrets, path)
-        extra, masked = _soft(data, path)
+        findings, extra, masked = _audit(data, secrets, path)
         known = {(f.interaction, f.place) for f in findings if f.category == "structural"}
         findings += [f for f in extra if f.confidence == "credential" or _new(f, known)]
         return AuditReport(sorted(dict.fromkeys(findings), key=_order), masked)
@@ -370,11 +467,25 @@ def _unreadable(path: Path, reason: str, secrets: SecretSet) -> Finding:
     return Finding(str(path), None, "", secrets.redact(reason), "unreadable", kind="unreadable")
 
 
-def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Finding]:
-    found: dict[Finding, None] = {}
-    schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
+def _audit(
+    data: Mapping[str, Any], secrets: SecretSet, path: str
+) -> tuple[list[Finding], list[Finding], list[Masked]]:
+    """(the checks' findings, :func:`_soft`'s findings, masked positions).
+
+    One interaction at a time, every check on it in a row, so the decoding module's cache
+    of each body's walks serves all of them (a cassette may be far bigger than the cache).
+    The results are ordered, and a failure raised, as if each check had run over the whole
+    cassette in turn: the scan of every text, the structural check, the canaries, then
+    :func:`_soft`.
+    """
+    structural: list[Finding] = []
+    canaries: list[Finding] = []
     deep: list[Finding] = []
+    soft: list[Finding] = []
+    masked: list[Masked] = []
+    failed: Exception | None = None  # raised by _soft: raised once the other checks are done
     for index, interaction in enumerate(data.get("interactions") or ()):
+        schemes: dict[tuple[int, str], str] = {}  # the scheme of each unscrubbed Authorization
         for side in ("request", "response"):
             message = decode_message(interaction[side], is_request=side == "request")
             for place, text, checked in _texts(side, message):
@@ -389,24 +500,34 @@ def _audit(data: Mapping[str, Any], secrets: SecretSet, path: str) -> list[Findi
                     Finding(path, index, place, what, category, kind=kind)
                     for what, category, kind in found_here
                 )
-    structural = find_structural_leaks(data)
-    for leak in structural:
-        if leak.kind == "cookie":
-            continue  # which cookies are credentials is decided by _soft
-        what = _describe(leak, schemes)
-        kind = "authorization" if leak.kind == "credentials" else leak.kind
-        found[Finding(path, leak.interaction, leak.place, what, _category(leak), kind=kind)] = None
-    if len(secrets):
-        known = set(structural)
-        for leak in find_leaks(data, secrets):
-            if leak not in known:
-                what = f"{_label(leak.kind)}, {leak.form}"
-                if leak.fix:
-                    what += f" ({leak.fix})"
-                finding = Finding(path, leak.interaction, leak.place, what, "canary", kind="canary")
-                found[finding] = None
-    found.update(dict.fromkeys(deep))
-    return list(found)
+        leaks = interaction_leaks(index, interaction)
+        for leak in leaks:
+            if leak.kind == "cookie":
+                continue  # which cookies are credentials is decided by _soft
+            what = _describe(leak, schemes)
+            kind = "authorization" if leak.kind == "credentials" else leak.kind
+            structural.append(
+                Finding(path, leak.interaction, leak.place, what, _category(leak), kind=kind)
+            )
+        if len(secrets):
+            known = set(leaks)
+            for leak in interaction_leaks(index, interaction, secrets):
+                if leak not in known:
+                    what = f"{_label(leak.kind)}, {leak.form}"
+                    if leak.fix:
+                        what += f" ({leak.fix})"
+                    canaries.append(
+                        Finding(path, leak.interaction, leak.place, what, "canary", kind="canary")
+                    )
+        if failed is None:
+            try:
+                _soft(index, interaction, path, soft, masked)
+            except Exception as exc:
+                failed = exc
+    if failed is not None:
+        raise failed
+    found = list(dict.fromkeys([*structural, *canaries, *deep]))
+    return found, soft, list(dict.fromkeys(masked))
 
 
 def _category(leak: Leak) -> str:
@@ -541,23 +662,25 @@ def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str, st
 # --- cookies, suspicious values and masked positions -------------------------------------
 
 
-def _soft(data: Mapping[str, Any], path: str) -> tuple[list[Finding], list[Masked]]:
-    """Credential cookies, suspicious values and masked positions of every interaction."""
-    findings: list[Finding] = []
-    masked: list[Masked] = []
-    for index, interaction in enumerate(data.get("interactions") or ()):
-        for side in ("request", "response"):
-            message = decode_message(interaction[side], is_request=side == "request")
-            for place, what, level in _soft_message(side, message):
-                if level == "masked":
-                    masked.append(Masked(path, index, place, what))
-                elif level == "credential":
-                    findings.append(Finding(path, index, place, what, "structural", kind="cookie"))
-                else:
-                    findings.append(
-                        Finding(path, index, place, what, "suspicious", level, "high_entropy")
-                    )
-    return findings, list(dict.fromkeys(masked))
+def _soft(
+    index: int,
+    interaction: Mapping[str, Any],
+    path: str,
+    findings: list[Finding],
+    masked: list[Masked],
+) -> None:
+    """Add the credential cookies, suspicious values and masked positions of an interaction."""
+    for side in ("request", "response"):
+        message = decode_message(interaction[side], is_request=side == "request")
+        for place, what, level in _soft_message(side, message):
+            if level == "masked":
+                masked.append(Masked(path, index, place, what))
+            elif level == "credential":
+                findings.append(Finding(path, index, place, what, "structural", kind="cookie"))
+            else:
+                findings.append(
+                    Finding(path, index, place, what, "suspicious", level, "high_entropy")
+                )
 
 
 def _soft_message(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -645,15 +768,31 @@ def _soft_value(
         yield place, f"random-looking value in {where} {_shown_name(name)}", "suspicious"
 
 
+#: The shortest value :func:`~pytest_bss.catalogue.looks_random` accepts.
+_RANDOM_LENGTH: Final = 16
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_key(path: tuple[str | None, ...]) -> str:
+    return next((k for k in reversed(path) if k is not None), "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_be_masked(name: str) -> bool:
+    # Whether _soft_value reads a JSON field of this name as a credential position.
+    kind = form_field_kind(name, oauth=True, query=False)
+    return kind is not None and field_key(name) != "code"
+
+
 def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
     for nested, depth, _ in nested_texts(text, max_depth=MAX_DEPTH):
         if depth > MAX_DEPTH:
             continue
         if looks_like_json(nested):
-            document = load_json(nested)
-            if document is None:
+            entries = json_entries(nested)
+            if entries is None:
                 continue
-            for json_path, is_key, value in json_scalars(document):
+            for json_path, is_key, value in entries:
                 if is_key or not isinstance(value, str):
                     continue
                 kind = json_credential_kind(json_path)
@@ -661,7 +800,9 @@ def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
                     if is_masked(value):
                         yield place, f"{kind} masked by another tool", "masked"
                     continue
-                key = next((k for k in reversed(json_path) if k is not None), "")
+                key = _last_key(json_path)
+                if len(value) < _RANDOM_LENGTH and not _may_be_masked(key):
+                    continue  # _soft_value finds nothing: too short to look random
                 if not ABSOLUTE_URL.match(value) and not looks_like_json(value):
                     yield from _soft_value(place, key, value, "JSON field", query=False)
         elif "=" in nested and FORM_TEXT.fullmatch(nested):

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -111,8 +112,11 @@ __all__ = [
 # --- names --------------------------------------------------------------------------------
 
 _DROP: Final = str.maketrans("", "", "_-. ")
+# Names repeat (every item of a JSON list has the same keys): the name rules are cached.
+_NAMES: Final = 8192
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def field_key(name: str) -> str:
     """``name`` lowercased without ``_ - .`` and spaces: the form every name is compared in."""
     return name.translate(_DROP).lower()
@@ -381,6 +385,7 @@ NOT_SECRET_HEADERS: Final = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def header_kind(name: str) -> str | None:
     """The kind of a header whose whole value is a credential (not ``Authorization``,
     which holds a scheme too, nor cookies), or ``None``."""
@@ -680,6 +685,7 @@ _NOT_SECRET_FIELD_SUFFIXES: Final = (
 )
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def secret_field_kind(name: str) -> str | None:
     """The kind of a field named ``name`` (form, query or JSON) that holds a secret."""
     key = field_key(name)
@@ -694,6 +700,7 @@ def secret_field_kind(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def not_secret_field(name: str) -> bool:
     """Whether a field's name says its random-looking value is no secret (``*_id``,
     ``etag``, ``*Hash``, ``*Url`` ...): such values are not even suspicious."""
@@ -734,6 +741,7 @@ def json_field_kind(key: str) -> str | None:
     return secret_field_kind(key)
 
 
+@functools.lru_cache(maxsize=_NAMES)
 def json_identifier_kind(key: str) -> str | None:
     """The kind of a JSON key replaced only when it holds a known value, or ``None``."""
     return IDENTIFIER_FIELDS.get(field_key(key))
@@ -746,6 +754,13 @@ def json_credential_kind(path: Sequence[str | None]) -> str | None:
     under its ``value`` keys: ``{"password": x}``, ``{"token": {"value": x}}``,
     ``{"access_token": [x]}``.
     """
+    if type(path) is tuple:
+        return _path_kind(path)
+    return _path_kind.__wrapped__(path)
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def _path_kind(path: Sequence[str | None]) -> str | None:
     end = len(path)
     while end and (path[end - 1] is None or field_key(path[end - 1] or "") == "value"):
         end -= 1
@@ -946,10 +961,45 @@ _HINTS: Final = re.compile(
 )
 
 
+# _HINTS as plain words (the regex tries every alternative at every position: slow on a
+# big body); the case-insensitive ones in the lowercased text, which for ASCII is the same.
+_HINT_WORDS: Final = (
+    "PRIVATE KEY",
+    *(f"gh{c}_" for c in "pousr"),
+    "github_pat_",
+    *(f"gl{prefix}-" for prefix in ("pat", "dt", "rt", "ptt")),
+    *(f"xox{c}-" for c in "abposr"),
+    "_live_",
+    "_test_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "npm_",
+    "sk-",
+    "SG.",
+    "SSWS",
+    "eyJ",
+)
+_LOWER_HINT_WORDS: Final = (
+    "bearer",
+    "basic",
+    *(f"secret{a}access{b}key" for a in ("", "_") for b in ("", "_")),
+)
+
+
+def _has_hint(text: str) -> bool:
+    if len(text) < 512 or not text.isascii():  # short, or case folding beyond ASCII
+        return _HINTS.search(text) is not None
+    if any(word in text for word in _HINT_WORDS):
+        return True
+    low = text.lower()
+    return any(word in low for word in _LOWER_HINT_WORDS)
+
+
 def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
     """(shape, value) of every credential of a known shape in ``text`` that is not a
     placeholder (:func:`is_placeholder_value`)."""
-    if _HINTS.search(text) is None:  # the common case, with one scan
+    if not _has_hint(text):  # the common case
         return
     for shape in SHAPES:
         for match in shape.pattern.finditer(text):

@@ -49,7 +49,7 @@ from .audit import (
     Finding,
     audit_cassette,
     audit_file,
-    audit_path,
+    audit_files,
     canary_secrets,
     cassette_files,
     learn_unread,
@@ -125,6 +125,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also report personal data (e-mail addresses, IBANs, card numbers) as its own "
         "finding class (docs/personal-data.md)",
+    )
+    audit.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="audit with N processes (default: one per CPU; 1: in this process); "
+        "fewer than 4 MB of cassettes are always audited in this process",
     )
     audit.set_defaults(run=_audit)
 
@@ -276,6 +285,18 @@ def _default_paths(paths: Sequence[Path]) -> list[Path]:
 # --- audit ------------------------------------------------------------------------------
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1 or more), not {text!r}"
+        )
+    return jobs
+
+
 def _files(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
     try:
         return find_cassettes(paths)
@@ -286,25 +307,17 @@ def _files(paths: Sequence[Path]) -> tuple[list[Path], list[Skipped]]:
 def _audit(args: argparse.Namespace) -> int:
     files, skipped = _files(_default_paths(args.paths))
     named = set(args.paths)
-    secrets = canary_secrets()
     canaries = [var for var in CANARY_VARS if os.environ.get(var, "").strip()]
     reports = []
     audited = []
-    for path in files:
-        try:
-            file = read_cassette(path)
-        except NotACassetteError as exc:
-            if path not in named:  # a .json or .yaml file of something else in the folder
-                skipped.append(Skipped(path, str(exc).removeprefix(f"{path} is ")))
-                continue
-            reports.append(audit_path(path, secrets))  # asked for by name: a finding
-        except (CassetteCorruptError, OSError):
-            reports.append(audit_path(path, secrets))  # says why, without the file's content
+    for path, outcome in zip(files, audit_files(files, named=named, jobs=args.jobs), strict=True):
+        if isinstance(outcome, Skipped):
+            skipped.append(outcome)
         else:
-            reports.append(audit_cassette(file, secrets))
+            reports.append(outcome)
+            audited.append(path)
             if args.personal_data:
-                reports.append(AuditReport(_personal_findings(file), []))
-        audited.append(path)
+                reports.append(AuditReport(_personal_findings(read_cassette(path)), []))
     findings = [finding for report in reports for finding in report.findings]
     masked = [entry for report in reports for entry in report.masked]
     credentials = [f for f in findings if f.confidence == "credential"]

@@ -22,15 +22,24 @@ exception (a traceback would print the frame, and the frame holds the credential
 * **Layers**: :func:`layers` undoes one encoding of a value (percent-encoding, JSON
   escapes, HTML entities, hex); :func:`nested_texts` walks every layer, JSON string and
   form value inside a text, to :data:`MAX_DEPTH`.
+
+The walks over a text (:func:`nested_texts`, :func:`json_entries`,
+:func:`credential_positions`, :func:`shape_credentials`) are pure, and the scrubber and
+the audit ask each of them about the same body several times: their results are kept for
+the most recent texts (about a million characters of them), so a body is parsed and walked
+once.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, unquote_plus
@@ -71,6 +80,7 @@ __all__ = [
     "is_placeholder",
     "is_textual",
     "is_url_header",
+    "json_entries",
     "json_scalars",
     "layers",
     "load_json",
@@ -90,6 +100,43 @@ __all__ = [
 
 #: How deep :func:`nested_texts` (and the scrubber) look into values inside values.
 MAX_DEPTH: Final = 16
+
+
+class _TextCache:
+    """The results of a pure function of a text for the most recent texts, within a budget
+    of characters (so a cache of bodies stays small however big a cassette is)."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._size = 0
+        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, weight: int, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found[1]
+        value = compute()
+        weight += 64  # what a small entry costs too
+        if weight <= self._budget:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = (weight, value)
+                    self._size += weight
+                    while self._size > self._budget:
+                        _, (old, _) = self._items.popitem(last=False)
+                        self._size -= old
+        return value
+
+
+_CACHE_BUDGET: Final = 1_000_000
+_NESTED: Final = _TextCache(_CACHE_BUDGET)
+_ENTRIES: Final = _TextCache(_CACHE_BUDGET)
+_POSITIONS: Final = _TextCache(_CACHE_BUDGET)
+_SHAPES: Final = _TextCache(_CACHE_BUDGET)
+_STRINGS: Final = _TextCache(_CACHE_BUDGET)
 
 
 def is_placeholder(value: object) -> bool:
@@ -464,10 +511,9 @@ def _too_deep(text: str) -> bool:
 
 
 class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its (key, value) pairs."""
+    """A JSON object as its (key, value) pairs (``list``'s own constructor: fast)."""
 
-    def __init__(self, pairs: Sequence[tuple[str, Any]]) -> None:
-        super().__init__(pairs)
+    __slots__ = ()
 
 
 def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, Any]]:
@@ -481,8 +527,9 @@ def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, 
         path, value = stack.pop()
         if isinstance(value, _Pairs):
             for key, item in reversed(value):
-                stack.append(((*path, key), item))
-                stack.append(((*path, key), _Key(key)))
+                inner = (*path, key)
+                stack.append((inner, item))
+                stack.append((inner, _Key(key)))
         elif isinstance(value, list):
             stack.extend(((*path, None), item) for item in reversed(value))
         elif isinstance(value, _Key):
@@ -493,6 +540,63 @@ def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, 
 
 class _Key(str):
     __slots__ = ()
+
+
+_Entry = tuple[tuple[str | None, ...], bool, Any]
+
+
+def json_entries(text: str) -> tuple[_Entry, ...] | None:
+    """:func:`json_scalars` of :func:`load_json` of ``text`` as a tuple, ``None`` if
+    ``text`` is not JSON; kept for the most recent texts."""
+    found: tuple[_Entry, ...] | None = _ENTRIES.get(text, len(text), lambda: _entries(text))
+    return found
+
+
+def _entries(text: str) -> tuple[_Entry, ...] | None:
+    document = load_json(text)
+    if document is None:
+        return None
+    out: list[_Entry] = []
+    try:
+        _walk(document, (), out)
+    except RecursionError:  # deeper than Python's stack: the walk without recursion
+        return tuple(json_scalars(document))
+    return tuple(out)
+
+
+def _walk(value: Any, path: tuple[str | None, ...], out: list[_Entry]) -> None:
+    # json_scalars, in the same order, several times faster (no stack of its own).
+    if isinstance(value, _Pairs):
+        for key, item in value:
+            inner = (*path, key)
+            out.append((inner, True, key))
+            if isinstance(item, list):  # an object or an array
+                _walk(item, inner, out)
+            else:
+                out.append((inner, False, item))
+    elif isinstance(value, list):
+        inner = (*path, None)
+        for item in value:
+            if isinstance(item, list):
+                _walk(item, inner, out)
+            else:
+                out.append((inner, False, item))
+    else:
+        out.append((path, False, value))
+
+
+def _json_strings(text: str) -> tuple[str, ...] | None:
+    """The different non-empty keys and strings of a JSON document, in order; ``None`` if
+    ``text`` is not JSON."""
+    found: tuple[str, ...] | None = _STRINGS.get(text, len(text), lambda: _strings(text))
+    return found
+
+
+def _strings(text: str) -> tuple[str, ...] | None:
+    entries = json_entries(text)
+    if entries is None:
+        return None
+    return tuple(dict.fromkeys(v for _, _, v in entries if isinstance(v, str) and v))
 
 
 _Rewrite = Callable[[tuple[str | None, ...], str, bool], str]
@@ -586,12 +690,17 @@ def shape_credentials(text: str) -> list[tuple[Shape, str]]:
     A JSON string or form value inside ``text`` was searched as part of ``text``; only the
     layers (percent-encoding, escapes, hex) are searched again.
     """
+    shapes: tuple[tuple[Shape, str], ...] = _SHAPES.get(text, len(text), lambda: _shapes(text))
+    return list(shapes)
+
+
+def _shapes(text: str) -> tuple[tuple[Shape, str], ...]:
     found: dict[tuple[str, str], Shape] = {}
     for nested, depth, decoding in nested_texts(text):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
             for shape, value in find_shapes(nested):
                 found.setdefault((shape.kind, value), shape)
-    return [(shape, value) for (_, value), shape in found.items()]
+    return tuple((shape, value) for (_, value), shape in found.items())
 
 
 def credential_positions(
@@ -605,6 +714,15 @@ def credential_positions(
     like one); ``boundary``: read it as ``multipart/form-data``. A text nested deeper than
     :data:`MAX_DEPTH` gives ``("unverifiable body", ...)``.
     """
+    key = (text, form, boundary)
+    weight = len(text)
+    found: tuple[tuple[str, str], ...] = _POSITIONS.get(
+        key, weight, lambda: tuple(_positions(text, form, boundary))
+    )
+    return iter(found)
+
+
+def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[str, str]]:
     if boundary is not None:
         for _, _, part_kind, _ in multipart_credentials(text, boundary):
             yield part_kind, "multipart field"
@@ -613,16 +731,22 @@ def credential_positions(
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
             continue
         if looks_like_json(nested):
-            document = load_json(nested)
-            if document is None and _too_deep(nested):
+            entries = json_entries(nested)
+            if entries is None and _too_deep(nested):
                 # Python's parser gives up: read as text, its fields would go unseen
                 yield "unverifiable body", "JSON nested too deep to parse"
                 continue
-            if document is not None:
-                for path, is_key, value in json_scalars(document):
-                    kind: str | None = None if is_key else json_credential_kind(path)
-                    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
-                    if kind and scalar and not is_placeholder_value(str(value)):
+            if entries is not None:
+                for path, is_key, value in entries:
+                    if is_key:
+                        continue
+                    kind = json_credential_kind(path)
+                    if (
+                        kind
+                        and isinstance(value, str | int | float)
+                        and not isinstance(value, bool)
+                        and not is_placeholder_value(str(value))
+                    ):
                         yield kind, "json field"
                 continue
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
@@ -633,6 +757,8 @@ def credential_positions(
             for part in (query, fragment):
                 for _, field_kind, _ in form_credentials(part, query=True):
                     yield field_kind, "query field"
+        if "@" not in nested:  # what USERINFO needs
+            continue
         for match in USERINFO.finditer(nested):
             if userinfo_values(match["info"]):
                 yield "userinfo", "url"
@@ -656,14 +782,19 @@ def _loose_json_unescape(text: str) -> str:
 
 
 def _unhex(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        raw = bytes.fromhex(match[0])
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return match[0]
+    return _HEX_RUN.sub(_unhex_match, text)
 
-    return _HEX_RUN.sub(replace, text)
+
+def _unhex_match(match: re.Match[str]) -> str:
+    return _unhex_run(match[0])
+
+
+@functools.lru_cache(maxsize=4096)  # a body repeats its ids and codes
+def _unhex_run(run: str) -> str:
+    try:
+        return bytes.fromhex(run).decode("utf-8")
+    except UnicodeDecodeError:
+        return run
 
 
 def layers(text: str) -> Iterator[tuple[str, str | None]]:
@@ -696,6 +827,13 @@ def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str
     ``max_depth + 1`` and not opened: a caller that must see everything treats it as
     unverifiable.
     """
+    found: tuple[tuple[str, int, str | None], ...] = _NESTED.get(
+        (text, max_depth), len(text), lambda: tuple(_nested_texts(text, max_depth))
+    )
+    return iter(found)
+
+
+def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | None]]:
     seen: set[str] = set()
     stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
     while stack:
@@ -712,15 +850,22 @@ def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str
         stack.extend((child, depth + 1, f) for child, f in reversed(children))
 
 
+#: A text without these has no layer (:func:`layers`), is no JSON and holds no form.
+_MAY_NEST: Final = re.compile(r'[%+\\&={\["]|[0-9A-Fa-f]{6}')
+
+
 def _children(text: str) -> Iterator[tuple[str, str | None]]:
+    if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
+        return
     for layer, form in layers(text):
         if form is not None:
             yield layer, form
     if looks_like_json(text):
-        document = load_json(text)
-        if document is not None:
-            for _, _, value in json_scalars(document):
-                if isinstance(value, str) and value and value != text:
+        # Each string once: a later repeat would be skipped by nested_texts anyway.
+        strings = _json_strings(text)
+        if strings is not None:
+            for value in strings:
+                if value != text:
                     yield value, None
             return
     parts = split_url(text)

@@ -129,9 +129,8 @@ from .decoding import (
     is_placeholder,
     is_textual,
     is_url_header,
-    json_scalars,
+    json_entries,
     layers,
-    load_json,
     looks_like_json,
     media_type,
     message_body,
@@ -155,6 +154,7 @@ __all__ = [
     "SecretSet",
     "find_leaks",
     "find_structural_leaks",
+    "interaction_leaks",
     "is_placeholder",
     "scrub_interactions",
     "scrub_request",
@@ -1259,8 +1259,8 @@ def _body_value_leaks(
         for hit in matcher.find(nested):
             yield _hit_leak(place, hit, decoding)
         if looks_like_json(nested):
-            document = load_json(nested)
-            for path, is_key, value in json_scalars(document) if document is not None else ():
+            entries = json_entries(nested)
+            for path, is_key, value in entries if entries is not None else ():
                 last = path[-1] if path and not is_key else None
                 if last is not None and json_identifier_kind(last) and value in secrets:
                     yield place, secrets._kind_of(value), "json field", ""
@@ -1293,19 +1293,38 @@ def _leaks(data: Mapping[str, Any], secrets: SecretSet | None, neutral_base: str
     matcher = secrets._matcher((), neutral_base) if secrets is not None else None
     leaks: dict[Leak, None] = {}
     for index, interaction in enumerate(data.get("interactions") or ()):
-        for side in _MESSAGES:
-            found: list[tuple[str, ...]] = []
-            try:  # fail closed, and never a traceback that shows a credential
-                message = decode_message(interaction[side], is_request=side == "request")
-                body = message_body(message, is_request=side == "request")
-                found += _structural_leaks(side, message, body)
-                if matcher is not None and secrets is not None:
-                    found += _message_value_leaks(side, message, matcher, secrets)
-            except Exception as exc:
-                found.append((side, "unverifiable message", f"unreadable ({type(exc).__name__})"))
-            for where in found:
-                leaks.setdefault(Leak(index, *where))
+        leaks.update(dict.fromkeys(_interaction_leaks(index, interaction, matcher, secrets)))
     return list(leaks)
+
+
+def _interaction_leaks(
+    index: int, interaction: Any, matcher: _Matcher | None, secrets: SecretSet | None
+) -> Iterator[Leak]:
+    for side in _MESSAGES:
+        found: list[tuple[str, ...]] = []
+        try:  # fail closed, and never a traceback that shows a credential
+            message = decode_message(interaction[side], is_request=side == "request")
+            body = message_body(message, is_request=side == "request")
+            found += _structural_leaks(side, message, body)
+            if matcher is not None and secrets is not None:
+                found += _message_value_leaks(side, message, matcher, secrets)
+        except Exception as exc:
+            found.append((side, "unverifiable message", f"unreadable ({type(exc).__name__})"))
+        for where in found:
+            yield Leak(index, *where)
+
+
+def interaction_leaks(
+    index: int,
+    interaction: Mapping[str, Any],
+    secrets: SecretSet | None = None,
+    *,
+    neutral_base: str = NEUTRAL_BASE,
+) -> list[Leak]:
+    """:func:`find_leaks` (or without ``secrets`` :func:`find_structural_leaks`) of one
+    interaction, numbered ``index``: an audit checks a cassette one interaction at a time."""
+    matcher = secrets._matcher((), neutral_base) if secrets is not None else None
+    return list(dict.fromkeys(_interaction_leaks(index, interaction, matcher, secrets)))
 
 
 def find_structural_leaks(data: Mapping[str, Any]) -> list[Leak]:

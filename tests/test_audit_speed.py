@@ -1,0 +1,155 @@
+"""The audit's shortcuts (issue 12: 100 MB in under 10 s) give what the plain walks give.
+
+Each cache or fast path of :mod:`pytest_bss.decoding`, :mod:`pytest_bss.catalogue` and
+:mod:`pytest_bss.audit` is checked against the plain computation it replaces, and a
+parallel audit against an in-process one. ``benchmarks/audit_compare.py`` compares whole
+audits with an earlier revision.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote_plus
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_bss import audit, catalogue, decoding
+from pytest_bss.formats import Skipped
+
+# Characters that open every layer, JSON and form rule, and hex digits for hex runs.
+TEXT = st.text(alphabet=st.sampled_from('aAzZ09fF%+\\&=;#{}[]":,/ x-_.\u00e9'), max_size=40)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def plain_children(text: str) -> Iterator[tuple[str, str | None]]:
+    """decoding._children without its shortcuts (no fast path, every JSON string)."""
+    for layer, form in decoding.layers(text):
+        if form is not None:
+            yield layer, form
+    if decoding.looks_like_json(text):
+        document = decoding.load_json(text)
+        if document is not None:
+            for _, _, value in decoding.json_scalars(document):
+                if isinstance(value, str) and value and value != text:
+                    yield value, None
+            return
+    parts = decoding.split_url(text)
+    for query in (parts[2], parts[4]) if decoding.ABSOLUTE_URL.match(text) else (text,):
+        if "=" in query and decoding.FORM_TEXT.fullmatch(query):
+            for piece in query.split("&"):
+                value = unquote_plus(piece.partition("=")[2])
+                if value and value != text:
+                    yield value, None
+
+
+def plain_nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | None]]:
+    seen: set[str] = set()
+    stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
+    while stack:
+        current, depth, form = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        yield current, depth, form
+        children = [(child, f) for child, f in plain_children(current) if child not in seen]
+        if depth >= max_depth:
+            if children:
+                yield current, max_depth + 1, form
+            continue
+        stack.extend((child, depth + 1, f) for child, f in reversed(children))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_a_text_without_a_layer_json_or_form_has_nothing_inside(text: str) -> None:
+    assert list(decoding._children(text)) == list(plain_children(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON, st.integers(min_value=1, max_value=4))
+def test_nested_texts_are_the_plain_walk(document: object, max_depth: int) -> None:
+    text = json.dumps({"body": json.dumps(document), "raw": document})
+    expected = list(plain_nested_texts(text, max_depth))
+    assert list(decoding.nested_texts(text, max_depth=max_depth)) == expected
+    assert list(decoding.nested_texts(text, max_depth=max_depth)) == expected  # cached
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON)
+def test_json_entries_are_the_scalars_of_the_document(document: object) -> None:
+    text = json.dumps(document)
+    loaded = decoding.load_json(text)
+    expected = None if loaded is None else tuple(decoding.json_scalars(loaded))  # "null" too
+    assert decoding.json_entries(text) == expected
+
+
+def test_json_entries_of_a_document_deeper_than_the_stack() -> None:
+    text = "[" * 400 + '{"password": "a1B2c3D4e5F6g7H8"}' + "]" * 400
+    entries = decoding.json_entries(text)
+    assert entries == tuple(decoding.json_scalars(decoding.load_json(text)))
+
+
+def test_text_that_is_no_json_has_no_entries() -> None:
+    assert decoding.json_entries("{not json") is None
+
+
+HINTS = re.compile(catalogue._HINTS.pattern)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ghp_", "xoxb-", "sk-", "eyJ", "BeArEr", "ba\u017fic", "SECRET_ACCESSKEY"])
+        | st.text(alphabet="abcxyzAKIASG._-", max_size=8),
+        max_size=6,
+    ),
+    st.integers(min_value=0, max_value=600),
+)
+def test_the_hint_words_agree_with_the_hint_pattern(pieces: list[str], padding: int) -> None:
+    text = "." * padding + "".join(pieces)  # long texts take the word path
+    assert catalogue._has_hint(text) == (HINTS.search(text) is not None)
+
+
+def test_the_cached_name_rules_answer_as_the_rules() -> None:
+    for path in [("data", None, "access_token"), ("token", "value"), ("items", None), ()]:
+        assert catalogue.json_credential_kind(path) == catalogue.json_credential_kind(list(path))
+
+
+def cassette_file(folder: Path, name: str, body: object) -> Path:
+    interaction = {
+        "request": {"method": "GET", "uri": "https://x.invalid/", "body": None, "headers": {}},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Type": ["application/json"]},
+            "body": {"string": json.dumps(body)},
+        },
+    }
+    path = folder / name
+    path.write_text(json.dumps({"version": 1, "interactions": [interaction] * 3}))
+    return path
+
+
+def test_a_parallel_audit_reports_what_an_in_process_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [
+        cassette_file(tmp_path, f"c{i}.json", {"password": f"a1B2c3D4e5F6g7H{i}", "n": i})
+        for i in range(5)
+    ]
+    files.append(tmp_path / "other.json")
+    files[-1].write_text('{"name": "package"}')  # parses, but is no cassette: skipped
+    env = {"BSS_CLIENT_SECRET": "a1B2c3D4e5F6g7H3"}
+    in_process = audit.audit_files(files, environ=env, jobs=1)
+    monkeypatch.setattr(audit, "PARALLEL_BYTES", 0)
+    assert audit.audit_files(files, environ=env, jobs=2) == in_process
+    assert isinstance(in_process[-1], Skipped)
+    assert [len(r.findings) for r in in_process[:-1]] == [3, 3, 3, 6, 3]  # type: ignore[union-attr]
