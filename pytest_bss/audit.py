@@ -28,8 +28,6 @@ not a finding. A :class:`Finding` names the file, the interaction (numbered from
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import functools
 import gzip
@@ -47,6 +45,7 @@ from .catalogue import (
     COOKIE_HEADERS,
     NOT_SECRET_HEADERS,
     SHAPES,
+    basic_pair,
     cookie_kind,
     field_key,
     find_shapes,
@@ -627,30 +626,12 @@ def _scan(
             yield from _pair_canaries(nested, secrets)
 
 
-def _decode_pair(text: str) -> str | None:
-    """The ``user:password`` text a base64 string encodes, or ``None``."""
-    text = text.rstrip("=")
-    try:
-        raw = base64.b64decode(
-            text + "=" * (-len(text) % 4),
-            altchars=b"-_" if "-" in text or "_" in text else None,
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        pair = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pair = raw.decode("latin-1")  # requests encodes Basic pairs as Latin-1
-    return pair if ":" in pair and pair.isprintable() else None
-
-
 def _pair_canaries(text: str, secrets: SecretSet) -> Iterator[tuple[str, str, str]]:
     """Canaries inside the base64 of a ``user:password`` pair (a Basic credential)."""
     if not len(secrets):
         return
     for match in _BASE64.finditer(text):
-        pair = _decode_pair(match[0])
+        pair = basic_pair(match[0])
         if pair is None:
             continue
         kinds = {secrets.kind_of(half) or "" for half in pair.split(":", 1) if half in secrets}

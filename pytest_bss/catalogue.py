@@ -91,6 +91,7 @@ __all__ = [
     "TRACKING_COOKIE_PREFIXES",
     "URL_HEADERS",
     "Shape",
+    "basic_pair",
     "cookie_kind",
     "field_key",
     "find_shapes",
@@ -801,7 +802,7 @@ def _is_jwt(text: str) -> bool:
         return False
 
 
-def _basic_pair(text: str) -> str | None:
+def basic_pair(text: str) -> str | None:
     """The ``user:password`` text a base64 string encodes, or ``None``."""
     text = text.rstrip("=")
     try:
@@ -820,7 +821,7 @@ def _basic_pair(text: str) -> str | None:
 
 
 def _real_basic(text: str) -> bool:
-    pair = _basic_pair(text)
+    pair = basic_pair(text)
     return pair is not None and any(
         half and not is_placeholder_value(half) for half in pair.split(":", 1)
     )
