@@ -791,10 +791,13 @@ def _unhex_match(match: re.Match[str]) -> str:
 
 @functools.lru_cache(maxsize=4096)  # a body repeats its ids and codes
 def _unhex_run(run: str) -> str:
+    # Only hex that decodes to printable text is a hex-encoded text: dates, amounts and
+    # ids ("20261201" is " &\x12\x01") stay as they are, and add no layer to read again.
     try:
-        return bytes.fromhex(run).decode("utf-8")
+        text = bytes.fromhex(run).decode("utf-8")
     except UnicodeDecodeError:
         return run
+    return text if text.isprintable() else run
 
 
 def layers(text: str) -> Iterator[tuple[str, str | None]]:
