@@ -159,14 +159,17 @@ def _parse(path: Path, text: str) -> Any:
     return parse_text(text, yaml_syntax=path.suffix in YAML_SUFFIXES)
 
 
-def parse_text(text: str, *, yaml_syntax: bool, lenient: bool = False) -> Any:
+def parse_text(
+    text: str, *, yaml_syntax: bool, lenient: bool = False, duplicates: list[str] | None = None
+) -> Any:
     """Parse cassette text safely, within the loading bounds.
 
     YAML goes through a safe loader (no tag runs code) after an alias-bomb check; JSON's
     ``{"base64": ...}`` objects become bytes. ``lenient`` also reads the Python 2 era's
     ``!!python/unicode`` and ``!!python/str`` string tags, as vcrpy itself does (for
-    ``pytest-bss audit`` and ``scrub`` on other tools' files). Raises ``ValueError``
-    (or a parser's own error) for text it cannot read.
+    ``pytest-bss audit`` and ``scrub`` on other tools' files). ``duplicates``: a list that
+    gets where a mapping repeats a key (a parser keeps only one of its values), found in the
+    same parse. Raises ``ValueError`` (or a parser's own error) for text it cannot read.
     """
     if yaml_syntax:
         loader = (_lenient_yaml_loader() if lenient else _yaml_loader())(text)
@@ -176,12 +179,42 @@ def parse_text(text: str, *, yaml_syntax: bool, lenient: bool = False) -> Any:
             if node is None:
                 return None
             _check_yaml_size(node)
+            if duplicates is not None:
+                duplicates += _yaml_duplicates(node)
             return loader.construct_document(node)
         finally:
             loader.dispose()
+    if duplicates is not None:
+
+        def pairs(items: list[tuple[str, Any]]) -> Any:
+            if not duplicates and len({key for key, _ in items}) != len(items):
+                duplicates.append("in a JSON object")
+            return _decode_binary(dict(items))
+
+        return json.loads(text, object_pairs_hook=pairs)
     if '"base64"' not in text:  # no binary body: skip a Python call for every object
         return json.loads(text)
     return json.loads(text, object_hook=_decode_binary)
+
+
+def _yaml_duplicates(root: Any) -> list[str]:
+    """``line N`` of the first YAML mapping that repeats a key, if one does."""
+    import yaml
+
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+            if len(set(keys)) != len(keys):
+                return [f"line {node.start_mark.line + 1}"]
+            stack += [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return []
 
 
 @functools.cache

@@ -178,18 +178,20 @@ def read_text(path: Path, text: str) -> CassetteFile:
         raise CassetteCorruptError(f"Cassette {path} is empty", path=str(path))
     syntax = _syntax(path, text)
     try:
-        document = parse_text(text, yaml_syntax=syntax == "yaml", lenient=True)
-        duplicate = _duplicate_key(text, syntax)
+        duplicates: list[str] = []
+        document = parse_text(
+            text, yaml_syntax=syntax == "yaml", lenient=True, duplicates=duplicates
+        )
     except HostileCassetteError as exc:
         raise CassetteCorruptError(f"Cassette {path} {exc}", path=str(path)) from None
     except Exception as exc:  # every parser failure is the same problem for the user
         raise CassetteCorruptError(
             f"Cassette {path} cannot be parsed ({parse_error(exc)})", path=str(path)
         ) from None
-    if duplicate:
+    if duplicates:
         # a parser keeps one of the values: the other could hold a credential unseen
         raise CassetteCorruptError(
-            f"Cassette {path} has a duplicate key ({duplicate}): a parser would read only one "
+            f"Cassette {path} has a duplicate key ({duplicates[0]}): a parser would read only one "
             "of its values",
             path=str(path),
         )
@@ -206,47 +208,6 @@ def read_text(path: Path, text: str) -> CassetteFile:
             "(betamax) list"
         )
     return CassetteFile(path, tool, syntax, text, document, data)
-
-
-def _duplicate_key(text: str, syntax: str) -> str | None:
-    """Where the document repeats a key in one mapping (``line N``), else ``None``."""
-    if syntax == "json":
-        found: list[str] = []
-
-        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-            keys = [key for key, _ in items]
-            if len(set(keys)) != len(keys) and not found:
-                found.append("in a JSON object")
-            return dict(items)
-
-        json.loads(text, object_pairs_hook=pairs)
-        return found[0] if found else None
-    return _yaml_duplicate(text)
-
-
-def _yaml_duplicate(text: str) -> str | None:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
-    stack = [node] if node is not None else []
-    seen_nodes: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen_nodes:
-            continue
-        seen_nodes.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            keys = [k.value for k, _ in current.value if isinstance(k, yaml.ScalarNode)]
-            if len(set(keys)) != len(keys):
-                return f"line {current.start_mark.line + 1}"
-            stack += [child for pair in current.value for child in pair]
-        elif isinstance(current, yaml.SequenceNode):
-            stack += current.value
-    return None
 
 
 def _syntax(path: Path, text: str) -> str:

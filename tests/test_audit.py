@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cassette_data import cassette
 
 from pytest_bss.audit import (
     Finding,
@@ -27,34 +28,6 @@ JWT = (
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
 )
 OPAQUE = "a1B2c3D4e5F6g7H8i9J0"
-
-
-def cassette(
-    *,
-    uri: str = "https://bss.tenant.invalid/api/accounts",
-    request_headers: dict[str, list[str]] | None = None,
-    request_body: Any = None,
-    response_headers: dict[str, list[str]] | None = None,
-    response_body: Any = "{}",
-) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "interactions": [
-            {
-                "request": {
-                    "method": "GET",
-                    "uri": uri,
-                    "body": request_body,
-                    "headers": request_headers or {},
-                },
-                "response": {
-                    "status": {"code": 200, "message": "OK"},
-                    "headers": response_headers or {},
-                    "body": {"string": response_body},
-                },
-            }
-        ],
-    }
 
 
 def found(data: dict[str, Any], secrets: SecretSet | None = None) -> list[str]:

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from cassette_data import cassette
 
 from pytest_bss.audit import audit_data, audit_report
 from pytest_bss.catalogue import (
@@ -373,34 +374,6 @@ def test_prose_placeholders_and_examples_are_not_shapes(text: str) -> None:
 
 
 # --- scrub and audit agree ------------------------------------------------------------
-
-
-def cassette(
-    *,
-    uri: str = "https://bss.tenant.invalid/api/accounts",
-    request_headers: dict[str, list[str]] | None = None,
-    request_body: Any = None,
-    response_headers: dict[str, list[str]] | None = None,
-    response_body: Any = "{}",
-) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "interactions": [
-            {
-                "request": {
-                    "method": "GET",
-                    "uri": uri,
-                    "body": request_body,
-                    "headers": request_headers or {},
-                },
-                "response": {
-                    "status": {"code": 200, "message": "OK"},
-                    "headers": response_headers or {},
-                    "body": {"string": response_body},
-                },
-            }
-        ],
-    }
 
 
 CREDENTIAL_CASSETTES = {
