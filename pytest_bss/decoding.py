@@ -770,6 +770,10 @@ _LOOSE_JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|([\"\\/bfnrt]))"
 _SHORT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _HTML_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 _HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){3,}")
+#: Three pairs of hex digits that could each be a byte of printable text (0x20 and up). A
+#: run that decodes to printable text has them, so a text without them has no hex layer
+#: (digit runs such as ids and dates, "006000", are mostly 0x00-0x1f bytes).
+_PRINTABLE_HEX: Final = re.compile(r"(?:[2-9A-Fa-f][0-9A-Fa-f]){3}")
 
 
 def _loose_json_unescape(text: str) -> str:
@@ -800,21 +804,35 @@ def _unhex_run(run: str) -> str:
     return text if text.isprintable() else run
 
 
-def layers(text: str) -> Iterator[tuple[str, str | None]]:
+def layers(text: str, *, json_document: bool = False) -> Iterator[tuple[str, str | None]]:
     """``text`` (form ``None``), then each different text one decoding of it gives, with the
     name of the form that decoding undid: ``percent-encoded``, ``json-escaped``,
-    ``html-escaped`` or ``hex``."""
+    ``html-escaped`` or ``hex``.
+
+    ``json_document``: ``text`` is a JSON document whose strings are read one by one (as
+    :func:`nested_texts` does), each with its own layers; of the document itself only the
+    ``json-escaped`` layer is given, for what is found in whole texts (token shapes), and
+    not the others, which would be a copy of the document (no longer JSON) with the
+    strings' layers in it, and hex runs made of its numbers.
+    """
     yield text, None
     seen = {text}
     decoded: list[tuple[str, str]] = []
-    if "%" in text or "+" in text:
-        decoded += [(unquote(text), "percent-encoded"), (unquote_plus(text), "percent-encoded")]
-    if "\\" in text:
-        decoded.append((_loose_json_unescape(text), "json-escaped"))
-    if "&" in text and _HTML_ENTITY.search(text):
-        decoded.append((html.unescape(text), "html-escaped"))
-    if _HEX_RUN.search(text):
-        decoded.append((_unhex(text), "hex"))
+    if json_document:
+        if "\\" in text:
+            decoded.append((_loose_json_unescape(text), "json-escaped"))
+    else:
+        if "%" in text or "+" in text:
+            decoded += [
+                (unquote(text), "percent-encoded"),
+                (unquote_plus(text), "percent-encoded"),
+            ]
+        if "\\" in text:
+            decoded.append((_loose_json_unescape(text), "json-escaped"))
+        if "&" in text and _HTML_ENTITY.search(text):
+            decoded.append((html.unescape(text), "html-escaped"))
+        if _PRINTABLE_HEX.search(text):
+            decoded.append((_unhex(text), "hex"))
     for layer, form in decoded:
         if layer not in seen:
             seen.add(layer)
@@ -854,23 +872,22 @@ def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | N
 
 
 #: A text without these has no layer (:func:`layers`), is no JSON and holds no form.
-_MAY_NEST: Final = re.compile(r'[%+\\&={\["]|[0-9A-Fa-f]{6}')
+_MAY_NEST: Final = re.compile(r'[%+\\&={\["]|(?:[2-9A-Fa-f][0-9A-Fa-f]){3}')
 
 
 def _children(text: str) -> Iterator[tuple[str, str | None]]:
     if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
         return
-    for layer, form in layers(text):
+    strings = _json_strings(text) if looks_like_json(text) else None
+    for layer, form in layers(text, json_document=strings is not None):
         if form is not None:
             yield layer, form
-    if looks_like_json(text):
+    if strings is not None:
         # Each string once: a later repeat would be skipped by nested_texts anyway.
-        strings = _json_strings(text)
-        if strings is not None:
-            for value in strings:
-                if value != text:
-                    yield value, None
-            return
+        for value in strings:
+            if value != text:
+                yield value, None
+        return
     parts = split_url(text)
     for query in (parts[2], parts[4]) if ABSOLUTE_URL.match(text) else (text,):
         if "=" in query and FORM_TEXT.fullmatch(query):

@@ -32,16 +32,16 @@ JSON = st.recursive(
 
 def plain_children(text: str) -> Iterator[tuple[str, str | None]]:
     """decoding._children without its shortcuts (no fast path, every JSON string)."""
-    for layer, form in decoding.layers(text):
+    document = decoding.load_json(text) if decoding.looks_like_json(text) else None
+    is_json = document is not None
+    for layer, form in decoding.layers(text, json_document=is_json):
         if form is not None:
             yield layer, form
-    if decoding.looks_like_json(text):
-        document = decoding.load_json(text)
-        if document is not None:
-            for _, _, value in decoding.json_scalars(document):
-                if isinstance(value, str) and value and value != text:
-                    yield value, None
-            return
+    if is_json:
+        for _, _, value in decoding.json_scalars(document):
+            if isinstance(value, str) and value and value != text:
+                yield value, None
+        return
     parts = decoding.split_url(text)
     for query in (parts[2], parts[4]) if decoding.ABSOLUTE_URL.match(text) else (text,):
         if "=" in query and decoding.FORM_TEXT.fullmatch(query):
