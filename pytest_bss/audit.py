@@ -52,7 +52,6 @@ from .catalogue import (
     form_field_kind,
     header_kind,
     is_masked,
-    json_credential_kind,
     json_identifier_kind,
     looks_random,
     not_secret_field,
@@ -68,7 +67,7 @@ from .decoding import (
     credential_positions,
     decode_message,
     form_credentials,
-    json_entries,
+    json_summary,
     looks_like_json,
     message_body,
     nested_texts,
@@ -754,11 +753,6 @@ _RANDOM_LENGTH: Final = 16
 
 
 @functools.lru_cache(maxsize=4096)
-def _last_key(path: tuple[str | None, ...]) -> str:
-    return next((k for k in reversed(path) if k is not None), "")
-
-
-@functools.lru_cache(maxsize=4096)
 def _may_be_masked(name: str) -> bool:
     # Whether _soft_value reads a JSON field of this name as a credential position.
     kind = form_field_kind(name, oauth=True, query=False)
@@ -770,25 +764,20 @@ def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
         if depth > MAX_DEPTH:
             continue
         if looks_like_json(nested):
-            entries = json_entries(nested)
-            if entries is None:
+            summary = json_summary(nested)
+            if summary is None:
                 continue
-            for json_path, is_key, value in entries:
-                if is_key or not isinstance(value, str):
-                    continue
-                kind = json_credential_kind(json_path)
-                if kind is not None:
-                    if is_masked(value):
-                        yield place, f"{kind} masked by another tool", "masked"
-                    continue
-                key = _last_key(json_path)
+            for kind, value in summary.credentials:
+                if isinstance(value, str) and is_masked(value):
+                    yield place, f"{kind} masked by another tool", "masked"
+            for key, value in summary.plain:
                 if len(value) < _RANDOM_LENGTH and not _may_be_masked(key):
                     continue  # _soft_value finds nothing: too short to look random
                 if not ABSOLUTE_URL.match(value) and not looks_like_json(value):
                     yield from _soft_value(place, key, value, "JSON field", query=False)
         elif "=" in nested and FORM_TEXT.fullmatch(nested):
             yield from _soft_form(place, nested, "form field", query=False)
-        elif ABSOLUTE_URL.match(nested):
+        elif "://" in nested and ABSOLUTE_URL.match(nested):
             yield from _soft_url(place, nested)
 
 

@@ -103,6 +103,7 @@ __all__ = [
     "json_credential_kind",
     "json_field_kind",
     "json_identifier_kind",
+    "json_key_rule",
     "looks_random",
     "not_secret_field",
     "secret_field_kind",
@@ -763,12 +764,21 @@ def json_credential_kind(path: Sequence[str | None]) -> str | None:
 @functools.lru_cache(maxsize=_NAMES)
 def _path_kind(path: Sequence[str | None]) -> str | None:
     end = len(path)
-    while end and (path[end - 1] is None or field_key(path[end - 1] or "") == "value"):
+    while end and (path[end - 1] is None or json_key_rule(path[end - 1] or "")[0]):
         end -= 1
     if not end:
         return None
     key = path[end - 1]
     return json_field_kind(key) if key is not None else None
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def json_key_rule(key: str) -> tuple[bool, str | None]:
+    """(whether ``key`` is a ``value`` key, :func:`json_field_kind` of it): what
+    :func:`json_credential_kind` reads of each key, for a walk that follows the kind down a
+    document (a ``value`` key or a list item keeps the kind above it; any other key gives
+    its own)."""
+    return field_key(key) == "value", json_field_kind(key)
 
 
 # --- shapes -------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, unquote_plus
@@ -57,6 +57,7 @@ from .catalogue import (
     is_own_placeholder,
     is_placeholder_value,
     json_credential_kind,
+    json_key_rule,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "MAX_DEPTH",
     "USERINFO",
     "BodyText",
+    "JsonSummary",
     "authorization_credentials",
     "body_text",
     "charset_codec",
@@ -82,6 +84,7 @@ __all__ = [
     "is_url_header",
     "json_entries",
     "json_scalars",
+    "json_summary",
     "layers",
     "load_json",
     "looks_like_json",
@@ -136,7 +139,7 @@ _NESTED: Final = _TextCache(_CACHE_BUDGET)
 _ENTRIES: Final = _TextCache(_CACHE_BUDGET)
 _POSITIONS: Final = _TextCache(_CACHE_BUDGET)
 _SHAPES: Final = _TextCache(_CACHE_BUDGET)
-_STRINGS: Final = _TextCache(_CACHE_BUDGET)
+_SUMMARIES: Final = _TextCache(_CACHE_BUDGET)
 
 
 def is_placeholder(value: object) -> bool:
@@ -585,18 +588,104 @@ def _walk(value: Any, path: tuple[str | None, ...], out: list[_Entry]) -> None:
         out.append((path, False, value))
 
 
-def _json_strings(text: str) -> tuple[str, ...] | None:
-    """The different non-empty keys and strings of a JSON document, in order; ``None`` if
-    ``text`` is not JSON."""
-    found: tuple[str, ...] | None = _STRINGS.get(text, len(text), lambda: _strings(text))
+@dataclass(frozen=True)
+class JsonSummary:
+    """What the credential checks read of one JSON document, gathered in one walk.
+
+    ``strings``: the different non-empty keys and strings, in order (the texts inside the
+    document); ``credentials``: (kind, value) of every scalar at a credential position
+    (:func:`~pytest_bss.catalogue.json_credential_kind` of its path), in order;
+    ``plain``: (last key, value) of every other string scalar, in order, where the last key
+    is the nearest key above the value (``""`` at the root).
+    """
+
+    strings: tuple[str, ...]
+    credentials: tuple[tuple[str, Any], ...]
+    plain: tuple[tuple[str, str], ...]
+
+
+def json_summary(text: str) -> JsonSummary | None:
+    """The :class:`JsonSummary` of ``text``, ``None`` if it is not JSON; kept for the most
+    recent texts."""
+    found: JsonSummary | None = _SUMMARIES.get(text, len(text), lambda: _summary(text))
     return found
 
 
-def _strings(text: str) -> tuple[str, ...] | None:
-    entries = json_entries(text)
-    if entries is None:
+def _summary(text: str) -> JsonSummary | None:
+    document = load_json(text)
+    if document is None:
         return None
-    return tuple(dict.fromkeys(v for _, _, v in entries if isinstance(v, str) and v))
+    strings: dict[str, None] = {}
+    credentials: list[tuple[str, Any]] = []
+    plain: list[tuple[str, str]] = []
+    try:
+        _summarise(document, None, "", strings, credentials, plain)
+    except RecursionError:  # deeper than Python's stack: from the walk without recursion
+        return _summary_of_entries(json_scalars(document))
+    strings.pop("", None)
+    return JsonSummary(tuple(strings), tuple(credentials), tuple(plain))
+
+
+def _summarise(
+    value: Any,
+    kind: str | None,
+    key: str,
+    strings: dict[str, None],
+    credentials: list[tuple[str, Any]],
+    plain: list[tuple[str, str]],
+) -> None:
+    # _summary_of_entries(json_scalars(...)), following the kind down instead of reading
+    # each path: several times faster.
+    if isinstance(value, _Pairs):
+        for inner_key, item in value:
+            strings[inner_key] = None
+            is_value, key_kind = json_key_rule(inner_key)
+            inner_kind = kind if is_value else key_kind
+            if isinstance(item, list):  # an object or an array
+                _summarise(item, inner_kind, inner_key, strings, credentials, plain)
+            elif inner_kind is not None:
+                credentials.append((inner_kind, item))
+                if isinstance(item, str):
+                    strings[item] = None
+            elif isinstance(item, str):
+                strings[item] = None
+                plain.append((inner_key, item))
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, list):
+                _summarise(item, kind, key, strings, credentials, plain)
+            elif kind is not None:
+                credentials.append((kind, item))
+                if isinstance(item, str):
+                    strings[item] = None
+            elif isinstance(item, str):
+                strings[item] = None
+                plain.append((key, item))
+    elif kind is not None:
+        credentials.append((kind, value))
+        if isinstance(value, str):
+            strings[value] = None
+    elif isinstance(value, str):
+        strings[value] = None
+        plain.append((key, value))
+
+
+def _summary_of_entries(entries: Iterable[_Entry]) -> JsonSummary:
+    """The :class:`JsonSummary` read from :func:`json_scalars` (the plain definition)."""
+    strings: dict[str, None] = {}
+    credentials: list[tuple[str, Any]] = []
+    plain: list[tuple[str, str]] = []
+    for path, is_key, value in entries:
+        if isinstance(value, str) and value:
+            strings[value] = None
+        if is_key:
+            continue
+        kind = json_credential_kind(path)
+        if kind is not None:
+            credentials.append((kind, value))
+        elif isinstance(value, str):
+            plain.append((next((k for k in reversed(path) if k is not None), ""), value))
+    return JsonSummary(tuple(strings), tuple(credentials), tuple(plain))
 
 
 _Rewrite = Callable[[tuple[str | None, ...], str, bool], str]
@@ -731,16 +820,13 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
             continue
         if looks_like_json(nested):
-            entries = json_entries(nested)
-            if entries is None and _too_deep(nested):
+            summary = json_summary(nested)
+            if summary is None and _too_deep(nested):
                 # Python's parser gives up: read as text, its fields would go unseen
                 yield "unverifiable body", "JSON nested too deep to parse"
                 continue
-            if entries is not None:
-                for path, is_key, value in entries:
-                    if is_key:
-                        continue
-                    kind = json_credential_kind(path)
+            if summary is not None:
+                for kind, value in summary.credentials:
                     if (
                         kind
                         and isinstance(value, str | int | float)
@@ -752,7 +838,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
             for _, field_kind, _ in form_credentials(nested):
                 yield field_kind, "form field"
-        if depth > 0 and ABSOLUTE_URL.match(nested):
+        if depth > 0 and "://" in nested and ABSOLUTE_URL.match(nested):
             _, _, query, _, fragment = split_url(nested)
             for part in (query, fragment):
                 for _, field_kind, _ in form_credentials(part, query=True):
@@ -863,6 +949,8 @@ def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | N
             continue
         seen.add(current)
         yield current, depth, form
+        if _MAY_NEST.search(current) is None:  # most strings of a JSON body: nothing inside
+            continue
         children = [(child, f) for child, f in _children(current) if child not in seen]
         if depth >= max_depth:
             if children:
@@ -878,13 +966,13 @@ _MAY_NEST: Final = re.compile(r'[%+\\&={\["]|(?:[2-9A-Fa-f][0-9A-Fa-f]){3}')
 def _children(text: str) -> Iterator[tuple[str, str | None]]:
     if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
         return
-    strings = _json_strings(text) if looks_like_json(text) else None
-    for layer, form in layers(text, json_document=strings is not None):
+    summary = json_summary(text) if looks_like_json(text) else None
+    for layer, form in layers(text, json_document=summary is not None):
         if form is not None:
             yield layer, form
-    if strings is not None:
+    if summary is not None:
         # Each string once: a later repeat would be skipped by nested_texts anyway.
-        for value in strings:
+        for value in summary.strings:
             if value != text:
                 yield value, None
         return

@@ -92,6 +92,38 @@ def test_json_entries_are_the_scalars_of_the_document(document: object) -> None:
     assert decoding.json_entries(text) == expected
 
 
+KEYS = st.sampled_from(["password", "token", "value", "Value", "access_token", "id", "name"]) | TEXT
+FIELDS = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FIELDS)
+def test_the_json_summary_is_read_from_the_scalars_and_their_paths(document: object) -> None:
+    text = json.dumps(document)
+    loaded = decoding.load_json(text)
+    expected = (
+        None
+        if loaded is None
+        else decoding._summary_of_entries(decoding.json_scalars(loaded))  # the definition
+    )
+    assert decoding.json_summary(text) == expected
+    if expected is not None:
+        strings = [v for _, _, v in decoding.json_scalars(loaded) if isinstance(v, str) and v]
+        assert expected.strings == tuple(dict.fromkeys(strings))
+
+
+def test_the_json_summary_of_a_document_deeper_than_the_stack() -> None:
+    text = "[" * 400 + '{"password": "a1B2c3D4e5F6g7H8", "note": "x"}' + "]" * 400
+    summary = decoding.json_summary(text)
+    assert summary is not None
+    assert summary.credentials == (("password", "a1B2c3D4e5F6g7H8"),)
+    assert summary.plain == (("note", "x"),)
+
+
 def test_json_entries_of_a_document_deeper_than_the_stack() -> None:
     text = "[" * 400 + '{"password": "a1B2c3D4e5F6g7H8"}' + "]" * 400
     entries = decoding.json_entries(text)
