@@ -976,8 +976,14 @@ def _children(text: str) -> Iterator[tuple[str, str | None]]:
             if value != text:
                 yield value, None
         return
-    parts = split_url(text)
-    for query in (parts[2], parts[4]) if ABSOLUTE_URL.match(text) else (text,):
+    if "=" not in text:  # no form, in a query or not
+        return
+    if "://" in text and ABSOLUTE_URL.match(text):
+        parts = split_url(text)
+        queries: tuple[str, ...] = (parts[2], parts[4])
+    else:
+        queries = (text,)
+    for query in queries:
         if "=" in query and FORM_TEXT.fullmatch(query):
             for piece in query.split("&"):
                 value = unquote_plus(piece.partition("=")[2])
