@@ -1,7 +1,7 @@
 """Find credentials in cassette files: what ``pytest-bss audit`` reports.
 
-The checks are the scrubber's own (:func:`~pytest_bss.scrub.find_structural_leaks` and
-:func:`~pytest_bss.scrub.find_leaks`, both reading :mod:`pytest_bss.catalogue`), widened
+The checks are the scrubber's own (:func:`~pytest_bss.leaks.find_structural_leaks` and
+:func:`~pytest_bss.leaks.find_leaks`, both reading :mod:`pytest_bss.catalogue`), widened
 for files nobody scrubbed. Findings have a *confidence*:
 
 ``credential`` (the audit fails):
@@ -23,7 +23,7 @@ know, whose name does not say it is an id, a hash or a URL.
 A catalogued position holding another tool's placeholder (``<ACCESS_TOKEN>``,
 ``REDACTED``, ``****``; :func:`~pytest_bss.catalogue.is_masked`) is :class:`Masked`: counted,
 not a finding. A :class:`Finding` names the file, the interaction (numbered from 0, like
-:class:`~pytest_bss.scrub.Leak`) and the place, never the value.
+:class:`~pytest_bss.leaks.Leak`) and the place, never the value.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ from .formats import (
     read_cassette,
     unmodelled_texts,
 )
-from .scrub import Leak, SecretSet, interaction_leaks
+from .leaks import Leak, interaction_leaks
+from .secret_set import SecretSet
 
 __all__ = [
     "CANARY_VARS",

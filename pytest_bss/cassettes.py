@@ -50,7 +50,7 @@ from .exceptions import (
     RequestAlreadyPlayedError,
     RequestNotRecordedError,
 )
-from .scrub import NEUTRAL_BASE, SecretSet
+from .secret_set import NEUTRAL_BASE, SecretSet
 from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
 from .write.atomic import YAML_SUFFIXES, atomic_write, dump_cassette

@@ -69,7 +69,8 @@ from .formats import (
 from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
 from .project import Project, find_project, project_at
 from .review import DEFAULT_MAX_BODY
-from .scrub import SecretSet, scrub_interactions
+from .scrub import scrub_interactions
+from .secret_set import SecretSet
 
 __all__ = ["main"]
 

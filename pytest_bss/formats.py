@@ -369,7 +369,7 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
     """The text of ``file`` with the scrubbed model ``scrubbed`` written into it.
 
     ``replace(text) -> text`` replaces the known values in raw text, in every written form
-    (:meth:`pytest_bss.scrub.SecretSet.replace`). Its result is used when it reads
+    (:meth:`pytest_bss.secret_set.SecretSet.replace`). Its result is used when it reads
     back as exactly ``scrubbed``: the file then differs only where values were replaced.
     Otherwise the parsed document is updated (same keys, same order) and dumped in the
     file's own syntax and, for JSON, its own indentation.

@@ -99,7 +99,7 @@ def written_forms(value: str) -> set[str]:
     of a ``repr`` (pytest quotes subtest arguments twice) and ``re.escape`` (a
     ``pytest.raises(match=...)`` message).
     """
-    from .scrub import value_forms
+    from .secret_set import value_forms
 
     forms = {*value_forms(value), re.escape(value)}
     for form in list(forms):

@@ -32,7 +32,7 @@ from .decoding import body_text, decode_message, header, media_type, message_bod
 from .settings import DEFAULT_VOLATILE_HEADERS
 
 if TYPE_CHECKING:
-    from .scrub import SecretSet
+    from .secret_set import SecretSet
 
 __all__ = [
     "DEFAULT_MAX_BODY",

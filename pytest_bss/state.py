@@ -30,18 +30,18 @@ if TYPE_CHECKING:
     from .fake import TenantEmulator
     from .personal import PersonalPolicy, Pseudonymiser
     from .reports import Redactor
-    from .scrub import SecretSet
+    from .secret_set import SecretSet
 
 __all__ = ["REPLAY_HOST", "BssState", "Stats", "replay_config"]
 
-# The host of scrub.NEUTRAL_BASE, spelled out: importing scrub here would load requests at start-up.
+# The host of secret_set.NEUTRAL_BASE, spelled out: importing it here would load requests at start-up.
 REPLAY_HOST = "bss.tenant.invalid"
 
 
 def replay_config(api_version: str) -> BssConfig:
     """The neutral host and placeholder credentials every replay uses."""
     from .config import BssConfig
-    from .scrub import NEUTRAL_BASE
+    from .secret_set import NEUTRAL_BASE
 
     return BssConfig(
         base_url=NEUTRAL_BASE,
@@ -210,7 +210,7 @@ class BssState:
     @property
     def secrets(self) -> SecretSet:
         if self._secrets is None:
-            from .scrub import SecretSet
+            from .secret_set import SecretSet
 
             self._secrets = (
                 SecretSet.from_config(self.bss_config()) if self.recording else SecretSet()
@@ -285,7 +285,7 @@ class BssState:
         """(kind, value, placeholder) of every credential this run knows so far."""
         known = list(self.secrets.items()) if self.recording else []
         if self._env_secrets is None:
-            from .scrub import SecretSet
+            from .secret_set import SecretSet
 
             self._env_secrets = SecretSet()
             for kind, value in self.env_credentials():
@@ -428,7 +428,7 @@ class BssState:
 
     def check_drift(self, path: Path, nodeid: str, cassette: Any, settings: Settings) -> None:
         """--bss-verify: compare what the tenant answered with what the cassette held."""
-        from .scrub import NEUTRAL_BASE
+        from .secret_set import NEUTRAL_BASE
         from .verify import CassetteDrift, compare
 
         recorded = cassette.data[: cassette.loaded]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..age import today
-from ..scrub import NEUTRAL_BASE
+from ..secret_set import NEUTRAL_BASE
 from ..settings import DEFAULT_VOLATILE_HEADERS
 from .atomic import write_text
 from .credentials import scrub_credentials
@@ -38,7 +38,7 @@ from .volatile import volatile
 
 if TYPE_CHECKING:
     from ..personal import PersonalPolicy, Pseudonymiser
-    from ..scrub import SecretSet
+    from ..secret_set import SecretSet
 
 __all__ = ["STAGES", "Stage", "WriteContext", "prepare", "write_cassette"]
 

@@ -1,6 +1,6 @@
 """Stage 6 of the write path: refuse to write what still holds a credential, or can't be read.
 
-The gate runs the scrubber's own leak check (:func:`pytest_bss.scrub.find_leaks`) over the
+The gate runs the scrubber's own leak check (:func:`pytest_bss.leaks.find_leaks`) over the
 final data, and refuses anything that is not a plain value (the check can't read what it
 doesn't know). A refusal raises a :class:`~pytest_bss.exceptions.CassetteWriteError` that
 names the places, never a value, and nothing is written.
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import CredentialLeakError, UnstorableValueError
-from ..scrub import find_leaks
+from ..leaks import find_leaks
 
 if TYPE_CHECKING:
     from . import WriteContext
