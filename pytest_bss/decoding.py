@@ -256,24 +256,44 @@ def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText |
     codec: str | None = charset_codec(declared) if declared else "utf-8"
     if codec is None:
         return None
+    if not declared and textual and b"\x00" in data[:4]:
+        # UTF-16 or UTF-32 without a mark or a charset: the places of the zero bytes
+        # among the first four say which (as for JSON, RFC 4627).
+        codec = json.detect_encoding(data)
     try:
         return BodyText(data.decode(codec), codec)
     except (UnicodeDecodeError, LookupError):
         return None
 
 
+#: Old names of content codings that HTTP clients still accept (RFC 9110, 8.4.1.3).
+_CODING_ALIASES: Final = {"x-gzip": "gzip", "x-compress": "compress"}
+
+
 def decompress(body: bytes, encoding: str) -> bytes | None:
-    """``body`` with its ``Content-Encoding`` undone, or ``None`` if that cannot be done."""
+    """``body`` with its ``Content-Encoding`` undone, or ``None`` if that cannot be done.
+
+    ``encoding`` may list several codings (``gzip, deflate``: undone last first, as
+    urllib3 does) and use the old ``x-gzip`` name.
+    """
     from vcr.filters import AVAILABLE_DECOMPRESSORS
 
-    decompressor = AVAILABLE_DECOMPRESSORS.get(encoding.strip().lower())
-    if decompressor is None:
-        return None
-    try:
-        out = decompressor(body)
-    except Exception:  # zlib.error, OSError, brotli.error ...: a body we cannot read
-        return None
-    return out if isinstance(out, bytes) else None
+    codings = [coding.strip().lower() for coding in encoding.split(",") if coding.strip()]
+    out: Any = body
+    for coding in reversed(codings):
+        coding = _CODING_ALIASES.get(coding, coding)
+        if coding == "identity":
+            continue
+        decompressor = AVAILABLE_DECOMPRESSORS.get(coding)
+        if decompressor is None:
+            return None
+        try:
+            out = decompressor(out)
+        except Exception:  # zlib.error, OSError, brotli.error ...: a body we cannot read
+            return None
+        if not isinstance(out, bytes):
+            return None
+    return out if codings else None
 
 
 def _copy(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..decoding import body_text, is_json, message_body, replace_body
-from .detect import GATED_KINDS, find_in_text
+from .detect import GATED_KINDS, find_in_text, is_card_number, is_test_card
 from .fields import KeyRules, Kind
 from .pseudonyms import Pseudonymiser
 
@@ -138,6 +138,24 @@ class _Rewriter:
         out.append(value[last:])
         return "".join(out)
 
+    def string(self, value: str) -> str:
+        """A string of unknown kind: JSON in it is walked with its keys, else free text."""
+        return self.body(value) if _holds_json(value) else self.text(value)
+
+    def number(self, kind: Kind | None, value: Any) -> Any:
+        """A JSON number: a card number (anywhere), or one in a card or phone field."""
+        digits = _integral(value)
+        if digits is None:
+            return value
+        if kind not in (Kind.CARD, Kind.PHONE):
+            if not (is_card_number(digits) and not is_test_card(digits)):
+                return value
+            kind = Kind.CARD
+        new = self.field(kind, digits)
+        if new == digits or not new.isdigit():
+            return value
+        return type(value)(int(new))
+
     def json(self, node: Any, path: tuple[str, ...]) -> Any:
         if isinstance(node, dict):
             beside = any(
@@ -147,22 +165,21 @@ class _Rewriter:
             out = {}
             for key, item in node.items():
                 where = (*path, key)
-                if isinstance(item, str):
-                    if self.rules.is_kept(where):
-                        out[key] = item
-                        continue
+                if self.rules.is_kept(where):
+                    out[key] = item
+                elif isinstance(item, str):
                     kind = self.rules.kind(where, beside_personal=beside)
-                    out[key] = self.field(kind, item) if kind else self.text(item)
-                elif isinstance(item, dict | list) and not self.rules.is_kept(where):
+                    out[key] = self.field(kind, item) if kind else self.string(item)
+                elif isinstance(item, dict | list):
                     out[key] = self.json(item, where)
                 else:
-                    out[key] = item
+                    out[key] = self.number(self.rules.kind(where, beside_personal=beside), item)
             return out
         if isinstance(node, list):
             return [self.json(item, path) for item in node]
         if isinstance(node, str):
-            return self.text(node)
-        return node
+            return self.string(node)
+        return self.number(None, node)
 
     def body(self, text: str) -> str:
         if is_json(text):
@@ -171,6 +188,20 @@ class _Rewriter:
             new = self.json(document, ())
             return text if self.count == before else _dump_like(text, document, new)
         return self.text(text)
+
+
+def _holds_json(value: str) -> bool:
+    return value.lstrip()[:1] in ("{", "[") and is_json(value)
+
+
+def _integral(value: Any) -> str | None:
+    """The digits of a whole JSON number of 13 or more digits (a card's length), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (value.is_integer() and abs(value) < 1e19):
+        return None
+    digits = str(int(value))
+    return digits if digits.isdigit() and len(digits) >= 7 else None
 
 
 def _dump_like(original: str, document: Any, new: Any) -> str:
@@ -283,7 +314,14 @@ def _json_findings(
         for index, item in enumerate(node):
             yield from _json_findings(item, path, f"{where}[{index}]", rules, sent)
     elif isinstance(node, str):
-        yield from _text_findings(node, where, sent)
+        if _holds_json(node):
+            yield from _json_findings(json.loads(node), path, where, rules, sent)
+        else:
+            yield from _text_findings(node, where, sent)
+    else:
+        digits = _integral(node)
+        if digits and digits not in sent and is_card_number(digits) and not is_test_card(digits):
+            yield Finding(where, Kind.CARD)
 
 
 def _text_findings(text: str, where: str, sent: set[str]) -> Iterator[Finding]:

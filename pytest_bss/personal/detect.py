@@ -5,11 +5,14 @@ What counts (for the free-text search, the write gate and ``pytest-bss audit
 
 * an **e-mail address** outside the reserved domains (RFC 2606 and 6761:
   ``example.com``, ``example.org``, ``example.net`` and their subdomains, the ``.example``,
-  ``.test``, ``.invalid`` and ``.localhost`` top-level domains);
-* an **IBAN** whose checksum and country format are valid (python-stdnum) and that is
+  ``.test``, ``.invalid`` and ``.localhost`` top-level domains), however its "@" is
+  written (``%40``, ``&#64;``, ``&#x40;``, ``\\u0040``, full-width U+FF20);
+* an **IBAN** (any case; groups apart by up to two spaces, no-break spaces or dashes)
+  whose checksum and country format are valid (python-stdnum) and that is
   not a pseudonym (a pseudonymous IBAN's account part starts with ``0000``, or ``ZZZZ``
   where the country's format has letters: no bank has that code);
-* a **card number**: 13 to 19 digits (spaces or dashes between), Luhn-valid, starting
+* a **card number**: 13 to 19 digits (up to two spaces or dashes between, or dots between
+  groups of four), also a JSON number, Luhn-valid, starting
   like a card scheme's number, and not on one of the scheme's published test numbers
   (:data:`TEST_CARD_PREFIXES`);
 * a **phone number** written in international form (``+`` and the country code) that
@@ -27,10 +30,12 @@ from typing import Final
 from .fields import Kind
 
 __all__ = [
+    "AT_SIGN",
     "GATED_KINDS",
     "RESERVED_EMAIL_DOMAINS",
     "TEST_CARD_PREFIXES",
     "TextMatch",
+    "emails_in",
     "find_in_text",
     "is_card_number",
     "is_iban",
@@ -39,6 +44,7 @@ __all__ = [
     "is_test_card",
     "is_valid_phone",
     "personal_kind",
+    "plain_email",
 ]
 
 #: Domains no one can register: an address on them (or a subdomain) reaches no one.
@@ -68,26 +74,47 @@ TEST_CARD_PREFIXES: Final = (
 #: The kinds the write gate and ``audit --personal-data`` look for.
 GATED_KINDS: Final = frozenset({Kind.EMAIL, Kind.IBAN, Kind.CARD})
 
+#: An "@" as URLs (``%40``), HTML (``&#64;``, ``&#x40;``), JSON escapes (``\\u0040``) and
+#: full-width text write it.
+AT_SIGN: Final = re.compile(r"@|%40|&#0*64;|&#[xX]0*40;|\\u0040|\uff20")
+_AT_HINTS: Final = ("@", "%40", "&#", "\\u0040", "\uff20")
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:" + AT_SIGN.pattern + r")"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
+# Any case; groups apart by up to two spaces, no-break spaces or dashes.
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \u00a0\-]{0,2}[A-Za-z0-9]{4}){2,7}"
+    r"(?:[ \u00a0\-]{0,2}[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])"
 )
-_CARD = re.compile(r"(?<![\d\-])(?:\d[ \-]?){12,18}\d(?![\d\-])")
+_CARD = re.compile(
+    r"(?<![\d\-.])(?:(?:\d[ \-]{0,2}){12,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)(?![\d\-])"
+)
 _PHONE = re.compile(r"(?<![\w+])\+\d(?:[ \-.()]{0,2}\d){6,16}(?!\d)")
+
+
+def plain_email(address: str) -> str:
+    """``address`` with its "@" written as "@" (:data:`AT_SIGN`)."""
+    return address if "@" in address else AT_SIGN.sub("@", address, count=1)
+
+
+def emails_in(text: str) -> list[re.Match[str]]:
+    """Every e-mail address in ``text`` (reserved or not), however its "@" is written."""
+    if not any(hint in text for hint in _AT_HINTS):
+        return []
+    return list(_EMAIL.finditer(text))
 
 
 def is_reserved_email(address: str) -> bool:
     """Whether ``address``'s domain is reserved (it reaches no one)."""
-    domain = address.rpartition("@")[2].lower().rstrip(".")
+    domain = plain_email(address).rpartition("@")[2].lower().rstrip(".")
     if domain.rpartition(".")[2] in _RESERVED_TLDS:
         return True
     return any(domain == d or domain.endswith("." + d) for d in RESERVED_EMAIL_DOMAINS)
 
 
 def _compact(value: str) -> str:
-    return re.sub(r"[\s\-]", "", value)
+    return re.sub(r"[\s\-.]", "", value)
 
 
 def is_iban(value: str) -> bool:
@@ -98,7 +125,7 @@ def is_iban(value: str) -> bool:
     """
     from stdnum import iban
 
-    return bool(iban.is_valid(value, check_country=False))
+    return bool(iban.is_valid(_compact(value).upper(), check_country=False))
 
 
 def is_pseudonym_iban(value: str) -> bool:
@@ -138,7 +165,7 @@ def is_valid_phone(value: str) -> bool:
 def personal_kind(value: str) -> Kind | None:
     """The gated kind ``value`` (a whole string) is real personal data of, else None."""
     text = value.strip()
-    if "@" in text and _EMAIL.fullmatch(text):
+    if any(hint in text for hint in _AT_HINTS) and _EMAIL.fullmatch(text):
         return None if is_reserved_email(text) else Kind.EMAIL
     if _IBAN.fullmatch(text) and is_iban(text):
         return None if is_pseudonym_iban(text) else Kind.IBAN
@@ -171,11 +198,10 @@ def find_in_text(text: str, *, phones: bool = True) -> list[TextMatch]:
     """
     # (match, whether it is found): the matches not found still take their span.
     spans: list[tuple[TextMatch, bool]] = []
-    if "@" in text:
-        spans += [
-            (TextMatch(m.start(), m.end(), Kind.EMAIL), not is_reserved_email(m[0]))
-            for m in _EMAIL.finditer(text)
-        ]
+    spans += [
+        (TextMatch(m.start(), m.end(), Kind.EMAIL), not is_reserved_email(m[0]))
+        for m in emails_in(text)
+    ]
     if re.search(r"\d", text) is None:
         return [match for match, found in spans if found]
     spans += [

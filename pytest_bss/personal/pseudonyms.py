@@ -47,7 +47,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from .detect import (
+    AT_SIGN,
     RESERVED_EMAIL_DOMAINS,
+    emails_in,
     is_card_number,
     is_iban,
     is_reserved_email,
@@ -70,6 +72,10 @@ _COMPANY_FORMS: Final = re.compile(
 _TEST_BINS: Final = {"4": "411111", "5": "555555", "2": "555555", "6": "601111"}
 _TEST_BINS_3: Final = {15: "378282", 14: "305693"}
 _LETTERS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The display name before an address: ``Jan Kowalski <``, ``"Kowalski, Jan" <``.
+_DISPLAY_NAME: Final = re.compile(
+    r'(?:^|(?<=[,;]))\s*(?:"(?P<quoted>[^"]*)"|(?P<plain>[^"<>@,;]+?))\s*<'
+)
 
 
 def pseudonym_key(
@@ -159,7 +165,7 @@ class Pseudonymiser:
 
     def _auto(self, value: str) -> str | None:
         text = value.strip()
-        if "@" in text and not is_reserved_email(text) and " " not in text:
+        if emails_in(text) and not is_reserved_email(text):
             return self._email(value)
         if is_iban(text):
             return self._iban(value)
@@ -192,15 +198,46 @@ class Pseudonymiser:
 
     def _email(self, value: str) -> str | None:
         address = value.strip()
-        if "@" not in address or " " in address:
+        matches = emails_in(address)
+        if not matches:
             return None
+        if len(matches) > 1 or matches[0][0] != address:
+            return self._addresses(value, matches)
+        return value.replace(address, self._address(address))
+
+    def _address(self, address: str) -> str:
+        """The pseudonym of one whole e-mail address (its "@" written as it was)."""
+        at = AT_SIGN.search(address)
+        if at is not None and at[0] != "@":  # %40, &#64; ...
+            plain = address[: at.start()] + "@" + address[at.end() :]
+            return self._address(plain).replace("@", at[0], 1)
         if is_reserved_email(address):
-            return value
+            return address
         digest = self._digest("email", address.lower())
         fake = self._fake("email", address.lower())
         user = re.sub(r"[^a-z0-9._]", "", fake.user_name().lower()) or "user"
         domain = RESERVED_EMAIL_DOMAINS[digest[0] % len(RESERVED_EMAIL_DOMAINS)]
-        return value.replace(address, f"{user}.{digest[1:3].hex()}@{domain}")
+        return f"{user}.{digest[1:3].hex()}@{domain}"
+
+    def _addresses(self, value: str, matches: list[re.Match[str]]) -> str:
+        """Several addresses, or one with a display name (``Jan Kowalski <jan@…>``): each
+        address becomes its pseudonym, and a display name a name."""
+        offset = value.index(matches[0].string)
+        out, last = [], 0
+        for match in matches:
+            out += [value[last : offset + match.start()], self._address(match[0])]
+            last = offset + match.end()
+        out.append(value[last:])
+        return _DISPLAY_NAME.sub(self._display_name, "".join(out))
+
+    def _display_name(self, match: re.Match[str]) -> str:
+        group = "quoted" if match["quoted"] is not None else "plain"
+        name = match[group].strip()
+        if not any(ch.isalpha() for ch in name):
+            return match[0]
+        start, end = (i - match.start() for i in match.span(group))
+        text = match[0]
+        return text[:start] + text[start:end].replace(name, self._name(name) or name) + text[end:]
 
     def _website(self, value: str) -> str | None:
         text = value.strip()
@@ -265,9 +302,10 @@ class Pseudonymiser:
         from stdnum import iban
 
         text = value.strip()
-        compact = re.sub(r"\s", "", text).upper()
+        compact = re.sub(r"[\s\-.]", "", text).upper()
         if not is_iban(compact):
             return None
+        groups = re.search(r"[\s\-]+", text)  # the separator between the groups, if any
         country, bban = compact[:2], compact[4:]
         mark = "".join("Z" if ch.isalpha() else "0" for ch in bban[:4])
         for counter in range(600):
@@ -276,9 +314,11 @@ class Pseudonymiser:
             # Where the national check wants a registered bank code (Belgium ...), the
             # mark can't pass it: after 300 tries the checksum and format alone must.
             if candidate != compact and iban.is_valid(candidate, check_country=counter < 300):
-                if " " in text:
-                    candidate = " ".join(candidate[i : i + 4] for i in range(0, len(candidate), 4))
-                return value.replace(text, candidate)
+                if groups:
+                    candidate = groups[0].join(
+                        candidate[i : i + 4] for i in range(0, len(candidate), 4)
+                    )
+                return value.replace(text, _same_case(text, candidate))
         return None
 
     def _bic(self, value: str) -> str | None:
