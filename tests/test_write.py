@@ -139,6 +139,24 @@ def test_the_leak_gate_refuses_a_known_value_and_writes_nothing(tmp_path: Path) 
     assert path.read_text() == "old"
 
 
+def test_a_body_the_leak_check_cannot_read_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Encoding": ["zstd-unknown"], "Content-Type": ["application/json"]},
+        "body": {"string": b"\x28\xb5\x2f\xfd compressed"},
+    }
+    data = cassette(interaction({}, response))
+
+    with pytest.raises(CredentialLeakError) as excinfo:
+        leak_gate(data, WriteContext(tmp_path / "c.json", SecretSet()))
+
+    message = str(excinfo.value)
+    assert "a body the leak check cannot read" in message
+    assert "zstd-unknown-encoded" in message
+    assert "Accept-Encoding" in message
+    assert "bug" not in message
+
+
 def test_prepare_runs_every_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 

@@ -51,16 +51,26 @@ def leak_gate(data: dict[str, Any], context: WriteContext) -> dict[str, Any]:
     if leaks:
         places = tuple(str(leak) for leak in leaks)
         shown = "\n  ".join(places[:10])
+        unverifiable = [leak for leak in leaks if leak.kind.startswith("unverifiable")]
+        headline = "a credential survived scrubbing at"
         if all(leak.fix for leak in leaks):
             # Each place says what to do (a short password, a body that can't be checked ...).
             advice = "Each place above names its fix."
+        elif len(unverifiable) == len(leaks):
+            headline = "it would hold a body the leak check cannot read, at"
+            advice = (
+                "A body whose Content-Encoding or charset pytest-bss cannot undo cannot be "
+                "checked for credentials or personal data, so it is not stored: have the "
+                "request ask for an encoding it can read (Accept-Encoding: gzip, deflate), or "
+                "keep that request out of the cassette."
+            )
         else:
             advice = (
                 "Please report this as a pytest-bss bug (the places above are safe to share; "
                 "they hold no secret)."
             )
         raise CredentialLeakError(
-            f"Refused to write cassette {path}: a credential survived scrubbing at\n  {shown}\n"
+            f"Refused to write cassette {path}: {headline}\n  {shown}\n"
             f"The file on disk was left as it was. {advice}\n"
             "(README: Troubleshooting, 'Refused to write cassette')",
             path=str(path),
