@@ -54,6 +54,7 @@ from .catalogue import (
     is_masked,
     json_identifier_kind,
     looks_random,
+    mask_shapes,
     not_secret_field,
     split_scheme,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "canary_secrets",
     "cassette_files",
     "learn_unread",
+    "name_findings",
     "plain_bodies",
     "unread_findings",
 ]
@@ -145,6 +147,9 @@ class Finding:
     category: str  # "structural", "canary", "unreadable" or "suspicious"
     confidence: str = "credential"  # or "suspicious": see CONFIDENCES
     kind: str = ""  # what the rule found ("password", "github_token" ...): the SARIF ruleId
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", mask_shapes(self.path))  # a token in a file name
 
     def __str__(self) -> str:
         where = f"{self.place}: " if self.place else ""
@@ -239,11 +244,27 @@ def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
     """:func:`audit_report` of a read file, plus what its model leaves out
     (:func:`unread_findings`): nothing in the file goes unchecked."""
     report = audit_report(file.data, secrets, path=str(file.path))
-    extra = unread_findings(file, secrets)
+    extra = unread_findings(file, secrets) + name_findings(file.path)
     if not extra:
         return report
     findings = sorted(dict.fromkeys([*report.findings, *extra]), key=_order)
     return AuditReport(findings, report.masked)
+
+
+def name_findings(path: Path) -> list[Finding]:
+    """A token of a known shape in the file's name (a test id holding a credential); the
+    report shows the name masked (:func:`~pytest_bss.catalogue.mask_shapes`)."""
+    return [
+        Finding(
+            str(path),
+            None,
+            "file name",
+            f"{_SHAPE_LABELS.get(shape.kind, shape.kind)} in the file's name (rename the file)",
+            "structural",
+            kind=shape.kind,
+        )
+        for shape, _ in shape_credentials(path.name)
+    ]
 
 
 def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
@@ -547,6 +568,8 @@ def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
         return "credentials in URL userinfo"
     if leak.form == "token shape":
         return _SHAPE_LABELS.get(leak.kind, leak.kind)
+    if leak.form == "token shape in binary data":
+        return f"{_SHAPE_LABELS.get(leak.kind, leak.kind)} in binary data"
     if leak.form == "token header":
         return _KIND_LABELS.get(leak.kind, leak.kind.replace("_", " ")) + " in a token header"
     if leak.form in _FORMS:

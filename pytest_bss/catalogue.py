@@ -105,6 +105,7 @@ __all__ = [
     "json_identifier_kind",
     "json_key_rule",
     "looks_random",
+    "mask_shapes",
     "not_secret_field",
     "secret_field_kind",
     "shannon_entropy",
@@ -320,15 +321,24 @@ TOKEN_HEADERS: Final = {
     "x-session-token": "session",
     "x-auth": "access_token",
     "x-authorization": "access_token",
+    "authentication": "access_token",
+    "x-key": "api_key",
+    "dd-api-key": "api_key",  # Datadog
+    "dd-application-key": "api_key",
 }
 #: Header name patterns (lowercase, whole name) -> kind, after :data:`TOKEN_HEADERS`.
+#: Underscores count as hyphens (``X-CMC_PRO_API_KEY``); the ``x-`` prefix is optional
+#: where the rest says enough (``Circle-Token``, ``X-RapidAPI-Key``, ``Consumer-Key``).
 TOKEN_HEADER_PATTERNS: Final = (
     (
-        re.compile(r"x-(?:[a-z0-9]+-)*(?:api-?keys?|apikeys?|access-?keys?|secret(?:-keys?)?)"),
+        re.compile(
+            r"(?:x-)?(?:[a-z0-9]+-)*(?:[a-z0-9]*api-?keys?|access-?keys?|secret(?:-keys?)?"
+            r"|application-keys?|consumer-keys?|consumer-secret|private-keys?)"
+        ),
         "api_key",
     ),
     (re.compile(r"x-(?:[a-z0-9]+-)*session(?:-?id|-?token|-?key)?"), "session"),
-    (re.compile(r"x-(?:[a-z0-9]+-)*(?:[a-z0-9]+)?token"), "access_token"),
+    (re.compile(r"(?:x-)?(?:[a-z0-9]+-)*(?:[a-z0-9]+)?token"), "access_token"),
     (re.compile(r"x-(?:[a-z0-9]+-)+auth(?:-?key)?"), "access_token"),
 )
 #: Headers (lowercase) that are never credentials although their name would say so.
@@ -342,6 +352,11 @@ NOT_CREDENTIAL_HEADERS: Final = frozenset(
         "x-page-token",
         "x-continuation-token",
         "x-ms-continuation",
+        "next-page-token",
+        "page-token",
+        "continuation-token",
+        "csrf-token",
+        "xsrf-token",
     }
 )
 #: Headers (lowercase) whose random-looking values are not even suspicious.
@@ -399,8 +414,9 @@ def header_kind(name: str) -> str | None:
         return kind
     if "csrf" in low or "xsrf" in low:
         return None
+    dashed = low.replace("_", "-")
     for pattern, pattern_kind in TOKEN_HEADER_PATTERNS:
-        if pattern.fullmatch(low):
+        if pattern.fullmatch(dashed):
             return pattern_kind
     return None
 
@@ -1019,3 +1035,11 @@ def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
                 continue
             if shape.check is None or shape.check(value):
                 yield shape, value
+
+
+def mask_shapes(text: str) -> str:
+    """``text`` with each token of a known shape in it written ``<kind>``: what a report
+    shows of a file name (pytest-recording names cassettes after test ids)."""
+    for shape, value in list(find_shapes(text)):
+        text = text.replace(value, f"<{shape.kind}>")
+    return text

@@ -56,6 +56,7 @@ from .audit import (
     plain_bodies,
 )
 from .cassettes import atomic_write, cassette_lock
+from .catalogue import mask_shapes
 from .exceptions import CassetteCorruptError
 from .formats import (
     CASSETTE_SUFFIXES,
@@ -91,6 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"pytest-bss {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # every file is whole: the old one or the new one
+        print(f"pytest-bss {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # "| head": the reader has gone; say nothing more
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -331,7 +339,7 @@ def _audit(args: argparse.Namespace) -> int:
             "strict": args.strict,
             "findings": [finding.as_dict() for finding in findings],
             "masked": [entry.as_dict() for entry in masked],
-            "skipped": [{"path": str(s.path), "reason": s.reason} for s in skipped],
+            "skipped": [{"path": _masked(s.path), "reason": s.reason} for s in skipped],
         }
         print(json.dumps(report, indent=2))
     elif args.format == "sarif":
@@ -375,8 +383,10 @@ def _scrub(args: argparse.Namespace) -> int:
     counts = {"rewritten": 0, "clean": 0, "refused": 0, "skipped": len(skipped)}
     for skip in skipped:
         print(skip)
+    _learn(files, secrets)
     for path in files:
-        with cassette_lock(path):
+        # A symbolic link is followed: the file it points to is scrubbed, the link stays.
+        with cassette_lock(path.resolve()):
             outcome = _scrub_file(
                 path, secrets, check=args.check, named=path in args.paths, personal=pseudonymiser
             )
@@ -388,6 +398,24 @@ def _scrub(args: argparse.Namespace) -> int:
         f"{counts['refused']} refused{more}"
     )
     return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
+
+
+def _masked(path: Path) -> str:
+    """A path as reports print it: a token in a file name masked."""
+    return mask_shapes(str(path))
+
+
+def _learn(files: list[Path], secrets: SecretSet) -> None:
+    """Register in ``secrets`` every credential the scrubber finds in ``files``, before any
+    is written: a token found in one file is then replaced in every file, whatever the
+    order they come in."""
+    for path in files:
+        try:
+            file = read_cassette(path)
+            scrub_interactions(_as_text(file.data), secrets)
+            learn_unread(file, secrets)
+        except Exception:  # noqa: S112 - the scrub of that file reports it, never a value
+            continue
 
 
 def _scrub_file(
@@ -402,13 +430,13 @@ def _scrub_file(
         file = read_cassette(path)
     except NotACassetteError as exc:
         if named:
-            print(f"{path}: refused: not a cassette")
+            print(f"{_masked(path)}: refused: not a cassette")
             return "refused"
         print(Skipped(path, str(exc).removeprefix(f"{path} is ")))
         return "skipped"
     except (CassetteCorruptError, OSError):
         for finding in audit_file(path, secrets):  # says why, without the file's content
-            print(f"{path}: refused: {finding.what}")
+            print(f"{_masked(path)}: refused: {finding.what}")
         return "refused"
     data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
@@ -440,17 +468,19 @@ def _scrub_file(
                 )
             ]
     if findings:
-        print(f"{path}: refused: it would still fail the audit; the file was left as it was:")
+        print(
+            f"{_shown(path)}: refused: it would still fail the audit; the file was left as it was:"
+        )
         for finding in findings:
             print(f"  {finding}")
         return "refused"
     if text is None:
         return "clean"
     if check:
-        print(f"{path}: would be rewritten ({_count(count, 'value')} replaced)")
+        print(f"{_masked(path)}: would be rewritten ({_count(count, 'value')} replaced)")
     else:
-        atomic_write(path, text)
-        print(f"{path}: rewritten ({_count(count, 'value')} replaced)")
+        atomic_write(path.resolve(), text)
+        print(f"{_masked(path)}: rewritten ({_count(count, 'value')} replaced)")
     return "rewritten"
 
 
@@ -653,8 +683,8 @@ def _count(number: int, noun: str) -> str:
 
 def _shown(path: Path) -> str:
     with contextlib.suppress(ValueError):
-        return str(path.relative_to(Path.cwd()))
-    return str(path)
+        return mask_shapes(str(path.relative_to(Path.cwd())))
+    return mask_shapes(str(path))
 
 
 # --- show, diff, git-setup --------------------------------------------------------------

@@ -33,11 +33,13 @@ once.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import html
 import json
 import re
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -288,9 +290,14 @@ def decompress(body: bytes, encoding: str) -> bytes | None:
         if decompressor is None:
             return None
         try:
-            out = decompressor(out)
+            before, out = out, decompressor(out)
         except Exception:  # zlib.error, OSError, brotli.error ...: a body we cannot read
             return None
+        if coding == "deflate" and out == before:
+            # vcrpy hands back what zlib cannot read: perhaps raw deflate without the zlib
+            # header (IIS sends it; urllib3 reads it too)
+            with contextlib.suppress(zlib.error):
+                out = zlib.decompress(before, -zlib.MAX_WBITS)
         if not isinstance(out, bytes):
             return None
     return out if codings else None

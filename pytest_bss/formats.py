@@ -60,7 +60,9 @@ _YAML_SUFFIXES: Final = (".yaml", ".yml")
 #: How much of a suffix-less file is read to tell whether it is a cassette.
 _SNIFF_BYTES: Final = 4096
 _CASSETTE_KEYS: Final = frozenset({"version", "interactions", "http_interactions", "recorded_with"})
-_SNIFF: Final = re.compile(r"""(?m)^\s*["']?(?:http_)?interactions["']?\s*:""")
+# At the start of a line (YAML, indented JSON) or after the "{" of a minified JSON file,
+# behind a byte-order mark if there is one.
+_SNIFF: Final = re.compile(r"""(?m)(?:^|\{)[\s\ufeff]*["']?(?:http_)?interactions["']?\s*:""")
 
 
 class NotACassetteError(ValueError):
@@ -75,7 +77,9 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: skipped ({self.reason})"
+        from .catalogue import mask_shapes
+
+        return f"{mask_shapes(str(self.path))}: skipped ({self.reason})"
 
 
 @dataclass
@@ -105,7 +109,7 @@ def find_cassettes(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     skipped: list[Skipped] = []
     for path in paths:
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+            for found in _walk(path):
                 reason = _skip_reason(found)
                 if reason is None:
                     files[found] = None
@@ -121,7 +125,27 @@ def find_cassettes(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     return list(files), skipped
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted, following links to folders (each real folder
+    once, so a link loop ends) and listing broken links too (:func:`_skip_reason` says so)."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        dirs.sort()
+        found += (Path(root) / name for name in names)
+    return sorted(found)
+
+
 def _skip_reason(path: Path) -> str | None:
+    if path.is_symlink() and not path.exists():
+        return "a broken symbolic link"
+    if not path.is_file():
+        return "not a regular file"
     if path.suffix in CASSETTE_SUFFIXES:
         return None
     if "__pycache__" in path.parts or path.suffix in (".pyc", ".lock", ".tmp"):
@@ -387,6 +411,10 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
     else:
         _into_vcrpy(document, scrubbed)
     dumped = _dump(file, document)
+    if "\r\n" in file.text:  # the file's own line ends (a file made on Windows)
+        dumped = dumped.replace("\r\n", "\n").replace("\n", "\r\n")
+    if file.text.startswith("\ufeff") and not dumped.startswith("\ufeff"):
+        dumped = "\ufeff" + dumped
     # What the model leaves out (betamax's response.url, a note) is replaced in the text.
     for text in (replace(dumped), dumped):
         try:

@@ -123,6 +123,10 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
     if side == "request" and isinstance(message.get("uri"), str):
         yield from _url_leaks("request.uri", message["uri"])
     headers = message.get("headers") or {}
+    for position, name in enumerate(headers):
+        if isinstance(name, str):  # a token used as a header name: never the name in the place
+            for shape, _ in shape_credentials(name):
+                yield f"{side}.headers (name {position + 1})", shape.kind, "token shape"
     for name, values in headers.items():
         if not isinstance(name, str):
             continue
@@ -155,6 +159,10 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
     found: list[_Where] = []
     text = _readable_body(side, message, body, found)
     yield from found
+    if text is None and isinstance(body, bytes | bytearray) and body:
+        # Bytes no charset reads (an octet stream, an image): a token is ASCII in them.
+        for shape, _ in shape_credentials(bytes(body).decode("latin-1")):
+            yield f"{side}.body", shape.kind, "token shape in binary data"
     if text:
         form = form_body(headers, text) and not looks_like_json(text)
         boundary = multipart_boundary(headers)

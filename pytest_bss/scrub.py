@@ -239,6 +239,19 @@ def _basic_pair(credentials: str) -> tuple[str, str] | None:
     return (key, secret) if sep else None
 
 
+#: The kind a credential of an ``Authorization`` scheme is known as (else ``secret``).
+_SCHEME_KINDS: Final = {
+    "token": "access_token",
+    "bot": "access_token",
+    "oauth": "access_token",
+    "jwt": "access_token",
+    "apikey": "api_key",
+    "api-key": "api_key",
+    "key": "api_key",
+    "ssws": "api_key",
+}
+
+
 def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     found = authorization_credentials(value)
     if found is None:
@@ -252,6 +265,9 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
         return f"{scheme} {_CLIENT_CREDENTIALS}", 1
     if scheme.lower() == "bearer":
         return f"{scheme} {secrets.add('access_token', credentials)}", 1
+    # Token, Bot, ApiKey, Digest, no scheme ...: the value is known from here on, so that
+    # its other appearances (the login response that issued it) are replaced too.
+    secrets.add(_SCHEME_KINDS.get(scheme.lower(), "secret"), credentials)
     return f"{scheme} {_CREDENTIALS}" if scheme else _CREDENTIALS, 1
 
 
@@ -495,13 +511,15 @@ def _register_shapes(message: _Message, secrets: SecretSet, *, is_request: bool)
 
 def _message_texts(message: _Message, *, is_request: bool) -> Iterator[str]:
     """The texts of a decoded message that token shapes are looked for in: the uri, the
-    status message, every header value but ``Authorization``'s, and a readable body."""
+    status message, the header names, every header value but ``Authorization``'s, and the
+    body (read as Latin-1 when no charset reads it)."""
     if isinstance(message.get("uri"), str):
         yield message["uri"]
     status = message.get("status")
     if isinstance(status, Mapping) and isinstance(status.get("message"), str):
         yield status["message"]
     headers = message.get("headers") or {}
+    yield from (name for name in headers if isinstance(name, str))
     for name, values in headers.items():
         if isinstance(name, str) and name.lower() not in AUTH_HEADERS:
             for value in values if isinstance(values, list | tuple) else [values]:
@@ -512,8 +530,8 @@ def _message_texts(message: _Message, *, is_request: bool) -> Iterator[str]:
         yield body.removeprefix(_BOM)
     elif isinstance(body, bytes | bytearray):
         decoded = body_text(body, headers)
-        if decoded is not None:
-            yield decoded.text
+        # Bytes no charset reads: a token is ASCII in them (replaced in the bytes).
+        yield decoded.text if decoded is not None else bytes(body).decode("latin-1")
 
 
 def _free_text(
