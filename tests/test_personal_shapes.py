@@ -215,3 +215,28 @@ def test_values_already_no_ones_are_kept_whatever_the_key() -> None:
     out, count = pseudonymise_response(response(body), other)
     assert count == 0
     assert json.loads(out["body"]["string"]) == body
+
+
+def test_a_rewritten_json_body_changes_only_the_personal_values() -> None:
+    text = (
+        '{"amount": 1.10, "big": 1E5, "url": "https:\\/\\/x.invalid\\/a",'
+        f'  "email" : "{EMAIL}", "n": null, "ok": true}}'
+    )
+    new = pseudonymised(text)
+    assert EMAIL not in new
+    address = json.loads(new)["email"]
+    assert new == text.replace(EMAIL, address)
+
+
+def test_a_json_body_with_a_duplicate_key_is_written_out_again() -> None:
+    new = pseudonymised(f'{{"email": "a@example.com", "email": "{EMAIL}"}}')
+    assert EMAIL not in new
+    assert json.loads(new)["email"].endswith((".com", ".org", ".net"))
+
+
+def test_addresses_in_any_script_are_found() -> None:
+    text = "write to jörg.müller@bäckerei-müller.de today"
+    assert [m.value(text) for m in find_in_text(text)] == ["jörg.müller@bäckerei-müller.de"]
+    note = json.loads(pseudonymised({"note": text}))["note"]
+    assert "müller" not in note
+    assert note.startswith("write to ")

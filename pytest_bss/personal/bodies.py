@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..decoding import body_text, is_json, message_body, replace_body
+from ..decoding import body_text, is_json, message_body, replace_body, sub_json
 from .detect import (
     GATED_KINDS,
     find_in_text,
@@ -193,7 +193,7 @@ class _Rewriter:
             document = json.loads(text)
             before = self.count
             new = self.json(document, ())
-            return text if self.count == before else _dump_like(text, document, new)
+            return text if self.count == before else _rewrite_like(text, document, new)
         return self.text(text)
 
 
@@ -219,6 +219,64 @@ def _integral(value: Any) -> str | None:
         return None
     digits = str(int(value))
     return digits if digits.isdigit() and len(digits) >= 7 else None
+
+
+def _rewrite_like(original: str, document: Any, new: Any) -> str:
+    """``original`` with only the values that changed from ``document`` to ``new`` rewritten:
+    numbers, escapes, spacing and key order stay as they were. A document with a duplicate
+    key (the parsed one holds one of its values) is written out again instead."""
+    old_leaves, new_leaves = list(_leaves(document)), list(_leaves(new))
+    if len(old_leaves) != len(new_leaves) or _has_duplicate_keys(original):
+        return _dump_like(original, document, new)
+    pairs = iter(zip(old_leaves, new_leaves, strict=True))
+
+    def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
+        if is_key:
+            return token
+        old, value = next(pairs)
+        if type(old) is type(value) and old == value:
+            return token
+        if isinstance(value, str):
+            return json.dumps(value, ensure_ascii="\\u" in token)
+        return json.dumps(value)
+
+    try:
+        out = sub_json(original, rewrite)
+        if json.loads(out) == new:
+            return out
+    except (StopIteration, ValueError):
+        pass
+    return _dump_like(original, document, new)
+
+
+def _leaves(node: Any) -> Iterator[Any]:
+    """The strings and numbers of a JSON document in the order they are written."""
+    if isinstance(node, dict):
+        for item in node.values():
+            yield from _leaves(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaves(item)
+    elif isinstance(node, str | int | float) and not isinstance(node, bool):
+        yield node
+
+
+def _has_duplicate_keys(text: str) -> bool:
+    def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise _DuplicateKeyError
+        return dict(pairs)
+
+    try:
+        json.loads(text, object_pairs_hook=check)
+    except _DuplicateKeyError:
+        return True
+    return False
+
+
+class _DuplicateKeyError(ValueError):
+    pass
 
 
 def _dump_like(original: str, document: Any, new: Any) -> str:

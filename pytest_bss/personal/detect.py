@@ -78,9 +78,10 @@ GATED_KINDS: Final = frozenset({Kind.EMAIL, Kind.IBAN, Kind.CARD})
 #: full-width text write it.
 AT_SIGN: Final = re.compile(r"@|%40|&#0*64;|&#[xX]0*40;|\\u0040|\uff20")
 _AT_HINTS: Final = ("@", "%40", "&#", "\\u0040", "\uff20")
+# Letters and digits of any script (``jörg@bäckerei-müller.de``).
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:" + AT_SIGN.pattern + r")"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+    r"(?<![\w.%+\-])[\w.%+\-]{1,64}(?:" + AT_SIGN.pattern + r")"
+    r"(?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w\-])"
 )
 # Any case; groups apart by up to two spaces, no-break spaces or dashes.
 _IBAN = re.compile(
