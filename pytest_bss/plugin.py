@@ -533,8 +533,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for written in state.verify_report:
             terminalreporter.write_line(f"pytest-bss verify: report written to {written}")
     for path in stats.not_saved:
+        kept = "the old cassette was kept" if Path(path).exists() else "nothing was written"
         terminalreporter.write_line(
-            f"pytest-bss: not saved because its test failed, the old cassette was kept: {path}"
+            f"pytest-bss: not saved because its test failed, {kept}: {path}"
         )
     if stats.stale:
         from .age import Stale
@@ -655,6 +656,7 @@ def bss_cassette(
         # other tests may share it: the summary says if their interactions are gone
         state.stats.shared.append(str(path.resolve()))
     message = None
+    state.fresh_emulator_data()
     try:
         with state.opener.open(
             path, settings=settings, vcr_options=vcr_options, nodeid=nodeid

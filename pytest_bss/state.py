@@ -236,6 +236,12 @@ class BssState:
             )
         return self._persister
 
+    def fresh_emulator_data(self) -> None:
+        """Give the next test the embedded emulator's seeded records: a recording is then
+        the same whatever ran before it (any order, any xdist worker)."""
+        if self._emulator is not None:
+            self._emulator.reset_data()
+
     @property
     def pseudonymiser(self) -> Pseudonymiser | None:
         """Draws this run's pseudonyms while recording (keyed as docs/personal-data.md says)."""

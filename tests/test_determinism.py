@@ -377,6 +377,29 @@ def test_two_recordings_under_xdist_leave_every_cassette_byte_identical(
     assert rewritten(pytester.path) == []
 
 
+ORDERED = """
+def test_create(bss_client):
+    created = bss_client.json("POST", "api/accounts", json={"name": "Order Test Ltd"})
+    assert created > 1000
+
+def test_count(bss_client):
+    assert bss_client.get_json("api/accounts", params={"pageSize": 5})["totalCount"] == 57
+"""
+
+
+@pytest.mark.parametrize("order", [("test_create", "test_count"), ("test_count", "test_create")])
+def test_each_recorded_test_starts_from_the_emulators_seeded_data(
+    pytester: pytest.Pytester, order: tuple[str, str]
+) -> None:
+    # What one test creates is not what the next one sees: a recording is the same in any
+    # order and on any xdist worker.
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_suite=ORDERED)
+    ids = [f"test_suite.py::{name}" for name in order]
+    result = pytester.runpytest("--bss-record", "--bss-emulator", "-p", "no:randomly", *ids)
+    result.assert_outcomes(passed=2)
+
+
 SHARING = """
 import pytest
 

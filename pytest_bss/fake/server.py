@@ -325,6 +325,7 @@ class TenantEmulator:
         self.api_revision = api_revision
         #: The tenant's records (see :class:`~pytest_bss.fake.data.TenantData`); read-only.
         self.data: TenantData = build_tenant(accounts, seed)
+        self._seeded = (accounts, seed)
 
         self._lock = threading.Lock()
         self._users = {username.casefold(): password}
@@ -430,6 +431,13 @@ class TenantEmulator:
         """Requests made under ``api/`` (any verb and outcome, faults included)."""
         with self._lock:
             return self._api_requests
+
+    def reset_data(self) -> None:
+        """The seeded records again: what earlier requests created or changed is gone
+        (users, tokens, faults and counters stay)."""
+        fresh = build_tenant(*self._seeded)
+        with self._lock:
+            self.data = fresh
 
     def reset_counts(self) -> None:
         """Set :attr:`token_requests` and :attr:`api_requests` back to 0."""
