@@ -237,7 +237,8 @@ def charset_codec(name: str) -> str | None:
 
 
 def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText | None:
-    """The text of a bytes body: by its byte-order mark, its declared charset, else UTF-8.
+    """The text of a bytes body: by its byte-order mark, its declared charset, else UTF-8
+    (UTF-16/32 when zero bytes say so; Latin-1 for a ``text/*`` body that is not UTF-8).
 
     A UTF-16 or UTF-32 mark counts only when the ``Content-Type`` is textual
     (:func:`is_textual`); a UTF-8 mark always does.
@@ -265,6 +266,10 @@ def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText |
     try:
         return BodyText(data.decode(codec), codec)
     except (UnicodeDecodeError, LookupError):
+        if not declared and media_type(headers)[0].startswith("text/"):
+            # No charset, not UTF-8: HTTP/1.1's old default for text/* (RFC 2616, 3.7.1),
+            # in which every byte is a character, so the body is written back as it was.
+            return BodyText(data.decode("latin-1"), "latin-1")
         return None
 
 

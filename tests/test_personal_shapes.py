@@ -240,3 +240,12 @@ def test_addresses_in_any_script_are_found() -> None:
     note = json.loads(pseudonymised({"note": text}))["note"]
     assert "müller" not in note
     assert note.startswith("write to ")
+
+
+def test_a_text_body_without_a_charset_that_is_not_utf8_is_read_as_latin1() -> None:
+    raw = f"Kontakt: {EMAIL} – Grüße".encode("latin-1", "replace")
+    text = body_text(raw, {"Content-Type": ["text/plain"]})
+    assert text is not None
+    assert text.charset == "latin-1"
+    assert text.encode(text.text) == raw
+    assert body_text(raw, {"Content-Type": ["application/json"]}) is None  # not text/*
