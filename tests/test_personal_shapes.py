@@ -249,3 +249,95 @@ def test_a_text_body_without_a_charset_that_is_not_utf8_is_read_as_latin1() -> N
     assert text.charset == "latin-1"
     assert text.encode(text.text) == raw
     assert body_text(raw, {"Content-Type": ["application/json"]}) is None  # not text/*
+
+
+def gate(body: Any) -> list[str]:
+    return [str(f) for f in find_personal(cassette(response(body)))]
+
+
+def test_personal_data_used_as_a_json_key_is_found_and_never_shown() -> None:
+    body = f'{{"deliveryStatus": {{"{EMAIL}": "delivered"}}, "balances": {{"{IBAN}": 12.5}}}}'
+    found = gate(body)
+    assert len(found) == 2
+    assert all("(a key)" in place and EMAIL not in place for place in found)
+    new = pseudonymised(body)
+    assert EMAIL not in new
+    assert IBAN not in new
+    assert gate(new) == []
+
+
+def test_a_duplicate_key_holding_the_real_value_first_is_found_and_pseudonymised() -> None:
+    body = f'{{"id": 7, "email": "{EMAIL}", "email": "billing@example.com"}}'
+    assert gate(body)
+    new = pseudonymised(body)
+    assert EMAIL not in new
+    assert gate(new) == []
+
+
+def test_an_address_deep_in_a_percent_encoded_url_is_found() -> None:
+    url = (
+        "https://portal.acme.invalid/login?returnUrl=https%3A%2F%2Fbilling.acme.invalid"
+        "%2Fcontacts%3Femail%3Djan.kowalski%40northwind-mail.de"
+    )
+    assert gate({"next": url})
+    new = json.loads(pseudonymised({"next": url}))["next"]
+    assert new.startswith(url[: url.index("jan.")])
+    assert "kowalski" not in new
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4929\u00a01234\u00a05678\u00a01236",
+        "4929\u202f1234\u202f5678\u202f1236",
+        "4929\t1234\t5678\t1236",
+    ],
+)
+def test_cards_with_any_kind_of_space_are_found(value: str) -> None:
+    assert [m.kind for m in find_in_text(f"Karte {value}")] == [Kind.CARD]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024053100000006",  # a date-prefixed id that passes Luhn
+        "356938035643809",  # an IMEI
+        "4000056655665556",  # Stripe's test Visa debit
+        "36259600000004",  # Braintree's test Diners
+    ],
+)
+def test_numbers_that_are_no_card_in_use_are_kept(value: str) -> None:
+    body = {"orderId": int(value), "ref": value}
+    assert pseudonymised(body) == json.dumps(body)
+
+
+def test_file_names_are_no_email_addresses() -> None:
+    text = "https://cdn.invalid/img/logo@2x.png and statement_jan@northwind-mail.de.pdf"
+    assert [m.value(text) for m in find_in_text(text)] == ["statement_jan@northwind-mail.de"]
+
+
+def test_fields_named_for_a_kind_but_holding_something_else() -> None:
+    body = {
+        "fax": "jan.kowalski@fax.northwind-mail.de",  # e-mail to fax
+        "sendInvoiceByEmail": "Always",
+        "preferredPhone": "mobile",
+        "webSite": "[none]",
+    }
+    new = json.loads(pseudonymised(body))
+    assert new["fax"].endswith(("@example.com", "@example.org", "@example.net"))
+    assert (new["sendInvoiceByEmail"], new["preferredPhone"]) == ("Always", "mobile")
+    assert gate(new) == []
+
+
+def test_a_name_beside_an_address_object_or_a_display_name_is_pseudonymised() -> None:
+    new = json.loads(
+        pseudonymised(
+            {
+                "name": "Jan Kowalski",
+                "billingAddress": {"city": "Gdansk"},
+                "owner": {"displayName": "Eva Kowalski"},
+            }
+        )
+    )
+    assert new["name"] != "Jan Kowalski"
+    assert new["owner"]["displayName"] != "Eva Kowalski"

@@ -29,7 +29,7 @@ from .detect import (
     is_pseudonym_iban,
     is_test_card,
 )
-from .fields import KeyRules, Kind
+from .fields import KeyRules, Kind, field_key
 from .pseudonyms import Pseudonymiser
 
 __all__ = [
@@ -166,11 +166,16 @@ class _Rewriter:
     def json(self, node: Any, path: tuple[str, ...]) -> Any:
         if isinstance(node, dict):
             beside = any(
-                isinstance(item, str) and key != "name" and self.rules.kind((*path, key))
+                key != "name"
+                and (
+                    self.rules.kind((*path, key))
+                    or (isinstance(item, dict) and field_key(key).endswith("address"))
+                )
                 for key, item in node.items()
             )
             out = {}
             for key, item in node.items():
+                key = self.text(key) if _may_hold_personal(key) else key  # an e-mail as a key
                 where = (*path, key)
                 if self.rules.is_kept(where):
                     out[key] = item
@@ -189,6 +194,10 @@ class _Rewriter:
         return self.number(None, node)
 
     def body(self, text: str) -> str:
+        if is_json(text) and _has_duplicate_keys(text):
+            # A parser keeps one value of a duplicate key: the other would go unseen. The
+            # text is searched as free text instead (names are not found there).
+            return self.text(text)
         if is_json(text):
             document = json.loads(text)
             before = self.count
@@ -230,6 +239,10 @@ def _rewrite_like(original: str, document: Any, new: Any) -> str:
         return _dump_like(original, document, new)
     pairs = iter(zip(old_leaves, new_leaves, strict=True))
 
+    old_keys, new_keys = list(_keys(document)), list(_keys(new))
+    if old_keys != new_keys:  # a key was pseudonymised: written out again
+        return _dump_like(original, document, new)
+
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         if is_key:
             return token
@@ -259,6 +272,24 @@ def _leaves(node: Any) -> Iterator[Any]:
             yield from _leaves(item)
     elif isinstance(node, str | int | float) and not isinstance(node, bool):
         yield node
+
+
+def _keys(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, item in node.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys(item)
+
+
+def _may_hold_personal(key: str) -> bool:
+    """Whether a JSON key could be personal data itself (an address or account number as
+    a key: ``{"jan@…": "delivered"}``)."""
+    return len(key) >= 6 and (
+        any(hint in key for hint in ("@", "%40", "&#")) or any(ch.isdigit() for ch in key)
+    )
 
 
 def _has_duplicate_keys(text: str) -> bool:
@@ -374,23 +405,41 @@ def _all_sent(interactions: Iterable[Mapping[str, Any]]) -> set[str]:
 # --- finding what is left ---------------------------------------------------------------
 
 
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as all its (key, value) pairs: a duplicate key's values are all read."""
+
+    __slots__ = ()
+
+
+def _all_pairs(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_Pairs)
+
+
 def _json_findings(
     node: Any, path: tuple[str, ...], where: str, rules: KeyRules, sent: set[str]
 ) -> Iterator[Finding]:
-    if isinstance(node, dict):
-        for key, item in node.items():
+    if isinstance(node, _Pairs):
+        for key, item in node:
             here = (*path, str(key))
             if rules.is_kept(here):
                 continue
+            shown = str(key)
+            if _may_hold_personal(shown):
+                key_findings = list(_text_findings(shown, "", sent))
+                if key_findings:  # the key itself: the place never shows it
+                    shown = "(a key)"
+                    yield from (
+                        Finding(f"{where}.{shown}".lstrip("."), f.kind) for f in key_findings
+                    )
             yield from _json_findings(
-                item, here, f"{where}.{key}" if where else str(key), rules, sent
+                item, here, f"{where}.{shown}" if where else shown, rules, sent
             )
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from _json_findings(item, path, f"{where}[{index}]", rules, sent)
     elif isinstance(node, str):
         if _holds_json(node):
-            yield from _json_findings(json.loads(node), path, where, rules, sent)
+            yield from _json_findings(_all_pairs(node), path, where, rules, sent)
         else:
             yield from _text_findings(node, where, sent)
     else:
@@ -440,7 +489,7 @@ def _body_findings(
     text: str, *, found: list[Finding], prefix: str, rules: KeyRules, sent: set[str]
 ) -> str:
     inner = (
-        _json_findings(json.loads(text), (), "", rules, sent)
+        _json_findings(_all_pairs(text), (), "", rules, sent)
         if is_json(text)
         else _text_findings(text, "", sent)
     )

@@ -12,8 +12,8 @@ What counts (for the free-text search, the write gate and ``pytest-bss audit
   not a pseudonym (a pseudonymous IBAN's account part starts with ``0000``, or ``ZZZZ``
   where the country's format has letters: no bank has that code);
 * a **card number**: 13 to 19 digits (up to two spaces or dashes between, or dots between
-  groups of four), also a JSON number, Luhn-valid, starting
-  like a card scheme's number, and not on one of the scheme's published test numbers
+  groups of four), also a JSON number, Luhn-valid, in a card scheme's number range and
+  length, and not on one of the schemes' or processors' published test numbers
   (:data:`TEST_CARD_PREFIXES`);
 * a **phone number** written in international form (``+`` and the country code) that
   phonenumbers calls valid. Only the pseudonymiser looks for these: the gate and audit
@@ -69,6 +69,18 @@ TEST_CARD_PREFIXES: Final = (
     "305693",
     "353011",
     "356600",
+    # Stripe, Braintree, Adyen and Checkout.com test numbers
+    "400005",
+    "400551",
+    "400934",
+    "401200",
+    "421765",
+    "450060",
+    "520082",
+    "362272",
+    "362596",
+    "620000",
+    "222300",
 )
 
 #: The kinds the write gate and ``audit --personal-data`` look for.
@@ -76,20 +88,41 @@ GATED_KINDS: Final = frozenset({Kind.EMAIL, Kind.IBAN, Kind.CARD})
 
 #: An "@" as URLs (``%40``), HTML (``&#64;``, ``&#x40;``), JSON escapes (``\\u0040``) and
 #: full-width text write it.
-AT_SIGN: Final = re.compile(r"@|%40|&#0*64;|&#[xX]0*40;|\\u0040|\uff20")
-_AT_HINTS: Final = ("@", "%40", "&#", "\\u0040", "\uff20")
+AT_SIGN: Final = re.compile(r"@|%40|&#0*64;|&#[xX]0*40;|&commat;|\\u0040|\uff20|\ufe6b")
+_AT_HINTS: Final = ("@", "%40", "&#", "&commat;", "\\u0040", "\uff20", "\ufe6b")
+#: File types that look like top-level domains after an "@" (``logo@2x.png``, ``…@x.de.pdf``).
+_FILE_TLDS: Final = "png|jpe?g|gif|svg|webp|ico|bmp|tiff?|pdf|css|js|json|xml|html?|txt|csv|zip"
 # Letters and digits of any script (``jörg@bäckerei-müller.de``).
+# The local part starts at a run of address characters, or just after a %XX escape (an
+# address inside a percent-encoded URL: ``…%3Femail%3Djan%40…``).
 _EMAIL = re.compile(
-    r"(?<![\w.%+\-])[\w.%+\-]{1,64}(?:" + AT_SIGN.pattern + r")"
-    r"(?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w\-])"
+    r"(?:(?<![\w.%+\-])|(?<=%[0-9A-Fa-f]{2}))[\w.+\-]{1,64}(?:" + AT_SIGN.pattern + r")"
+    r"(?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+(?!(?:"
+    + _FILE_TLDS
+    + r")(?![\w\-]))[^\W\d_]{2,24}(?![\w\-])",
+    re.IGNORECASE,
 )
 # Any case; groups apart by up to two spaces, no-break spaces or dashes.
+_SEP: Final = r"(?:-|[^\S\n\r]{1,3})?"  # a dash, or up to three spaces of any width
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \u00a0\-]{0,2}[A-Za-z0-9]{4}){2,7}"
-    r"(?:[ \u00a0\-]{0,2}[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{2}}\d{{2}}(?:{_SEP}[A-Za-z0-9]{{4}}){{2,7}}"
+    rf"(?:{_SEP}[A-Za-z0-9]{{1,4}})?(?![A-Za-z0-9])"
 )
+_IBAN_TAIL: Final = re.compile(rf"{_SEP}[A-Za-z0-9]{{1,4}}$")
 _CARD = re.compile(
-    r"(?<![\d\-.])(?:(?:\d[ \-]{0,2}){12,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)(?![\d\-])"
+    r"(?<![\d\-.])(?:(?:\d(?:[^\S\n\r]{0,3}|-{0,2})){12,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)(?![\d\-])"
+)
+#: The card schemes' number ranges and lengths (a 16-digit id with a date in front, or an
+#: IMEI, passes Luhn one time in ten but starts like no card).
+_CARD_SCHEMES: Final = re.compile(
+    r"4(?:\d{12}|\d{15}|\d{18})"  # Visa
+    r"|(?:5[1-5]\d\d|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)\d{12}"  # Mastercard
+    r"|3[47]\d{13}"  # American Express
+    r"|(?:6011|64[4-9]\d|65\d\d)\d{12,15}"  # Discover
+    r"|3(?:0[0-5]|[689]\d)\d{11,16}"  # Diners Club
+    r"|35(?:2[89]|[3-8]\d)\d{12,15}"  # JCB
+    r"|62\d{14,17}"  # UnionPay
+    r"|(?:5018|5020|5038|5893|6304|6759|676[1-3])\d{8,15}"  # Maestro
 )
 _PHONE = re.compile(r"(?<![\w+])\+\d(?:[ \-.()]{0,2}\d){6,16}(?!\d)")
 
@@ -136,13 +169,13 @@ def is_pseudonym_iban(value: str) -> bool:
 
 
 def is_card_number(value: str) -> bool:
-    """Whether ``value`` is a Luhn-valid number that starts like a card scheme's."""
+    """Whether ``value`` is a Luhn-valid number in a card scheme's range and length."""
     from stdnum import luhn
 
     digits = _compact(value)
     if not (digits.isdigit() and 13 <= len(digits) <= 19):
         return False
-    if digits[0] not in "23456":
+    if not _CARD_SCHEMES.fullmatch(digits):
         return False
     return bool(luhn.is_valid(digits))
 
@@ -205,11 +238,13 @@ def find_in_text(text: str, *, phones: bool = True) -> list[TextMatch]:
     ]
     if re.search(r"\d", text) is None:
         return [match for match, found in spans if found]
-    spans += [
-        (TextMatch(m.start(), m.end(), Kind.IBAN), not is_pseudonym_iban(m[0]))
-        for m in _IBAN.finditer(text)
-        if is_iban(m[0])
-    ]
+    for m in _IBAN.finditer(text):
+        # The last group may be a word after the IBAN ("… 0130 00 to"): then without it.
+        value = m[0] if is_iban(m[0]) else _IBAN_TAIL.sub("", m[0])
+        if value != m[0] and not is_iban(value):
+            continue
+        match = TextMatch(m.start(), m.start() + len(value), Kind.IBAN)
+        spans.append((match, not is_pseudonym_iban(value)))
     spans += [
         (TextMatch(m.start(), m.end(), Kind.CARD), not is_test_card(m[0]))
         for m in _CARD.finditer(text)

@@ -93,8 +93,8 @@ FIELDS: Final[dict[str, Kind]] = {
     **_keys(Kind.LAST_NAME, "lastName surname familyName"),
     **_keys(
         Kind.NAME,
-        "fullName contactName customerName billingName accountHolder accountHolderName "
-        "holderName cardHolder cardHolderName nameOnCard attention recipient",
+        "fullName displayName contactName customerName billingName accountHolder "
+        "accountHolderName holderName cardHolder cardHolderName nameOnCard attention recipient",
     ),
     **_keys(Kind.COMPANY, "companyName legalName"),
     **_keys(Kind.EMAIL, "email emailAddress"),

@@ -156,9 +156,20 @@ class Pseudonymiser:
             block += 1
 
     def _make(self, kind: Kind, value: str) -> str:
+        has_address = bool(emails_in(value))
+        if kind is Kind.EMAIL and not has_address:
+            return value  # "Always" under sendInvoiceByEmail: no address, nothing personal
+        if kind not in (Kind.EMAIL, Kind.AUTO) and has_address:
+            # an e-mail-to-fax address under "fax", an address under "address"
+            return self._email(value) or self._chars("any", value, value)
+        if kind is Kind.PHONE and not any(ch.isdigit() for ch in value):
+            return value  # "mobile" under preferredPhone
         maker: Callable[[str], str | None] = getattr(self, f"_{kind.value}")
+        try:
+            made = maker(value)
+        except Exception:  # a value no rule expects ("[none]" as a web site): drawn below
+            made = None
         # None: the value is not of the kind's shape; letters and digits are drawn instead.
-        made = maker(value)
         return self._chars("any", value, value) if made is None else made
 
     # --- one rule a kind --------------------------------------------------------------
