@@ -213,9 +213,10 @@ def test_a_recording_killed_at_any_moment_leaves_each_cassette_as_it_was_or_comp
     before = snapshot(project.path)
     expected = {name: len(json.loads(data)["interactions"]) for name, data in before.items()}
     # Moments that fall before the run ends: startup, grant, requests, saves.
-    # Five of them, up to 0.9 of the run: on a loaded machine a killed run is slower than
-    # the one timed, and a kill must still land after some cassette was written.
-    moments = sorted(random.Random(int(sig)).uniform(0.2, 0.9 * duration) for _ in range(5))
+    # Five of them, up to 0.6 of the timed run: the runs that get killed may be faster than
+    # the one timed (a loaded machine that has calmed down), and a kill must still land
+    # after some cassette was written.
+    moments = sorted(random.Random(int(sig)).uniform(0.2, 0.6 * duration) for _ in range(5))
     rewritten: set[str] = set()
     interrupted = 0
 
