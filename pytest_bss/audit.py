@@ -29,12 +29,11 @@ not a finding. A :class:`Finding` names the file, the interaction (numbered from
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
-import gzip
 import io
 import os
 import re
-import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,6 +72,7 @@ from .decoding import (
     message_body,
     nested_texts,
     shape_credentials,
+    sniffed_text,
     split_url,
 )
 from .exceptions import CassetteCorruptError
@@ -83,6 +83,7 @@ from .formats import (
     Skipped,
     find_cassettes,
     model_strings,
+    printable,
     read_cassette,
     unmodelled_texts,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "learn_unread",
     "name_findings",
     "plain_bodies",
+    "shown_path",
     "unread_findings",
 ]
 
@@ -149,7 +151,8 @@ class Finding:
     kind: str = ""  # what the rule found ("password", "github_token" ...): the SARIF ruleId
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path", mask_shapes(self.path))  # a token in a file name
+        # a token in a file name masked; bytes that are not UTF-8 escaped
+        object.__setattr__(self, "path", printable(mask_shapes(self.path)))
 
     def __str__(self) -> str:
         where = f"{self.place}: " if self.place else ""
@@ -244,17 +247,28 @@ def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
     """:func:`audit_report` of a read file, plus what its model leaves out
     (:func:`unread_findings`): nothing in the file goes unchecked."""
     report = audit_report(file.data, secrets, path=str(file.path))
-    extra = unread_findings(file, secrets) + name_findings(file.path)
-    if not extra:
+    extra = unread_findings(file, secrets) + name_findings(file.path, secrets)
+    findings = report.findings
+    if extra:
+        findings = sorted(dict.fromkeys([*report.findings, *extra]), key=_order)
+    shown = shown_path(file.path, secrets)
+    if shown != str(file.path):  # a known value in the file's name: never printed
+        findings = [dataclasses.replace(finding, path=shown) for finding in findings]
+    elif not extra:
         return report
-    findings = sorted(dict.fromkeys([*report.findings, *extra]), key=_order)
     return AuditReport(findings, report.masked)
 
 
-def name_findings(path: Path) -> list[Finding]:
-    """A token of a known shape in the file's name (a test id holding a credential); the
-    report shows the name masked (:func:`~pytest_bss.catalogue.mask_shapes`)."""
-    return [
+def shown_path(path: Path, secrets: SecretSet) -> str:
+    """``path`` as reports print it: tokens of a known shape and known values masked."""
+    shown = mask_shapes(printable(str(path)))
+    return secrets.redact(shown) if len(secrets) else shown
+
+
+def name_findings(path: Path, secrets: SecretSet | None = None) -> list[Finding]:
+    """A token of a known shape or a known value in the file's name (a test id holding a
+    credential); the report shows the name masked (:func:`shown_path`)."""
+    found = [
         Finding(
             str(path),
             None,
@@ -265,6 +279,10 @@ def name_findings(path: Path) -> list[Finding]:
         )
         for shape, _ in shape_credentials(path.name)
     ]
+    for kind, form in secrets.find(path.name) if secrets is not None and len(secrets) else ():
+        what = f"{_label(kind)} in the file's name, {form} (rename the file)"
+        found.append(Finding(str(path), None, "file name", what, "canary", kind="canary"))
+    return found
 
 
 def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
@@ -568,8 +586,8 @@ def _describe(leak: Leak, schemes: Mapping[tuple[int, str], str]) -> str:
         return "credentials in URL userinfo"
     if leak.form == "token shape":
         return _SHAPE_LABELS.get(leak.kind, leak.kind)
-    if leak.form == "token shape in binary data":
-        return f"{_SHAPE_LABELS.get(leak.kind, leak.kind)} in binary data"
+    if leak.form.startswith("token shape in "):
+        return f"{_SHAPE_LABELS.get(leak.kind, leak.kind)} {leak.form.removeprefix('token shape ')}"
     if leak.form == "token header":
         return _KIND_LABELS.get(leak.kind, leak.kind.replace("_", " ")) + " in a token header"
     if leak.form in _FORMS:
@@ -610,7 +628,7 @@ def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool 
     if isinstance(body, bytes | bytearray):
         decoded = body_text(body, headers)
         if decoded is None:
-            text = _sniff(bytes(body))  # compressed without a Content-Encoding to say so
+            text = sniffed_text(bytes(body))  # compressed without a Content-Encoding to say so
             if text is not None:
                 yield f"{side}.body", text, False
                 return
@@ -618,15 +636,6 @@ def _texts(side: str, message: dict[str, Any]) -> Iterator[tuple[str, str, bool 
             text = decoded.text
     if text:  # JSON is found whatever the Content-Type; a form only if it says so
         yield f"{side}.body", text, text.lstrip()[:1] in ("{", "[", '"')
-
-
-def _sniff(body: bytes) -> str | None:
-    for decompress in (gzip.decompress, zlib.decompress):
-        try:
-            return decompress(body).decode("utf-8")
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError):
-            continue
-    return None
 
 
 def _scan(

@@ -427,7 +427,7 @@ def cassette_lock(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: atomic rename still protects each file
         yield
         return
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    digest = hashlib.sha256(os.fsencode(path.resolve())).hexdigest()[:24]
     # One folder per user: another user's folder would refuse us its files.
     lock_dir = Path(tempfile.gettempdir()) / f"pytest-bss-locks-{os.getuid()}"
     lock_dir.mkdir(mode=0o700, exist_ok=True)

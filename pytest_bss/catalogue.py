@@ -866,8 +866,10 @@ def _random_enough(token: str) -> bool:
     return shannon_entropy(token) >= 3.0 and _not_example(token)
 
 
-_B: Final = r"(?<![A-Za-z0-9_\-])"  # the start of a token
-_E: Final = r"(?![A-Za-z0-9_\-])"  # its end
+# A token may stand next to "-" or "_": pytest joins parametrize ids with "-"
+# (test_api[ghp_…-200]), names join words with "_" (token_ghp_…, X-Token-ghp_…).
+_B: Final = r"(?<![A-Za-z0-9])"  # the start of a token
+_E: Final = r"(?![A-Za-z0-9])"  # its end
 
 #: Every token shape, in the order reports list them.
 SHAPES: Final = (

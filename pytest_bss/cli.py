@@ -54,6 +54,7 @@ from .audit import (
     cassette_files,
     learn_unread,
     plain_bodies,
+    shown_path,
 )
 from .cassettes import atomic_write, cassette_lock
 from .catalogue import mask_shapes
@@ -63,6 +64,7 @@ from .formats import (
     NotACassetteError,
     Skipped,
     find_cassettes,
+    printable,
     read_cassette,
     read_text,
     render,
@@ -89,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.run(args))
-    except _UsageError as exc:
-        print(f"pytest-bss {args.command}: error: {exc}", file=sys.stderr)
+    except _UsageError as exc:  # it may name a file: a token in its name is masked
+        print(f"pytest-bss {args.command}: error: {mask_shapes(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # every file is whole: the old one or the new one
         print(f"pytest-bss {args.command}: interrupted", file=sys.stderr)
@@ -400,9 +402,9 @@ def _scrub(args: argparse.Namespace) -> int:
     return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
 
 
-def _masked(path: Path) -> str:
-    """A path as reports print it: a token in a file name masked."""
-    return mask_shapes(str(path))
+def _masked(path: Path, secrets: SecretSet | None = None) -> str:
+    """A path as reports print it: a token or a known value in a file name masked."""
+    return shown_path(path, secrets) if secrets is not None else mask_shapes(printable(str(path)))
 
 
 def _learn(files: list[Path], secrets: SecretSet) -> None:
@@ -430,13 +432,13 @@ def _scrub_file(
         file = read_cassette(path)
     except NotACassetteError as exc:
         if named:
-            print(f"{_masked(path)}: refused: not a cassette")
+            print(f"{_masked(path, secrets)}: refused: not a cassette")
             return "refused"
         print(Skipped(path, str(exc).removeprefix(f"{path} is ")))
         return "skipped"
     except (CassetteCorruptError, OSError):
         for finding in audit_file(path, secrets):  # says why, without the file's content
-            print(f"{_masked(path)}: refused: {finding.what}")
+            print(f"{_masked(path, secrets)}: refused: {finding.what}")
         return "refused"
     data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
@@ -469,7 +471,7 @@ def _scrub_file(
             ]
     if findings:
         print(
-            f"{_shown(path)}: refused: it would still fail the audit; the file was left as it was:"
+            f"{_masked(path, secrets)}: refused: it would still fail the audit; the file was left as it was:"
         )
         for finding in findings:
             print(f"  {finding}")
@@ -477,10 +479,10 @@ def _scrub_file(
     if text is None:
         return "clean"
     if check:
-        print(f"{_masked(path)}: would be rewritten ({_count(count, 'value')} replaced)")
+        print(f"{_masked(path, secrets)}: would be rewritten ({_count(count, 'value')} replaced)")
     else:
         atomic_write(path.resolve(), text)
-        print(f"{_masked(path)}: rewritten ({_count(count, 'value')} replaced)")
+        print(f"{_masked(path, secrets)}: rewritten ({_count(count, 'value')} replaced)")
     return "rewritten"
 
 

@@ -98,6 +98,7 @@ __all__ = [
     "replace_body",
     "set_header",
     "shape_credentials",
+    "sniffed_text",
     "split_url",
     "sub_json",
     "userinfo_values",
@@ -306,6 +307,19 @@ def decompress(body: bytes, encoding: str) -> bytes | None:
         if not isinstance(out, bytes):
             return None
     return out if codings else None
+
+
+def sniffed_text(body: bytes) -> str | None:
+    """The UTF-8 text of a body compressed (gzip, zlib) without a ``Content-Encoding`` to
+    say so, or ``None``."""
+    import gzip
+
+    for undo in (gzip.decompress, zlib.decompress):
+        try:
+            return undo(body).decode("utf-8")
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+            continue
+    return None
 
 
 def _copy(message: Mapping[str, Any]) -> dict[str, Any]:

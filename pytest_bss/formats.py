@@ -48,6 +48,7 @@ __all__ = [
     "Skipped",
     "find_cassettes",
     "model_strings",
+    "printable",
     "read_cassette",
     "read_text",
     "render",
@@ -69,6 +70,11 @@ class NotACassetteError(ValueError):
     """A readable file that is not a cassette of any known tool (the message says why)."""
 
 
+def printable(name: str) -> str:
+    """A file name as it can be printed: bytes that are not UTF-8 written ``\\xe9``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A file a folder run did not read, and why."""
@@ -79,7 +85,7 @@ class Skipped:
     def __str__(self) -> str:
         from .catalogue import mask_shapes
 
-        return f"{mask_shapes(str(self.path))}: skipped ({self.reason})"
+        return f"{printable(mask_shapes(str(self.path)))}: skipped ({self.reason})"
 
 
 @dataclass
@@ -109,7 +115,7 @@ def find_cassettes(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     skipped: list[Skipped] = []
     for path in paths:
         if path.is_dir():
-            for found in _walk(path):
+            for found in _walk(path, skipped):
                 reason = _skip_reason(found)
                 if reason is None:
                     files[found] = None
@@ -125,12 +131,18 @@ def find_cassettes(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     return list(files), skipped
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, unreadable: list[Skipped]) -> list[Path]:
     """Every file under ``folder``, sorted, following links to folders (each real folder
-    once, so a link loop ends) and listing broken links too (:func:`_skip_reason` says so)."""
+    once, so a link loop ends) and listing broken links too (:func:`_skip_reason` says so);
+    a folder that cannot be listed is added to ``unreadable``."""
     found: list[Path] = []
     seen: set[str] = set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
+
+    def cannot_list(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else folder
+        unreadable.append(Skipped(where, f"a folder that cannot be read ({error.strerror})"))
+
+    for root, dirs, names in os.walk(folder, onerror=cannot_list, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
             dirs.clear()

@@ -48,6 +48,7 @@ from .decoding import (
     multipart_boundary,
     nested_texts,
     shape_credentials,
+    sniffed_text,
     split_url,
     userinfo_values,
 )
@@ -160,9 +161,13 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
     text = _readable_body(side, message, body, found)
     yield from found
     if text is None and isinstance(body, bytes | bytearray) and body:
-        # Bytes no charset reads (an octet stream, an image): a token is ASCII in them.
-        for shape, _ in shape_credentials(bytes(body).decode("latin-1")):
-            yield f"{side}.body", shape.kind, "token shape in binary data"
+        # Bytes no charset reads: compressed without a Content-Encoding to say so (read
+        # decompressed), or an octet stream, an image (a token is ASCII in them).
+        sniffed = sniffed_text(bytes(body))
+        view = sniffed if sniffed is not None else bytes(body).decode("latin-1")
+        kind_of_data = "compressed data" if sniffed is not None else "binary data"
+        for shape, _ in shape_credentials(view):
+            yield f"{side}.body", shape.kind, f"token shape in {kind_of_data}"
     if text:
         form = form_body(headers, text) and not looks_like_json(text)
         boundary = multipart_boundary(headers)
@@ -203,6 +208,9 @@ def _body_value_leaks(
         if isinstance(body, bytes | bytearray):
             for hit in matcher.find_bytes(bytes(body)):
                 yield _hit_leak(place, hit, None)
+            sniffed = sniffed_text(bytes(body))
+            for hit in matcher.find(sniffed) if sniffed is not None else ():
+                yield _hit_leak(place, hit, "compressed")
         return
     for nested, _, decoding in nested_texts(text):
         for hit in matcher.find(nested):

@@ -13,8 +13,10 @@ Scrubbing has two halves, and :func:`find_leaks` checks both the same way.
 These are the *credential positions*:
 
 * ``Authorization`` / ``Proxy-Authorization``: ``Basic <BSS_CLIENT_CREDENTIALS>``,
-  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <BSS_CREDENTIALS>``
-  (also when the value is not valid base64 or not ASCII);
+  ``Bearer <BSS_ACCESS_TOKEN_n>``, any other scheme ``<scheme> <placeholder>`` (``Token`` and
+  ``Bot`` an access token, ``ApiKey`` an API key, the rest ``<BSS_SECRET_n>``; also when the
+  value is not valid base64 or not ASCII), its value and its parameters' values known from
+  there on;
 * ``Cookie`` values and the value of each ``Set-Cookie`` (names and attributes kept);
 * form fields in form-encoded bodies, ``multipart/form-data`` parts, query strings and URL
   fragments named ``username``, ``password``, ``client_id``, ``client_key``,
@@ -101,7 +103,6 @@ from .decoding import (
 from .leaks import Leak, find_leaks, find_structural_leaks, interaction_leaks
 from .secret_set import (
     _CLIENT_CREDENTIALS,
-    _CREDENTIALS,
     KINDS,
     NEUTRAL_BASE,
     SHORT_SECRET_FIX,
@@ -252,6 +253,14 @@ _SCHEME_KINDS: Final = {
 }
 
 
+#: ``name="value"`` or ``name=value`` parameters of an ``Authorization`` value.
+_AUTH_PARAM: Final = re.compile(r'([A-Za-z_][\w\-]*)\s*=\s*"?([^",\s]+)"?')
+#: Parameters that hold the credential, whatever their length.
+_SECRET_PARAMS: Final = frozenset(
+    {"token", "access_token", "oauth_token", "signature", "oauth_signature", "key", "apikey"}
+)
+
+
 def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     found = authorization_credentials(value)
     if found is None:
@@ -266,9 +275,14 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     if scheme.lower() == "bearer":
         return f"{scheme} {secrets.add('access_token', credentials)}", 1
     # Token, Bot, ApiKey, Digest, no scheme ...: the value is known from here on, so that
-    # its other appearances (the login response that issued it) are replaced too.
-    secrets.add(_SCHEME_KINDS.get(scheme.lower(), "secret"), credentials)
-    return f"{scheme} {_CREDENTIALS}" if scheme else _CREDENTIALS, 1
+    # its other appearances (the login response that issued it) are replaced too, and so
+    # are the values of its parameters (Rails' Token token="…", OAuth 1's oauth_token="…").
+    kind = _SCHEME_KINDS.get(scheme.lower(), "secret")
+    placeholder = secrets.add(kind, credentials)
+    for name, param in _AUTH_PARAM.findall(credentials):
+        if len(param) >= 16 or name.lower() in _SECRET_PARAMS:
+            secrets.add(kind, param, anywhere=True)
+    return f"{scheme} {placeholder}" if scheme else placeholder, 1
 
 
 def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple[str, int]:

@@ -271,20 +271,33 @@ def test_a_token_gets_the_same_placeholder_everywhere_it_appears(secrets: Secret
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ('Digest username="bob", response="6629fae49393a05397450978507c4ef1"', "Digest"),
-        ("Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "Token"),
-        ("NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==", "NTLM"),
+        (
+            'Digest username="bob", response="6629fae49393a05397450978507c4ef1"',
+            "Digest <BSS_SECRET_1>",
+        ),
+        ("Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "Token <BSS_ACCESS_TOKEN_1>"),
+        (
+            "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==",
+            "NTLM <BSS_SECRET_1>",
+        ),
     ],
 )
 def test_other_authorization_schemes_keep_the_scheme_visible(value: str, expected: str) -> None:
     scrubbed, _ = scrub_request(request(headers={"Authorization": [value]}), SecretSet())
-    assert scrubbed["headers"]["Authorization"] == [f"{expected} <BSS_CREDENTIALS>"]
+    assert scrubbed["headers"]["Authorization"] == [expected]
 
 
 def test_an_authorization_without_a_scheme_is_replaced_whole() -> None:
     req = request(headers={"authorization": ["9944b09199c62bcf9418ad846dd0e4bb"]})
     scrubbed, _ = scrub_request(req, SecretSet())
-    assert scrubbed["headers"]["authorization"] == ["<BSS_CREDENTIALS>"]
+    assert scrubbed["headers"]["authorization"] == ["<BSS_SECRET_1>"]
+
+
+def test_the_parameters_of_an_authorization_value_are_known_values() -> None:
+    token = "9f8e7d6c5b4a3f2efake1d0c9b8a7f6e5d4c3b2a"
+    secrets = SecretSet()
+    scrub_request(request(headers={"Authorization": [f'Token token="{token}"']}), secrets)
+    assert secrets.replace(f"created with key {token}") == "created with key <BSS_ACCESS_TOKEN_2>"
 
 
 def test_proxy_authorization_is_scrubbed_like_authorization() -> None:

@@ -261,3 +261,93 @@ def test_base64_of_the_binary_blob_is_what_vcrpy_reads_back() -> None:
     blob = b"\x00" + GITHUB.encode()
     text = yamlserializer.serialize({"interactions": [interaction(body=blob)], "version": 1})
     assert base64.b64encode(blob).decode()[:20] in text.replace("\n", "").replace(" ", "")
+
+
+# --- the second round ---------------------------------------------------------------------
+
+
+def test_a_token_next_to_a_dash_or_an_underscore_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path / f"test_api[{GITHUB}-200].yaml",
+        interaction(headers={f"X-Token-{GITHUB}": ["1"]}, body=f"deploy key: bob-{GITHUB}"),
+    )
+
+    status, out = run(capsys, "audit", str(path))
+
+    assert status == 1
+    assert GITHUB not in out
+    assert "file name: GitHub token" in out
+    assert "request.headers (name 1): GitHub token" in out
+    assert "response.body: GitHub token" in out
+
+
+def test_a_body_compressed_without_a_content_encoding_is_searched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+
+    body = gzip.compress(f"GITHUB_TOKEN={GITHUB}\n".encode())
+    path = write(tmp_path / "export.yaml", interaction(body=body, content_type="application/gzip"))
+    before = path.read_bytes()
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "GitHub token in compressed data" in out
+
+    status, out = run(capsys, "scrub", str(path))  # it cannot rewrite inside the gzip: refused
+    assert status == 1
+    assert "refused" in out
+    assert path.read_bytes() == before
+
+
+def test_a_known_value_in_a_file_name_is_a_finding_and_never_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "a_login.yaml", interaction(headers={"Authorization": [f"Token {TOKEN}"]}))
+    named = write(tmp_path / f"test_repo[{TOKEN}].yaml", interaction())
+
+    status, out = run(capsys, "scrub", str(tmp_path))
+
+    assert status == 1
+    assert TOKEN not in out
+    assert "test_repo[<BSS_ACCESS_TOKEN_1>].yaml: refused" in out
+    assert named.exists()
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_bss import formats
+
+    write(tmp_path / "a.yaml", interaction())
+    walk = os.walk
+
+    def failing_walk(top: str, **kwargs: Any) -> Any:
+        yield from walk(top, followlinks=kwargs.get("followlinks", False))
+        error = PermissionError(13, "Permission denied")
+        error.filename = str(Path(top) / "locked")
+        kwargs["onerror"](error)
+
+    monkeypatch.setattr(formats.os, "walk", failing_walk)
+    files, skipped = formats.find_cassettes([tmp_path])
+
+    assert files == [tmp_path / "a.yaml"]
+    assert [str(s) for s in skipped] == [
+        f"{tmp_path / 'locked'}: skipped (a folder that cannot be read (Permission denied))"
+    ]
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_a_scrub(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/b\xe9.yaml"))
+    write(odd, interaction(headers={"X-Api-Key": [TOKEN]}))
+    after = write(tmp_path / "c.yaml", interaction(headers={"X-Api-Key": [TOKEN]}))
+
+    status, out = run(capsys, "scrub", str(tmp_path))
+
+    assert status == 0, out
+    assert TOKEN not in after.read_text()
+    assert TOKEN not in odd.read_text()
