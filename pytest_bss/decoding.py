@@ -77,6 +77,7 @@ __all__ = [
     "credential_positions",
     "decode_message",
     "decompress",
+    "embedded_url_credentials",
     "form_body",
     "form_credentials",
     "header",
@@ -889,11 +890,28 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             for part in (query, fragment):
                 for _, field_kind, _ in form_credentials(part, query=True):
                     yield field_kind, "query field"
+        elif "://" in nested and "=" in nested:  # links in a text: HTML, a Link header
+            for field_kind, _ in embedded_url_credentials(nested):
+                yield field_kind, "query field"
         if "@" not in nested:  # what USERINFO needs
             continue
         for match in USERINFO.finditer(nested):
             if userinfo_values(match["info"]):
                 yield "userinfo", "url"
+
+
+#: An absolute URL inside a text (an HTML link, a ``Link`` header, a sentence).
+EMBEDDED_URL: Final = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+
+
+def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
+    """(kind, value) of each credential field in the query or fragment of a URL written
+    inside ``text`` (``href="…?token=…"``, ``Link: <…&access_token=…>``)."""
+    for match in EMBEDDED_URL.finditer(text):
+        _, _, query, _, fragment = split_url(html.unescape(match[0]))
+        for part in (query, fragment):
+            for _, kind, value in form_credentials(part, query=True):
+                yield kind, value
 
 
 # --- layers -----------------------------------------------------------------------------

@@ -86,6 +86,7 @@ from .decoding import (
     body_text,
     cookie_credential,
     decode_message,
+    embedded_url_credentials,
     form_body,
     form_credentials,
     is_json,
@@ -521,6 +522,9 @@ def _register_shapes(message: _Message, secrets: SecretSet, *, is_request: bool)
     for text in _message_texts(message, is_request=is_request):
         for shape, value in shape_credentials(text):
             secrets.add(shape.secret_kind, value, anywhere=True)
+        if "://" in text and "=" in text:  # links in a text: HTML, a Link header
+            for kind, value in embedded_url_credentials(text):
+                secrets.add(kind if kind in KINDS else "secret", value, anywhere=True)
 
 
 def _message_texts(message: _Message, *, is_request: bool) -> Iterator[str]:

@@ -351,3 +351,26 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_a_scrub(
     assert status == 0, out
     assert TOKEN not in after.read_text()
     assert TOKEN not in odd.read_text()
+
+
+def test_a_credential_in_a_link_header_or_an_html_link_is_found_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = f'<https://api.example.invalid/x?page=2&access_token={TOKEN}>; rel="next"'
+    header = interaction(body="[]", content_type="application/json")
+    header["response"]["headers"]["Link"] = [link]
+    page = interaction(
+        body=f'<a href="https://x.invalid/reset?token={TOKEN}&amp;u=1">reset</a>',
+        content_type="text/html",
+    )
+    path = write(tmp_path / "links.yaml", header, page)
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "response.headers.Link: access_token in the query string" in out
+    assert "interaction 1: response.body: access_token in the query string" in out
+
+    status, out = run(capsys, "scrub", str(path))
+    assert status == 0, out
+    assert TOKEN not in path.read_text()
+    assert run(capsys, "audit", str(path))[0] == 0
