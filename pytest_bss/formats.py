@@ -255,6 +255,15 @@ def _syntax(path: Path, text: str) -> str:
 
 
 def _headers(headers: Any) -> dict[str, Any]:
+    if isinstance(headers, list | tuple) and all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in headers
+    ):  # a list of [name, value] pairs, which vcrpy's HeadersDict takes too
+        pairs: dict[str, list[Any]] = {}
+        for name, value in headers:
+            pairs.setdefault(str(name), []).extend(
+                value if isinstance(value, list | tuple) else [value]
+            )
+        return pairs
     if not isinstance(headers, Mapping):
         return {}
     return {
@@ -371,6 +380,13 @@ def unmodelled_texts(file: CassetteFile) -> list[tuple[int | None, str, str]]:
                             (index, f"{key}.{field_name}{where}", text)
                             for where, text in _leaves(field_value)
                         ]
+                    elif field_name == "body" and key == "response":
+                        # keys of a body mapping beside the ones read ({"string", "encoding"})
+                        out += [
+                            (index, f"{key}.body.{name}{where}", text)
+                            for name, item in _extra_body_keys(field_value)
+                            for where, text in _leaves(item)
+                        ]
             else:
                 out += [(index, f"{key}{where}", text) for where, text in _leaves(value)]
     return out
@@ -388,6 +404,13 @@ def _leaves(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
         yield where, value
     elif isinstance(value, bytes | bytearray):
         yield where, bytes(value).decode("utf-8", "replace")
+
+
+def _extra_body_keys(body: Any) -> list[tuple[str, Any]]:
+    if not isinstance(body, Mapping):
+        return []
+    read = ("string", "encoding", "base64_string")
+    return [(str(name), item) for name, item in body.items() if name not in read]
 
 
 def model_strings(data: Mapping[str, Any]) -> Iterator[str]:

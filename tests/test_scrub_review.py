@@ -374,3 +374,30 @@ def test_a_credential_in_a_link_header_or_an_html_link_is_found_and_scrubbed(
     assert status == 0, out
     assert TOKEN not in path.read_text()
     assert run(capsys, "audit", str(path))[0] == 0
+
+
+def test_headers_as_pairs_and_extra_body_keys_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(
+        "interactions:\n- request:\n    body: null\n"
+        f'    headers: [[Authorization, "Token {TOKEN}"], [Accept, "*/*"]]\n'
+        "    method: GET\n    uri: https://api.example.invalid/x\n"
+        f"  response:\n    body: {{string: ok, encoding: utf-8, data: {GITHUB}}}\n"
+        "    headers: {}\n    status: {code: 200, message: OK}\nversion: 1\n"
+    )
+    before = path.read_text()
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "request.headers.Authorization" in out
+    assert "response.body.data: GitHub token" in out
+
+    status, out = run(capsys, "scrub", str(path))
+    assert status == 0, out
+    after = path.read_text()
+    assert TOKEN not in after
+    assert GITHUB not in after
+    assert len(after.splitlines()) == len(before.splitlines())
+    assert len(FilesystemPersister.load_cassette(str(path), yamlserializer)[0]) == 1
