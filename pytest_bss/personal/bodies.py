@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..decoding import body_text, is_json, message_body, replace_body, sub_json
+from ..decoding import body_text, is_json, looks_like_json, message_body, replace_body, sub_json
 from .detect import (
     GATED_KINDS,
     find_in_text,
@@ -165,7 +165,7 @@ class _Rewriter:
 
     def json(self, node: Any, path: tuple[str, ...]) -> Any:
         if isinstance(node, dict):
-            beside = any(
+            beside = "name" in node and any(  # only a "name" reads it
                 key != "name"
                 and (
                     self.rules.kind((*path, key))
@@ -194,16 +194,17 @@ class _Rewriter:
         return self.number(None, node)
 
     def body(self, text: str) -> str:
-        if is_json(text) and _has_duplicate_keys(text):
+        loaded = _load_json(text)
+        if loaded is None:
+            return self.text(text)
+        document, duplicates = loaded
+        if duplicates:
             # A parser keeps one value of a duplicate key: the other would go unseen. The
             # text is searched as free text instead (names are not found there).
             return self.text(text)
-        if is_json(text):
-            document = json.loads(text)
-            before = self.count
-            new = self.json(document, ())
-            return text if self.count == before else _rewrite_like(text, document, new)
-        return self.text(text)
+        before = self.count
+        new = self.json(document, ())
+        return text if self.count == before else _rewrite_like(text, document, new)
 
 
 def _safe(kind: Kind, value: str) -> bool:
@@ -235,7 +236,7 @@ def _rewrite_like(original: str, document: Any, new: Any) -> str:
     numbers, escapes, spacing and key order stay as they were. A document with a duplicate
     key (the parsed one holds one of its values) is written out again instead."""
     old_leaves, new_leaves = list(_leaves(document)), list(_leaves(new))
-    if len(old_leaves) != len(new_leaves) or _has_duplicate_keys(original):
+    if len(old_leaves) != len(new_leaves):
         return _dump_like(original, document, new)
     pairs = iter(zip(old_leaves, new_leaves, strict=True))
 
@@ -292,22 +293,23 @@ def _may_hold_personal(key: str) -> bool:
     )
 
 
-def _has_duplicate_keys(text: str) -> bool:
-    def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        if len(set(keys)) != len(keys):
-            raise _DuplicateKeyError
-        return dict(pairs)
+def _load_json(text: str) -> tuple[Any, bool] | None:
+    """``text`` parsed, and whether an object of it has a duplicate key; ``None`` if it is
+    not JSON. One parse: the hook only counts each object's keys."""
+    if not looks_like_json(text):
+        return None
+    duplicates = False
+
+    def checked(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicates
+        made = dict(pairs)
+        duplicates = duplicates or len(made) != len(pairs)
+        return made
 
     try:
-        json.loads(text, object_pairs_hook=check)
-    except _DuplicateKeyError:
-        return True
-    return False
-
-
-class _DuplicateKeyError(ValueError):
-    pass
+        return json.loads(text, object_pairs_hook=checked), duplicates
+    except (ValueError, RecursionError):
+        return None
 
 
 def _dump_like(original: str, document: Any, new: Any) -> str:

@@ -110,7 +110,7 @@ _IBAN = re.compile(
 )
 _IBAN_TAIL: Final = re.compile(rf"{_SEP}[A-Za-z0-9]{{1,4}}$")
 _CARD = re.compile(
-    r"(?<![\d\-.])(?:(?:\d(?:[^\S\n\r]{0,3}|-{0,2})){12,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)(?![\d\-])"
+    r"(?<![\d\-.])(?:(?:\d(?:[^\S\n\r]{1,3}|-{1,2})?){12,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)(?![\d\-])"
 )
 #: The card schemes' number ranges and lengths (a 16-digit id with a date in front, or an
 #: IMEI, passes Luhn one time in ten but starts like no card).
