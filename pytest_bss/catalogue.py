@@ -743,7 +743,7 @@ def form_field_kind(
 ) -> str | None:
     """The kind of a form field, or ``None``; ``oauth``: the form carries an OAuth field;
     ``query``: the form is a query string (where ``key`` with a random-looking ``value``
-    is an API key)."""
+    is an API key, and a ``client_id`` that does not look random is no credential)."""
     key = field_key(name)
     if key == "code":
         return "code" if oauth else None
@@ -751,7 +751,10 @@ def form_field_kind(
         return "api_key" if query and value is not None and looks_random(value) else None
     if query and key in QUERY_SIGNATURES:
         return "secret"
-    return IDENTIFIER_FIELDS.get(key) or secret_field_kind(name)
+    identifier = IDENTIFIER_FIELDS.get(key)
+    if identifier == "client_key" and query and value is not None and not looks_random(value):
+        return None  # ?client_id=GCM_ANDROID_DARK: an OAuth client id, public by design
+    return identifier or secret_field_kind(name)
 
 
 def json_field_kind(key: str) -> str | None:
@@ -883,6 +886,22 @@ SHAPES: Final = (
         ),
     ),
     Shape(
+        "telegram_bot_token",
+        "Telegram bot token",
+        "access_token",
+        re.compile(r"(?<=/bot)(?P<value>\d{6,12}:[A-Za-z0-9_\-]{30,40})(?![A-Za-z0-9_\-])"),
+        _random_enough,
+    ),
+    Shape(
+        "cas_ticket",
+        "CAS service ticket",
+        "access_token",
+        re.compile(
+            rf"{_B}(?P<value>(?:ST|PGT|TGT)-\d{{1,12}}-[A-Za-z0-9]{{12,}}(?:-[A-Za-z0-9.]+)?){_E}"
+        ),
+        _random_enough,
+    ),
+    Shape(
         "github_token",
         "GitHub token",
         "access_token",
@@ -985,7 +1004,7 @@ SHAPES: Final = (
 )
 
 _HINTS: Final = re.compile(
-    r"PRIVATE KEY|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
+    r"PRIVATE KEY|/bot|ST-|PGT-|TGT-|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
     r"|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
 )
 
@@ -994,6 +1013,10 @@ _HINTS: Final = re.compile(
 # big body); the case-insensitive ones in the lowercased text, which for ASCII is the same.
 _HINT_WORDS: Final = (
     "PRIVATE KEY",
+    "/bot",
+    "ST-",
+    "PGT-",
+    "TGT-",
     *(f"gh{c}_" for c in "pousr"),
     "github_pat_",
     *(f"gl{prefix}-" for prefix in ("pat", "dt", "rt", "ptt")),

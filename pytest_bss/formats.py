@@ -267,9 +267,21 @@ def _headers(headers: Any) -> dict[str, Any]:
     if not isinstance(headers, Mapping):
         return {}
     return {
-        str(name): list(values) if isinstance(values, list | tuple) else [values]
+        str(name): [
+            _header_text(v) for v in (values if isinstance(values, list | tuple) else [values])
+        ]
         for name, values in headers.items()
     }
+
+
+def _header_text(value: Any) -> Any:
+    """A header value the file holds as bytes (YAML ``!!binary``) as text, so it is read."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
+    return value
 
 
 def _request_body(body: Any) -> Any:

@@ -401,3 +401,50 @@ def test_headers_as_pairs_and_extra_body_keys_are_read(
     assert GITHUB not in after
     assert len(after.splitlines()) == len(before.splitlines())
     assert len(FilesystemPersister.load_cassette(str(path), yamlserializer)[0]) == 1
+
+
+# --- the held-out corpus (29 real cassettes of 6 other projects) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "https://api.telegram.org/bot7617087239:VBfake54YHvSdKYubFp4DEpoG7eNnEt9EwM/getMe",
+            "telegram_bot_token",
+        ),
+        ("?ticket=ST-097904-fakeRZQEfBZhm4VCxZ8u-sso&login-url=x", "cas_ticket"),
+        ('{"serviceTicketId": "ST-123456-fakeAbCdEfGhIjKl12-cas"}', "cas_ticket"),
+    ],
+)
+def test_telegram_bot_tokens_and_cas_tickets_are_token_shapes(text: str, kind: str) -> None:
+    from pytest_bss.catalogue import find_shapes
+
+    assert [shape.kind for shape, _ in find_shapes(text)] == [kind]
+
+
+def test_a_header_value_stored_as_bytes_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oauth = f'OAuth oauth_consumer_key="fake-key", oauth_token="{TOKEN}", oauth_signature="x"'
+    path = write(tmp_path / "oauth1.yaml", interaction(headers={"Authorization": [oauth.encode()]}))
+    assert "!!binary" in path.read_text()
+
+    status, out = run(capsys, "audit", str(path))
+    assert status == 1
+    assert "request.headers.Authorization" in out
+
+    status, out = run(capsys, "scrub", str(path))
+    assert status == 0, out
+    requests, _ = FilesystemPersister.load_cassette(str(path), yamlserializer)
+    assert TOKEN not in str(requests[0].headers)
+    assert TOKEN not in path.read_text()
+    assert run(capsys, "audit", str(path))[0] == 0
+
+
+def test_a_public_oauth_client_id_in_a_query_is_no_credential() -> None:
+    from pytest_bss.decoding import form_credentials
+
+    assert list(form_credentials("clientId=GCM_ANDROID_DARK&locale=en", query=True)) == []
+    found = list(form_credentials(f"client_id={TOKEN}", query=True))
+    assert [kind for _, kind, _ in found] == ["client_key"]
