@@ -72,8 +72,12 @@ class GitDiffArgs:
 
     @property
     def title(self) -> str:
-        """The line that heads this file's output, like ``diff --git``'s."""
-        return f"diff --{DRIVER} a/{self.path} b/{self.new_path or self.path}"
+        """The line that heads this file's output, like ``diff --git``'s (a token in a file
+        name masked, as every report prints it)."""
+        from .catalogue import mask_shapes
+
+        old, new = self.path, self.new_path or self.path
+        return mask_shapes(f"diff --{DRIVER} a/{old} b/{new}")
 
 
 def driver_config(*, semantic: bool = False, program: str = "pytest-bss") -> dict[str, str]:

@@ -448,3 +448,13 @@ def test_a_public_oauth_client_id_in_a_query_is_no_credential() -> None:
     assert list(form_credentials("clientId=GCM_ANDROID_DARK&locale=en", query=True)) == []
     found = list(form_credentials(f"client_id={TOKEN}", query=True))
     assert [kind for _, kind, _ in found] == ["client_key"]
+
+
+def test_the_git_diff_driver_title_masks_a_token_in_a_file_name() -> None:
+    from pytest_bss.gitdriver import GitDiffArgs
+
+    name = f"cassettes/test_x[{GITHUB}].yaml"
+    args = GitDiffArgs.parse([name, "/dev/null", "0" * 40, "100644", "/tmp/b", "1" * 40, "100644"])
+    assert args is not None
+    assert GITHUB not in args.title
+    assert "test_x[<github_token>].yaml" in args.title
