@@ -46,6 +46,7 @@ from .catalogue import (
     SHAPES,
     basic_pair,
     cookie_kind,
+    cookie_pairs,
     field_key,
     find_shapes,
     form_field_kind,
@@ -53,7 +54,6 @@ from .catalogue import (
     is_masked,
     json_identifier_kind,
     looks_random,
-    mask_shapes,
     not_secret_field,
     split_scheme,
 )
@@ -83,8 +83,8 @@ from .formats import (
     Skipped,
     find_cassettes,
     model_strings,
-    printable,
     read_cassette,
+    shown_name,
     unmodelled_texts,
 )
 from .leaks import Leak, interaction_leaks
@@ -152,7 +152,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         # a token in a file name masked; bytes that are not UTF-8 escaped
-        object.__setattr__(self, "path", printable(mask_shapes(self.path)))
+        object.__setattr__(self, "path", shown_name(self.path))
 
     def __str__(self) -> str:
         where = f"{self.place}: " if self.place else ""
@@ -259,10 +259,11 @@ def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
     return AuditReport(findings, report.masked)
 
 
-def shown_path(path: Path, secrets: SecretSet) -> str:
-    """``path`` as reports print it: tokens of a known shape and known values masked."""
-    shown = mask_shapes(printable(str(path)))
-    return secrets.redact(shown) if len(secrets) else shown
+def shown_path(path: Path, secrets: SecretSet | None = None) -> str:
+    """``path`` as reports print it (:func:`~pytest_bss.formats.shown_name`), known values
+    masked too."""
+    shown = shown_name(path)
+    return secrets.redact(shown) if secrets is not None and len(secrets) else shown
 
 
 def name_findings(path: Path, secrets: SecretSet | None = None) -> list[Finding]:
@@ -725,10 +726,8 @@ def _soft_header(place: str, name: str, value: str) -> Iterator[tuple[str, str, 
             yield place, "credential masked by another tool", "masked"
         return
     if low in COOKIE_HEADERS:
-        pieces = value.split(";")
-        for piece in pieces[:1] if low == "set-cookie" else pieces:
-            cookie, sep, raw = piece.partition("=")
-            level = cookie_kind(cookie, raw) if sep else None
+        for cookie, raw in cookie_pairs(name, value):
+            level = cookie_kind(cookie, raw)
             if level == "credential":
                 yield place, "cookie value", "credential"
             elif level == "masked":

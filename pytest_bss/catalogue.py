@@ -93,6 +93,7 @@ __all__ = [
     "Shape",
     "basic_pair",
     "cookie_kind",
+    "cookie_pairs",
     "field_key",
     "find_shapes",
     "form_field_kind",
@@ -530,6 +531,16 @@ def _tracking_cookie(low: str) -> bool:
         or "csrf" in low
         or "xsrf" in low
     )
+
+
+def cookie_pairs(header: str, value: str) -> Iterator[tuple[str, str]]:
+    """(name, raw value) of each cookie of a ``Cookie`` header value, or of the one cookie a
+    ``Set-Cookie`` value sets (its attributes are no cookies)."""
+    pieces = value.split(";")
+    for piece in pieces[:1] if header.lower() == "set-cookie" else pieces:
+        name, sep, raw = piece.partition("=")
+        if sep:
+            yield name, raw
 
 
 def cookie_kind(name: str, value: str) -> str | None:

@@ -64,7 +64,6 @@ from .formats import (
     NotACassetteError,
     Skipped,
     find_cassettes,
-    printable,
     read_cassette,
     read_text,
     render,
@@ -341,7 +340,7 @@ def _audit(args: argparse.Namespace) -> int:
             "strict": args.strict,
             "findings": [finding.as_dict() for finding in findings],
             "masked": [entry.as_dict() for entry in masked],
-            "skipped": [{"path": _masked(s.path), "reason": s.reason} for s in skipped],
+            "skipped": [{"path": shown_path(s.path), "reason": s.reason} for s in skipped],
         }
         print(json.dumps(report, indent=2))
     elif args.format == "sarif":
@@ -402,11 +401,6 @@ def _scrub(args: argparse.Namespace) -> int:
     return 1 if counts["refused"] or (args.check and counts["rewritten"]) else 0
 
 
-def _masked(path: Path, secrets: SecretSet | None = None) -> str:
-    """A path as reports print it: a token or a known value in a file name masked."""
-    return shown_path(path, secrets) if secrets is not None else mask_shapes(printable(str(path)))
-
-
 def _learn(files: list[Path], secrets: SecretSet) -> None:
     """Register in ``secrets`` every credential the scrubber finds in ``files``, before any
     is written: a token found in one file is then replaced in every file, whatever the
@@ -432,13 +426,13 @@ def _scrub_file(
         file = read_cassette(path)
     except NotACassetteError as exc:
         if named:
-            print(f"{_masked(path, secrets)}: refused: not a cassette")
+            print(f"{shown_path(path, secrets)}: refused: not a cassette")
             return "refused"
         print(Skipped(path, str(exc).removeprefix(f"{path} is ")))
         return "skipped"
     except (CassetteCorruptError, OSError):
         for finding in audit_file(path, secrets):  # says why, without the file's content
-            print(f"{_masked(path, secrets)}: refused: {finding.what}")
+            print(f"{shown_path(path, secrets)}: refused: {finding.what}")
         return "refused"
     data = _as_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
@@ -471,7 +465,7 @@ def _scrub_file(
             ]
     if findings:
         print(
-            f"{_masked(path, secrets)}: refused: it would still fail the audit; the file was left as it was:"
+            f"{shown_path(path, secrets)}: refused: it would still fail the audit; the file was left as it was:"
         )
         for finding in findings:
             print(f"  {finding}")
@@ -479,10 +473,12 @@ def _scrub_file(
     if text is None:
         return "clean"
     if check:
-        print(f"{_masked(path, secrets)}: would be rewritten ({_count(count, 'value')} replaced)")
+        print(
+            f"{shown_path(path, secrets)}: would be rewritten ({_count(count, 'value')} replaced)"
+        )
     else:
         atomic_write(path.resolve(), text)
-        print(f"{_masked(path, secrets)}: rewritten ({_count(count, 'value')} replaced)")
+        print(f"{shown_path(path, secrets)}: rewritten ({_count(count, 'value')} replaced)")
     return "rewritten"
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "MAX_DEPTH",
     "USERINFO",
     "BodyText",
+    "JsonObject",
     "JsonSummary",
     "authorization_credentials",
     "body_text",
@@ -544,7 +545,7 @@ def is_json(text: str) -> bool:
 def load_json(text: str) -> Any:
     """Parse JSON with objects as lists of (key, value) pairs; ``None`` if it is not JSON."""
     try:
-        return json.loads(text, object_pairs_hook=_Pairs)
+        return json.loads(text, object_pairs_hook=JsonObject)
     except (ValueError, RecursionError):
         return None
 
@@ -560,8 +561,9 @@ def _too_deep(text: str) -> bool:
     return False
 
 
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its (key, value) pairs (``list``'s own constructor: fast)."""
+class JsonObject(list[tuple[str, Any]]):
+    """A JSON object as :func:`load_json` gives it: all its (key, value) pairs, a duplicate
+    key's too (``list``'s own constructor: fast)."""
 
     __slots__ = ()
 
@@ -575,7 +577,7 @@ def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, 
     stack: list[tuple[tuple[str | None, ...], Any]] = [((), document)]
     while stack:
         path, value = stack.pop()
-        if isinstance(value, _Pairs):
+        if isinstance(value, JsonObject):
             for key, item in reversed(value):
                 inner = (*path, key)
                 stack.append((inner, item))
@@ -616,7 +618,7 @@ def _entries(text: str) -> tuple[_Entry, ...] | None:
 
 def _walk(value: Any, path: tuple[str | None, ...], out: list[_Entry]) -> None:
     # json_scalars, in the same order, several times faster (no stack of its own).
-    if isinstance(value, _Pairs):
+    if isinstance(value, JsonObject):
         for key, item in value:
             inner = (*path, key)
             out.append((inner, True, key))
@@ -682,8 +684,9 @@ def _summarise(
     plain: list[tuple[str, str]],
 ) -> None:
     # _summary_of_entries(json_scalars(...)), following the kind down instead of reading
-    # each path: several times faster.
-    if isinstance(value, _Pairs):
+    # each path: several times faster. The scalar case is written out in each loop on
+    # purpose: a call per scalar (thousands a body) is most of what a shared helper costs.
+    if isinstance(value, JsonObject):
         for inner_key, item in value:
             strings[inner_key] = None
             is_value, key_kind = json_key_rule(inner_key)

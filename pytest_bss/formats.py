@@ -52,6 +52,7 @@ __all__ = [
     "read_cassette",
     "read_text",
     "render",
+    "shown_name",
     "unmodelled_texts",
 ]
 
@@ -75,6 +76,14 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def shown_name(path: str | Path) -> str:
+    """A path as every report prints it: printable, a token of a known shape masked
+    (``test_x[<github_token>].yaml``)."""
+    from .catalogue import mask_shapes
+
+    return mask_shapes(printable(str(path)))
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A file a folder run did not read, and why."""
@@ -83,9 +92,7 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        from .catalogue import mask_shapes
-
-        return f"{printable(mask_shapes(str(self.path)))}: skipped ({self.reason})"
+        return f"{shown_name(self.path)}: skipped ({self.reason})"
 
 
 @dataclass

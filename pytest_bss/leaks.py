@@ -23,6 +23,7 @@ from typing import Any, Final
 from .catalogue import (
     AUTH_HEADERS,
     COOKIE_HEADERS,
+    cookie_pairs,
     header_kind,
     is_placeholder_value,
     json_identifier_kind,
@@ -141,10 +142,8 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
                     yield place, "credentials", "authorization header"
                 continue
             if low in COOKIE_HEADERS:
-                pieces = value.split(";")
-                for piece in pieces[:1] if low == "set-cookie" else pieces:
-                    cookie, sep, raw = piece.partition("=")
-                    if sep and cookie_credential(raw, cookie) is not None:
+                for cookie, raw in cookie_pairs(name, value):
+                    if cookie_credential(raw, cookie) is not None:
                         yield place, "cookie", "cookie value"
             elif header_kind(name) is not None:
                 if not is_placeholder_value(split_scheme(value)[1]):

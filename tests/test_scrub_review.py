@@ -51,6 +51,14 @@ def interaction(
     }
 
 
+def assert_scrubbed_clean(capsys: pytest.CaptureFixture[str], path: Path, value: str) -> None:
+    """``scrub`` rewrites ``path`` without ``value``, and ``audit`` then passes it."""
+    status, out = run(capsys, "scrub", str(path))
+    assert status == 0, out
+    assert value not in path.read_text()
+    assert run(capsys, "audit", str(path))[0] == 0
+
+
 def write(path: Path, *interactions: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yamlserializer.serialize({"version": 1, "interactions": list(interactions)}))
@@ -67,11 +75,7 @@ def test_the_value_of_any_authorization_scheme_is_replaced_wherever_it_appears(
         interaction(headers={"Authorization": [f"{scheme} {TOKEN}".strip()]}),
     )
 
-    status, out = run(capsys, "scrub", str(path))
-
-    assert status == 0, out
-    assert TOKEN not in path.read_text()
-    assert run(capsys, "audit", str(path))[0] == 0
+    assert_scrubbed_clean(capsys, path, TOKEN)
 
 
 def test_a_token_learned_in_one_file_is_replaced_in_files_that_come_before_it(
@@ -370,10 +374,7 @@ def test_a_credential_in_a_link_header_or_an_html_link_is_found_and_scrubbed(
     assert "response.headers.Link: access_token in the query string" in out
     assert "interaction 1: response.body: access_token in the query string" in out
 
-    status, out = run(capsys, "scrub", str(path))
-    assert status == 0, out
-    assert TOKEN not in path.read_text()
-    assert run(capsys, "audit", str(path))[0] == 0
+    assert_scrubbed_clean(capsys, path, TOKEN)
 
 
 def test_headers_as_pairs_and_extra_body_keys_are_read(

@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..decoding import body_text, is_json, looks_like_json, message_body, replace_body, sub_json
+from ..decoding import (
+    JsonObject,
+    body_text,
+    is_json,
+    load_json,
+    looks_like_json,
+    message_body,
+    replace_body,
+    sub_json,
+)
 from .detect import (
     GATED_KINDS,
     find_in_text,
@@ -100,16 +109,7 @@ def sent_values(request: Mapping[str, Any]) -> set[str]:
 
 
 def _json_strings(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for item in node.values():
-            yield from _json_strings(item)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _json_strings(item)
-    elif isinstance(node, str):
-        yield node
-    elif isinstance(node, int | float) and not isinstance(node, bool):
-        yield str(node)
+    return (str(leaf) for leaf in _leaves(node))
 
 
 # --- pseudonymising -------------------------------------------------------------------
@@ -407,20 +407,10 @@ def _all_sent(interactions: Iterable[Mapping[str, Any]]) -> set[str]:
 # --- finding what is left ---------------------------------------------------------------
 
 
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as all its (key, value) pairs: a duplicate key's values are all read."""
-
-    __slots__ = ()
-
-
-def _all_pairs(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_Pairs)
-
-
 def _json_findings(
     node: Any, path: tuple[str, ...], where: str, rules: KeyRules, sent: set[str]
 ) -> Iterator[Finding]:
-    if isinstance(node, _Pairs):
+    if isinstance(node, JsonObject):  # all its pairs: a duplicate key's values are all read
         for key, item in node:
             here = (*path, str(key))
             if rules.is_kept(here):
@@ -441,7 +431,7 @@ def _json_findings(
             yield from _json_findings(item, path, f"{where}[{index}]", rules, sent)
     elif isinstance(node, str):
         if _holds_json(node):
-            yield from _json_findings(_all_pairs(node), path, where, rules, sent)
+            yield from _json_findings(load_json(node), path, where, rules, sent)
         else:
             yield from _text_findings(node, where, sent)
     else:
@@ -491,7 +481,7 @@ def _body_findings(
     text: str, *, found: list[Finding], prefix: str, rules: KeyRules, sent: set[str]
 ) -> str:
     inner = (
-        _json_findings(_all_pairs(text), (), "", rules, sent)
+        _json_findings(load_json(text), (), "", rules, sent)
         if is_json(text)
         else _text_findings(text, "", sent)
     )
