@@ -248,6 +248,10 @@ def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
     (:func:`unread_findings`): nothing in the file goes unchecked."""
     report = audit_report(file.data, secrets, path=str(file.path))
     extra = unread_findings(file, secrets) + name_findings(file.path, secrets)
+    for shadow in file.shadows:  # the values a parser drops of a repeated key
+        shadowed = audit_report(shadow.data, secrets, path=str(file.path))
+        extra += shadowed.findings + unread_findings(shadow, secrets, comments=False)
+        report = AuditReport(report.findings, list(dict.fromkeys(report.masked + shadowed.masked)))
     findings = report.findings
     if extra:
         findings = sorted(dict.fromkeys([*report.findings, *extra]), key=_order)
@@ -304,9 +308,12 @@ def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
     return len(secrets) - before
 
 
-def unread_findings(file: CassetteFile, secrets: SecretSet) -> list[Finding]:
+def unread_findings(
+    file: CassetteFile, secrets: SecretSet, *, comments: bool = True
+) -> list[Finding]:
     """Credentials where no interaction is read: keys the model leaves out (betamax's
-    ``response.url``, a top-level note ...) and, in YAML, text the parser drops (comments)."""
+    ``response.url``, a top-level note ...) and, in YAML, text the parser drops (comments;
+    not with ``comments=False``)."""
     path = str(file.path)
     found: list[Finding] = []
     seen: set[str] = set()
@@ -331,10 +338,15 @@ def unread_findings(file: CassetteFile, secrets: SecretSet) -> list[Finding]:
                         path, interaction, place, f"{_label(kind)}, {form}", "canary", kind=kind
                     )
                 )
-        if file.syntax == "yaml":
+        if file.syntax == "yaml" and comments:
             raw = {value: shape for shape, value in find_shapes(file.text)}
             if raw:
-                seen.update(v for text in model_strings(file.data) for _, v in find_shapes(text))
+                seen.update(
+                    value
+                    for read in (file, *file.shadows)
+                    for text in model_strings(read.data)
+                    for _, value in find_shapes(text)
+                )
                 for value, shape in raw.items():
                     if value not in seen:
                         what = f"{shape.label} outside any value (a comment?)"

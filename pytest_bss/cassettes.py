@@ -27,6 +27,7 @@ import re
 import tempfile
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,7 +161,12 @@ def _parse(path: Path, text: str) -> Any:
 
 
 def parse_text(
-    text: str, *, yaml_syntax: bool, lenient: bool = False, duplicates: list[str] | None = None
+    text: str,
+    *,
+    yaml_syntax: bool,
+    lenient: bool = False,
+    duplicates: list[str] | None = None,
+    shadows: list[Any] | None = None,
 ) -> Any:
     """Parse cassette text safely, within the loading bounds.
 
@@ -169,7 +175,10 @@ def parse_text(
     ``!!python/unicode`` and ``!!python/str`` string tags, as vcrpy itself does (for
     ``pytest-bss audit`` and ``scrub`` on other tools' files). ``duplicates``: a list that
     gets where a mapping repeats a key (a parser keeps only one of its values), found in the
-    same parse. Raises ``ValueError`` (or a parser's own error) for text it cannot read.
+    same parse; ``shadows`` then gets the values a parser drops, as whole documents: the
+    n-th of them holds the (n+1)-th value of every repeated key (or its last), so each value
+    is read in its place. Raises ``ValueError`` (or a parser's own error) for text it cannot
+    read.
     """
     if yaml_syntax:
         loader = (_lenient_yaml_loader() if lenient else _yaml_loader())(text)
@@ -179,42 +188,86 @@ def parse_text(
             if node is None:
                 return None
             _check_yaml_size(node)
-            if duplicates is not None:
-                duplicates += _yaml_duplicates(node)
-            return loader.construct_document(node)
+            repeated = _yaml_repeated(node) if duplicates is not None else []
+            if repeated and duplicates is not None:
+                duplicates.append(f"line {repeated[0][0].start_mark.line + 1}")
+            document = loader.construct_document(node)
+            if repeated and shadows is not None:
+                shadows += _yaml_shadows(loader, node, repeated)
+            return document
         finally:
             loader.dispose()
     if duplicates is not None:
+        most = 1
 
         def pairs(items: list[tuple[str, Any]]) -> Any:
-            if not duplicates and len({key for key, _ in items}) != len(items):
-                duplicates.append("in a JSON object")
+            nonlocal most
+            if len({key for key, _ in items}) != len(items):
+                if not duplicates:
+                    duplicates.append("in a JSON object")
+                most = max(most, *Counter(key for key, _ in items).values())
             return _decode_binary(dict(items))
 
-        return json.loads(text, object_pairs_hook=pairs)
+        document = json.loads(text, object_pairs_hook=pairs)
+        if shadows is not None:
+            for nth in range(most - 1):
+                hook = functools.partial(_nth_pairs, nth)
+                shadows.append(json.loads(text, object_pairs_hook=hook))
+        return document
     if '"base64"' not in text:  # no binary body: skip a Python call for every object
         return json.loads(text)
     return json.loads(text, object_hook=_decode_binary)
 
 
-def _yaml_duplicates(root: Any) -> list[str]:
-    """``line N`` of the first YAML mapping that repeats a key, if one does."""
+def _nth_pairs(nth: int, items: list[tuple[str, Any]]) -> Any:
+    """A JSON object holding the ``nth`` value of each repeated key (or its last)."""
+    seen: dict[str, list[Any]] = {}
+    for key, value in items:
+        seen.setdefault(key, []).append(value)
+    return _decode_binary({key: values[min(nth, len(values) - 1)] for key, values in seen.items()})
+
+
+def _yaml_repeated(root: Any) -> list[tuple[Any, int]]:
+    """Each YAML mapping node that repeats a key, with the most times one of its keys comes."""
     import yaml
 
-    stack, seen = [root], set()
+    stack, seen, out = [root], set(), []
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-            if len(set(keys)) != len(keys):
-                return [f"line {node.start_mark.line + 1}"]
+            keys = Counter(k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode))
+            if keys and max(keys.values()) > 1:
+                out.append((node, max(keys.values())))
             stack += [child for pair in node.value for child in pair]
         elif isinstance(node, yaml.SequenceNode):
             stack += node.value
-    return []
+    out.sort(key=lambda item: item[0].start_mark.index)
+    return out
+
+
+def _yaml_shadows(loader: Any, root: Any, repeated: list[tuple[Any, int]]) -> list[Any]:
+    """The documents :func:`parse_text` gives as ``shadows``, built from the same nodes."""
+    import yaml
+
+    originals = [node.value for node, _ in repeated]
+    out = []
+    try:
+        for nth in range(max(most for _, most in repeated) - 1):
+            for node, original in zip((node for node, _ in repeated), originals, strict=True):
+                places: dict[Any, list[int]] = {}
+                for index, (key, _) in enumerate(original):
+                    name = key.value if isinstance(key, yaml.ScalarNode) else index
+                    places.setdefault(name, []).append(index)
+                keep = {spots[min(nth, len(spots) - 1)] for spots in places.values()}
+                node.value = [pair for index, pair in enumerate(original) if index in keep]
+            out.append(loader.construct_document(root))
+    finally:
+        for (node, _), original in zip(repeated, originals, strict=True):
+            node.value = original
+    return out
 
 
 @functools.cache

@@ -61,6 +61,7 @@ from .catalogue import mask_shapes
 from .exceptions import CassetteCorruptError
 from .formats import (
     CASSETTE_SUFFIXES,
+    CassetteFile,
     NotACassetteError,
     Skipped,
     find_cassettes,
@@ -407,9 +408,9 @@ def _learn(files: list[Path], secrets: SecretSet) -> None:
     order they come in."""
     for path in files:
         try:
-            file = read_cassette(path)
-            scrub_interactions(_as_text(file.data), secrets)
-            learn_unread(file, secrets)
+            for read in _readings(read_cassette(path)):
+                scrub_interactions(_as_text(read.data), secrets)
+                learn_unread(read, secrets)
         except Exception:  # noqa: S112 - the scrub of that file reports it, never a value
             continue
 
@@ -445,6 +446,11 @@ def _scrub_file(
         replace = _then_pseudonyms(secrets.replace, personal.given())
     scrubbed = _as_text(scrubbed)
     count += learn_unread(file, secrets)  # replaced in the file's text by render
+    for shadow in file.shadows:  # a repeated key's other values: replaced in the text too
+        count += scrub_interactions(_as_text(shadow.data), secrets)[1]
+        if personal is not None:
+            count += pseudonymise_interactions(_as_text(shadow.data), personal)[1]
+        count += learn_unread(shadow, secrets)
     if count == 0:
         findings = _left(file, secrets, personal)
         text = None
@@ -482,6 +488,11 @@ def _scrub_file(
     return "rewritten"
 
 
+def _readings(file: CassetteFile) -> list[CassetteFile]:
+    """The file as vcrpy reads it, then as read with a repeated key's other values."""
+    return [file, *file.shadows]
+
+
 def _left(file: Any, secrets: SecretSet, personal: Any) -> list[Finding]:
     """What would keep a file from being clean: credentials, and personal data if asked."""
     findings = audit_cassette(file, secrets).credentials
@@ -507,7 +518,8 @@ def _personal_findings(file: Any) -> list[Finding]:
     from .personal import find_personal
 
     out = []
-    for found in find_personal(file.data):
+    found_in = [found for read in _readings(file) for found in find_personal(read.data)]
+    for found in dict.fromkeys(found_in):
         number, _, place = found.place.removeprefix("interaction ").partition(" ")
         out.append(
             Finding(

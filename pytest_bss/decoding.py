@@ -36,6 +36,7 @@ import codecs
 import contextlib
 import functools
 import html
+import importlib
 import json
 import re
 import threading
@@ -43,7 +44,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import unquote, unquote_plus
 
 from .catalogue import (
@@ -294,7 +295,7 @@ def decompress(body: bytes, encoding: str) -> bytes | None:
         coding = _CODING_ALIASES.get(coding, coding)
         if coding == "identity":
             continue
-        decompressor = AVAILABLE_DECOMPRESSORS.get(coding)
+        decompressor = AVAILABLE_DECOMPRESSORS.get(coding) or _optional_decompressor(coding)
         if decompressor is None:
             return None
         try:
@@ -309,6 +310,44 @@ def decompress(body: bytes, encoding: str) -> bytes | None:
         if not isinstance(out, bytes):
             return None
     return out if codings else None
+
+
+#: Content codings read only with an optional library: ``pip install "pytest-bss[compression]"``.
+OPTIONAL_CODINGS: Final = ("br", "zstd")
+
+
+@functools.cache
+def _optional_decompressor(coding: str) -> Callable[[bytes], bytes] | None:
+    """A decompressor for ``br`` (brotli or brotlicffi) or ``zstd`` (Python 3.14's
+    ``compression.zstd`` or its backport), when one is installed."""
+    names = {
+        "br": ("brotli", "brotlicffi"),
+        "zstd": ("compression.zstd", "backports.zstd"),
+    }.get(coding, ())
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        return cast("Callable[[bytes], bytes]", module.decompress)
+    return None
+
+
+def missing_decoder(encoding: str) -> str | None:
+    """What to install to read a body of this ``Content-Encoding``, if that is what is missing."""
+    codings = [
+        _CODING_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in encoding.split(",")
+    ]
+    from vcr.filters import AVAILABLE_DECOMPRESSORS
+
+    for coding in codings:
+        if (
+            coding in OPTIONAL_CODINGS
+            and coding not in AVAILABLE_DECOMPRESSORS
+            and _optional_decompressor(coding) is None
+        ):
+            return 'pip install "pytest-bss[compression]"'
+    return None
 
 
 def sniffed_text(body: bytes) -> str | None:

@@ -32,7 +32,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
@@ -105,6 +105,9 @@ class CassetteFile:
     text: str
     document: Any
     data: dict[str, Any]
+    #: The same file as read with the other values of a repeated key (a parser keeps the
+    #: last): each a whole cassette, so that every value is read in its place.
+    shadows: list[CassetteFile] = field(default_factory=list)
 
 
 # --- listing ----------------------------------------------------------------------------
@@ -222,8 +225,13 @@ def read_text(path: Path, text: str) -> CassetteFile:
     syntax = _syntax(path, text)
     try:
         duplicates: list[str] = []
+        shadows: list[Any] = []
         document = parse_text(
-            text, yaml_syntax=syntax == "yaml", lenient=True, duplicates=duplicates
+            text,
+            yaml_syntax=syntax == "yaml",
+            lenient=True,
+            duplicates=duplicates,
+            shadows=shadows,
         )
     except HostileCassetteError as exc:
         raise CassetteCorruptError(f"Cassette {path} {exc}", path=str(path)) from None
@@ -231,26 +239,35 @@ def read_text(path: Path, text: str) -> CassetteFile:
         raise CassetteCorruptError(
             f"Cassette {path} cannot be parsed ({parse_error(exc)})", path=str(path)
         ) from None
-    if duplicates:
-        # a parser keeps one of the values: the other could hold a credential unseen
-        raise CassetteCorruptError(
-            f"Cassette {path} has a duplicate key ({duplicates[0]}): a parser would read only one "
-            "of its values",
-            path=str(path),
-        )
+    tool, data = _model(path, document)
+    read = CassetteFile(path, tool, syntax, text, document, data)
+    for shadow in shadows:
+        # A repeated key: vcrpy reads its last value, and the others are read here too
+        # (audit and scrub see every value, each in its place).
+        try:
+            shadow_tool, shadow_data = _model(path, shadow)
+        except NotACassetteError:
+            raise CassetteCorruptError(
+                f"Cassette {path} repeats a key ({duplicates[0]}) and one of its values is no "
+                "cassette: remove the repeated key",
+                path=str(path),
+            ) from None
+        read.shadows.append(CassetteFile(path, shadow_tool, syntax, text, shadow, shadow_data))
+    return read
+
+
+def _model(path: Path, document: Any) -> tuple[str, dict[str, Any]]:
+    """The tool that wrote ``document`` and the vcrpy model of it."""
     if isinstance(document, Mapping) and isinstance(document.get("http_interactions"), list):
-        tool, data = "betamax", _from_betamax(document)
-    elif isinstance(document, Mapping) and isinstance(document.get("interactions"), list):
-        tool, data = "vcrpy", _from_vcrpy(document)
-    elif isinstance(document, Mapping) and _CASSETTE_KEYS & document.keys():
+        return "betamax", _from_betamax(document)
+    if isinstance(document, Mapping) and isinstance(document.get("interactions"), list):
+        return "vcrpy", _from_vcrpy(document)
+    if isinstance(document, Mapping) and _CASSETTE_KEYS & document.keys():
         # a cassette's own keys, but no list of interactions: a broken cassette
         raise CassetteCorruptError(f"Cassette {path} has no 'interactions' list", path=str(path))
-    else:
-        raise NotACassetteError(
-            f"{path} is not a cassette: no 'interactions' (vcrpy) or 'http_interactions' "
-            "(betamax) list"
-        )
-    return CassetteFile(path, tool, syntax, text, document, data)
+    raise NotACassetteError(
+        f"{path} is not a cassette: no 'interactions' (vcrpy) or 'http_interactions' (betamax) list"
+    )
 
 
 def _syntax(path: Path, text: str) -> str:

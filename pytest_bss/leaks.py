@@ -46,6 +46,7 @@ from .decoding import (
     looks_like_json,
     media_type,
     message_body,
+    missing_decoder,
     multipart_boundary,
     nested_texts,
     shape_credentials,
@@ -103,7 +104,9 @@ def _readable_body(side: str, message: _Message, body: Any, found: list[_Where])
     if encoding and encoding != "identity" and isinstance(body, bytes | bytearray) and body:
         # Still compressed (an encoding vcrpy cannot undo): nothing inside can be checked.
         # A text body under the header was stored decoded (by hand, or by another tool).
-        found.append((place, "unverifiable body", f"{encoding}-encoded"))
+        fix = missing_decoder(encoding)
+        form = f"{encoding}-encoded; {fix} reads it" if fix else f"{encoding}-encoded"
+        found.append((place, "unverifiable body", form))
         return None
     if isinstance(body, str):
         return body.removeprefix(_BOM)

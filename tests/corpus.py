@@ -22,7 +22,14 @@ from pytest_bss.cli import main as cli_main
 from pytest_bss.formats import find_cassettes, read_cassette
 
 CORPUS = Path(__file__).parent / "data" / "real_cassettes"
-LABELS = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))["files"]
+
+
+def labels(corpus: Path) -> dict[str, Any]:
+    """The labels of a corpus folder: its ``labels.json``'s files."""
+    return json.loads((corpus / "labels.json").read_text(encoding="utf-8"))["files"]  # type: ignore[no-any-return]
+
+
+LABELS = labels(CORPUS)
 
 
 @dataclass
@@ -105,16 +112,17 @@ def _loaded(path: Path) -> Any:
     return [(request.method, request.uri) for request in requests]
 
 
-def measure() -> Score:
-    """Audit every corpus file, then scrub a copy and audit again."""
+def measure(corpus: Path = CORPUS) -> Score:
+    """Audit every file of a labelled corpus folder, then scrub a copy and audit again."""
+    truth = LABELS if corpus == CORPUS else labels(corpus)
     score = Score()
     secrets = canary_secrets({})
-    files, skipped = find_cassettes([CORPUS])
+    files, skipped = find_cassettes([corpus])
     score.skipped = [str(s.path.name) for s in skipped if s.path.suffix not in (".md", ".py")] + [
-        p.name for p in files if p.name not in LABELS and p.name != "labels.json"
+        p.name for p in files if p.name not in truth and p.name != "labels.json"
     ]
-    for name, labels in sorted(LABELS.items()):
-        path = CORPUS / name
+    for name, file_labels in sorted(truth.items()):
+        path = corpus / name
         findings = audit_file(path, secrets)
         credentials = [
             f for f in findings if getattr(f, "confidence", "credential") == "credential"
@@ -123,9 +131,9 @@ def measure() -> Score:
             score.unreadable.append(name)
         if credentials:
             score.flagged_files.add(name)
-        if labels["credentials"]:
+        if file_labels["credentials"]:
             score.dirty_files.add(name)
-        for label in labels["credentials"]:
+        for label in file_labels["credentials"]:
             score.labelled += 1
             if any(_points_at(f, label) for f in credentials):
                 score.found += 1
@@ -133,22 +141,24 @@ def measure() -> Score:
                 score.missed.append(f"{name} #{label['interaction']} {label['location']}")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "corpus"
-        shutil.copytree(CORPUS, copy)
+        shutil.copytree(corpus, copy)
         cli_main(["scrub", str(copy)])
-        for name, labels in sorted(LABELS.items()):
+        for name, file_labels in sorted(truth.items()):
             path = copy / name
-            if _loaded(path) != _loaded(CORPUS / name):
+            if _loaded(path) != _loaded(corpus / name):
                 score.broken.append(name)
             if any(f.category != "unreadable" for f in audit_file(path, secrets)):
                 continue  # still flagged: scrub refused it, and said so
-            for label in labels["credentials"]:
+            for label in file_labels["credentials"]:
                 if _holds(path, label["value"]):
                     score.survivors.append(f"{name} #{label['interaction']} {label['location']}")
     return score
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for people
-    result = measure()
+    import sys
+
+    result = measure(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS)
     print(f"credential-level recall: {result.found}/{result.labelled} = {result.recall:.2f}")
     good = len(result.flagged_files & result.dirty_files)
     print(f"file-level precision: {good}/{len(result.flagged_files)} = {result.precision:.2f}")

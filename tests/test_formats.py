@@ -277,17 +277,48 @@ def scrub_then_audit(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[in
         ),
     ],
 )
-def test_a_duplicate_key_is_unreadable_not_half_read(
+def test_every_value_of_a_repeated_key_is_read_and_scrubbed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
 ) -> None:
+    # vcrpy loads such a file (the last value wins): audit reads the value it drops too,
+    # and scrub replaces it in place.
     path = tmp_path / name
     path.write_text(text)
+    serializer = jsonserializer if name.endswith(".json") else yamlserializer
+    loaded = vcrpy_view(path, serializer)
 
+    audited_before, found = run(capsys, "audit", str(path))
     scrubbed, audited, out = scrub_then_audit(capsys, path)
 
-    assert (scrubbed, audited) == (1, 1)
-    assert "duplicate key" in out
-    assert path.read_text() == text
+    assert audited_before == 1
+    assert "interaction 0: response.body: GitHub token" in found
+    assert (scrubbed, audited) == (0, 0), out
+    assert SHAPED not in path.read_text()
+    assert path.read_text() == text.replace(SHAPED, "<BSS_ACCESS_TOKEN_1>")
+    assert vcrpy_view(path, serializer) == loaded
+
+
+def vcrpy_view(path: Path, serializer: object) -> object:
+    requests, responses = FilesystemPersister.load_cassette(str(path), serializer)
+    return [(r.method, r.uri, r.body, dict(r.headers)) for r in requests], responses
+
+
+def test_a_repeated_key_read_three_ways(tmp_path: Path) -> None:
+    path = tmp_path / "three.yaml"
+    path.write_text(
+        "interactions:\n- request: {method: GET, uri: 'http://h/', body: null,\n"
+        "    headers: {X-Api-Key: [one], X-Api-Key: [two], X-Api-Key: [three]}}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ok}}\n"
+        "version: 1\n"
+    )
+
+    file = read_cassette(path)
+
+    seen = [
+        read.data["interactions"][0]["request"]["headers"]["X-Api-Key"]
+        for read in (file, *file.shadows)
+    ]
+    assert seen == [["three"], ["one"], ["two"]]
 
 
 def test_a_credential_outside_the_interactions_is_found_and_scrubbed(
@@ -353,3 +384,75 @@ def test_a_parse_error_says_where_without_quoting_the_file(
     assert status == 1
     assert "cannot be parsed (YAML error at line 2, column" in out
     assert SHAPED not in out
+
+
+# -- bodies in the codings urllib3 asks for when their library is installed -----------------
+
+
+def _compressed_cassette(path: Path, coding: str, body: bytes) -> None:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "interactions": [
+                    {
+                        "request": {
+                            "method": "GET",
+                            "uri": "https://api.example.test/user",
+                            "headers": {"Accept-Encoding": ["gzip, deflate, br, zstd"]},
+                            "body": None,
+                        },
+                        "response": {
+                            "status": {"code": 200, "message": "OK"},
+                            "headers": {"Content-Encoding": [coding]},
+                            "body": {"string": body},
+                        },
+                    }
+                ],
+                "version": 1,
+            }
+        )
+    )
+
+
+def _compress(coding: str, data: bytes) -> bytes:
+    if coding == "br":
+        return pytest.importorskip("brotli").compress(data)  # type: ignore[no-any-return]
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
+    except ImportError:
+        zstd = pytest.importorskip("backports.zstd")
+    return zstd.compress(data)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_brotli_and_zstd_bodies_are_read_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], coding: str
+) -> None:
+    path = tmp_path / f"{coding}.yaml"
+    _compressed_cassette(path, coding, _compress(coding, json.dumps({"token": TOKEN}).encode()))
+
+    audited_before, found = run(capsys, "audit", str(path))
+    scrubbed, audited, out = scrub_then_audit(capsys, path)
+
+    assert audited_before == 1
+    assert "interaction 0: response.body: GitHub token" in found
+    assert (scrubbed, audited) == (0, 0), out
+    assert "<BSS_ACCESS_TOKEN_1>" in read_cassette(path).text
+
+
+def test_a_body_in_a_coding_without_its_library_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vcr import filters
+
+    from pytest_bss import decoding
+
+    monkeypatch.setattr(decoding, "_optional_decompressor", lambda coding: None)
+    monkeypatch.delitem(filters.AVAILABLE_DECOMPRESSORS, "br", raising=False)
+    path = tmp_path / "zstd.yaml"
+    _compressed_cassette(path, "zstd", b"\x28\xb5\x2f\xfd" + bytes(range(40)))
+
+    status, out = run(capsys, "audit", str(path))
+
+    assert status == 1
+    assert 'zstd-encoded; pip install "pytest-bss[compression]" reads it' in out
