@@ -17,10 +17,11 @@ together with the session cookie, which is one). :data:`COOKIE_HEADERS` hold coo
 :data:`URL_HEADERS` (and any value that is an absolute URL) are read as URLs.
 
 **Cookies** (:func:`cookie_kind`): a cookie is a credential when its name says so
-(:data:`CREDENTIAL_COOKIE_WORDS`: ``session``, ``sid``, ``auth``, ``token`` ...) or when
-its value looks random (:func:`looks_random`). Tracking, routing and CSRF cookies
-(:data:`TRACKING_COOKIES`, :data:`TRACKING_COOKIE_PREFIXES`) never are. Other cookies
-(``lang=en``) are replaced by scrub but not reported by audit.
+(:data:`CREDENTIAL_COOKIE_WORDS`: ``session``, ``sid``, ``auth``, ``token`` ...). A cookie
+of another name whose value looks random (:func:`looks_random`) may be one or may be a
+visitor id: the audit reports it as *suspicious*. Tracking, routing and CSRF cookies
+(:data:`TRACKING_COOKIES`, :data:`TRACKING_COOKIE_PREFIXES`) never are. Every cookie but
+those and values under four characters (``lang=en``) is replaced by scrub.
 
 **Fields** (form bodies, query strings, URL fragments, ``multipart/form-data`` parts, and
 JSON keys at any depth): :func:`secret_field_kind` by exact name
@@ -67,6 +68,7 @@ from typing import Final
 
 __all__ = [
     "AUTH_HEADERS",
+    "COOKIE_ATTRIBUTES",
     "COOKIE_HEADERS",
     "CREDENTIAL_COOKIE_WORDS",
     "FORM_FIELDS",
@@ -199,7 +201,8 @@ PLACEHOLDER_WORDS: Final = REDACTION_WORDS | frozenset(
         "private", "public", "personal", "temp", "new", "old", "default", "example",
         "sample", "test", "testing", "tester", "mock", "stub", "demo", "foo", "bar", "baz",
         "qux", "changeme", "change", "none", "null", "nil", "undefined", "todo",
-        "tbd", "unknown", "invalid", "valid", "expired", "bogus", "junk", "blah",
+        "tbd", "unknown", "invalid", "valid", "expired", "bogus", "junk", "blah", "bad",
+        "wrong", "incorrect",
         "sk", "pk", "rk", "live", "ssws", "jwt", "hash", "signature", "sig", "credential",
         "credentials", "aws", "github", "slack", "stripe", "google", "webhook", "ghp", "gho",
         "xoxb", "xoxp", "xxx",
@@ -506,6 +509,11 @@ TRACKING_COOKIE_PREFIXES: Final = (
     "bm_sz",
     "_abck",
 )
+#: ``Set-Cookie`` attributes (lowercase): never cookies, even in a ``Cookie`` header.
+COOKIE_ATTRIBUTES: Final = frozenset(
+    {"path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "priority",
+     "partitioned", "version", "comment"}
+)  # fmt: skip
 #: A cookie whose name (by :func:`field_key`) holds one of these words is a credential.
 CREDENTIAL_COOKIE_WORDS: Final = (
     "session",
@@ -544,13 +552,16 @@ def cookie_pairs(header: str, value: str) -> Iterator[tuple[str, str]]:
 
 
 def cookie_kind(name: str, value: str) -> str | None:
-    """How ``name=value`` counts: ``"credential"`` (by name or by a random-looking value),
-    ``"tracking"`` (tracking, routing or CSRF cookie), ``"masked"`` (another tool's
-    placeholder), ``"other"`` (a preference such as ``lang=en``) or ``None`` (empty or
-    our placeholder)."""
+    """How ``name=value`` counts: ``"credential"`` (by its name), ``"random"`` (another name,
+    a random-looking value: a credential or a visitor id), ``"tracking"`` (tracking,
+    routing or CSRF cookie), ``"masked"`` (another tool's placeholder), ``"other"`` (a
+    preference of four characters or more) or ``None`` (empty, our placeholder, shorter, or
+    a ``Set-Cookie`` attribute)."""
     low = name.strip().lower()
     if _tracking_cookie(low):
         return "tracking"
+    if low in COOKIE_ATTRIBUTES:  # a Set-Cookie line sent back whole as a Cookie header
+        return None
     text = value.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
@@ -565,10 +576,11 @@ def cookie_kind(name: str, value: str) -> str | None:
         key in _CREDENTIAL_COOKIE_NAMES
         or key.endswith("sid")
         or any(word in key for word in CREDENTIAL_COOKIE_WORDS)
-        or looks_random(text)
     ):
         return "credential"
-    return "other"
+    if looks_random(text):
+        return "random"
+    return "other" if len(text) >= 4 else None  # csv=2, lang=en: nothing to hide
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -608,6 +620,7 @@ SECRET_FIELD_SUFFIXES: Final = (
     ("refreshtoken", "refresh_token"),
     ("idtoken", "id_token"),
     ("sessionid", "session"),
+    ("sessioncookie", "session"),
     ("token", "access_token"),
 )
 #: Field names (by :func:`field_key`) that look like credentials and are not.

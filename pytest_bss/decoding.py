@@ -62,6 +62,7 @@ from .catalogue import (
     json_credential_kind,
     json_key_rule,
 )
+from .markup import looks_like_xml, xml_credentials
 
 __all__ = [
     "ABSOLUTE_URL",
@@ -853,7 +854,7 @@ def cookie_credential(value: str, name: str = "") -> str | None:
     """The value of one cookie (quotes removed), unless it is empty, a placeholder (ours or
     another tool's) or the cookie ``name`` is a tracking, routing or CSRF cookie
     (:func:`~pytest_bss.catalogue.cookie_kind`)."""
-    if cookie_kind(name, value) not in ("credential", "other"):
+    if cookie_kind(name, value) not in ("credential", "random", "other"):
         return None
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -924,6 +925,9 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
                     ):
                         yield kind, "json field"
                 continue
+        if looks_like_xml(nested):
+            for *_, xml_kind, _ in xml_credentials(nested):
+                yield xml_kind, "xml field"
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
             for _, field_kind, _ in form_credentials(nested):
                 yield field_kind, "form field"

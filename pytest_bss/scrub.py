@@ -102,6 +102,7 @@ from .decoding import (
     userinfo_values,
 )
 from .leaks import Leak, find_leaks, find_structural_leaks, interaction_leaks
+from .markup import escape_placeholders, looks_like_xml, xml_credentials
 from .secret_set import (
     _CLIENT_CREDENTIALS,
     KINDS,
@@ -359,6 +360,8 @@ def _scrub_nested(text: str, secrets: SecretSet, depth: int) -> tuple[str, int]:
         return _scrub_json_fields(text, secrets, depth)
     if "=" in text and FORM_TEXT.fullmatch(text):
         return _scrub_form_fields(text, secrets, depth)
+    if looks_like_xml(text):
+        return _scrub_xml(text, secrets)
     if ABSOLUTE_URL.match(text):
         return _scrub_url(text, secrets)
     return _scrub_userinfo(text, secrets)
@@ -377,7 +380,19 @@ def _scrub_body_fields(
             return _scrub_json_fields(text, secrets)
     if form_body(headers, text):
         return _scrub_form_fields(text, secrets)
+    if looks_like_xml(text):
+        return _scrub_xml(text, secrets)
     return _scrub_userinfo(text, secrets)
+
+
+def _scrub_xml(text: str, secrets: SecretSet) -> tuple[str, int]:
+    """The credential elements and attributes of an XML text replaced where they stand,
+    their placeholders escaped (``&lt;BSS_PASSWORD&gt;``) so the text stays XML."""
+    found = list(xml_credentials(text))
+    for start, end, kind, value in reversed(found):
+        text = text[:start] + escape_placeholders(secrets.add(kind, value)) + text[end:]
+    text, userinfo = _scrub_userinfo(text, secrets)
+    return text, len(found) + userinfo
 
 
 def _scrub_multipart(text: str, boundary: str, secrets: SecretSet) -> tuple[str, int]:
@@ -455,7 +470,10 @@ def _free_body(
             return text, 0
         if is_json(text):
             return _free_json(text, matcher, secrets)
-    return matcher.sub(text, url_like=form_body(headers, text))
+    new, count = matcher.sub(text, url_like=form_body(headers, text))
+    if count and looks_like_xml(text):  # a placeholder's "<" would end the XML
+        new = escape_placeholders(new)
+    return new, count
 
 
 # --- messages ---------------------------------------------------------------------------

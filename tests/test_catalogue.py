@@ -204,11 +204,17 @@ def test_other_headers_are_not_token_headers(name: str) -> None:
         ("_myapp_session", "v1"),
         (".ASPXAUTH", "0102"),
         ("auth_token", "zz9"),
-        ("prefs", RANDOM),  # any name, a random value
     ],
 )
-def test_credential_cookies_by_name_or_by_value(name: str, value: str) -> None:
+def test_credential_cookies_by_name(name: str, value: str) -> None:
     assert cookie_kind(name, value) == "credential"
+
+
+def test_a_random_cookie_of_another_name_is_suspicious_and_still_scrubbed() -> None:
+    from pytest_bss.decoding import cookie_credential
+
+    assert cookie_kind("dzr_uniq_id", RANDOM) == "random"  # a visitor id, or a credential
+    assert cookie_credential(RANDOM, "dzr_uniq_id") == RANDOM  # scrub replaces it
 
 
 @pytest.mark.parametrize(
@@ -236,7 +242,9 @@ def test_tracking_routing_and_csrf_cookies_are_never_credentials(name: str) -> N
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("lang", "en", "other"),
+        ("lang", "english", "other"),
+        ("lang", "en", None),  # too short to hide anything
+        ("Path", "/", None),  # a Set-Cookie attribute sent back in a Cookie header
         ("session", "REDACTED", "masked"),
         ("session", "<BSS_COOKIE_1>", None),
         ("session", "", None),
@@ -382,7 +390,6 @@ CREDENTIAL_CASSETTES = {
     "x-tableau-auth": cassette(response_headers={"X-Tableau-Auth": ["Zq8" + RANDOM]}),
     "amz security token": cassette(request_headers={"x-amz-security-token": [RANDOM + "=="]}),
     "session cookie": cassette(response_headers={"Set-Cookie": ["sessionid=k3x9; Path=/"]}),
-    "random cookie": cassette(request_headers={"Cookie": [f"_ga=GA1.2.3; prefs={RANDOM}"]}),
     "query api_key": cassette(uri=f"https://api.example.test/v1/x?api_key={RANDOM}&q=1"),
     "query key": cassette(uri=f"https://maps.example.test/geo?key={RANDOM}"),
     "query access_token": cassette(uri="https://api.example.test/me?access_token=t0k3n9"),
@@ -416,6 +423,23 @@ def test_audit_finds_a_credential_and_scrub_removes_it(data: dict[str, Any]) -> 
     assert count >= 1
     assert audit_data(scrubbed, SecretSet()) == []
     assert find_structural_leaks(scrubbed) == []
+    assert RANDOM not in json.dumps(scrubbed)
+
+
+def test_a_random_cookie_of_an_unknown_name_is_suspicious_and_scrub_removes_it() -> None:
+    from pytest_bss.audit import audit_report
+
+    data = cassette(request_headers={"Cookie": [f"_ga=GA1.2.3; prefs={RANDOM}"]})
+
+    report = audit_report(data, SecretSet())
+    scrubbed, count = scrub_interactions(data, SecretSet())
+
+    assert report.credentials == []
+    assert [(f.place, f.what) for f in report.suspicious] == [
+        ("request.headers.Cookie", "random-looking cookie value")
+    ]
+    assert count == 1
+    assert audit_report(scrubbed, SecretSet()).findings == []
     assert RANDOM not in json.dumps(scrubbed)
 
 

@@ -1,0 +1,115 @@
+"""Credential positions in XML bodies: SOAP, XML-RPC, Atom, storage APIs.
+
+An element's text is a credential position when the path of element names down to it is
+one in JSON (:func:`~pytest_bss.catalogue.json_credential_kind`): ``<password>``,
+``<sessionToken>``, ``<vcSessionCookie>``, ``<apiKey><value>…</value></apiKey>``; an
+attribute when its own name is (``<Credentials password="…"/>``). XML-RPC's
+``<member><name>password</name><value><string>…</string></value></member>`` is read as the
+field it stands for. Namespace prefixes are dropped (``<ns1:password>`` is ``password``).
+
+The text is read with a tokenizer, not an XML parser: no entity is expanded (no
+"billion laughs"), nothing is fetched, a document that is not well-formed is still read,
+and every value comes with its place in the text, so :mod:`pytest_bss.scrub` can replace
+it where it stands. HTML is not read this way (its ``data-token`` attributes and form
+markup are no credentials; its links are read as URLs elsewhere).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from .catalogue import is_placeholder_value, json_credential_kind, secret_field_kind
+
+__all__ = ["escape_placeholders", "looks_like_xml", "xml_credentials"]
+
+_NAME: Final = r"[A-Za-z_][\w.\-]*"
+#: One markup token: a tag (start, end or empty), CDATA, a comment, a declaration.
+_TOKEN: Final = re.compile(
+    rf"<(?P<close>/)?(?:{_NAME}:)?(?P<name>{_NAME})(?P<attrs>(?:\s[^<>]*?)?)(?P<empty>/)?>"
+    r"|<!\[CDATA\[(?P<cdata>.*?)\]\]>"
+    r"|<!--.*?-->|<\?.*?\?>|<![^<>]*>",
+    re.S,
+)
+_ATTRIBUTE: Final = re.compile(
+    rf"(?:{_NAME}:)?(?P<name>{_NAME})\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
+)
+_MARKUP_START: Final = re.compile(r"[\ufeff\s]*<[A-Za-z?!]")
+_HTML_START: Final = re.compile(
+    r"[\ufeff\s]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.S | re.I
+)
+_OWN_RAW: Final = re.compile(r"<(BSS_[A-Z0-9_]+)>")
+
+
+def looks_like_xml(text: str) -> bool:
+    """Whether ``text`` is an XML document (not HTML) by its start: cheap, no parse."""
+    if _MARKUP_START.match(text) is None or ("</" not in text and "/>" not in text):
+        return False
+    return _HTML_START.match(text) is None
+
+
+def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, kind, value) of every credential element text and attribute value in
+    an XML ``text`` that holds no placeholder; ``value`` has its entities undone, and
+    ``text[start:end]`` is what stands for it in the text."""
+    stack: list[str] = []
+    open_end = -1  # where the text of the innermost open element starts, if it is a leaf
+    rpc_name: str | None = None  # XML-RPC: the <name> of the <member> being read
+    for match in _TOKEN.finditer(text):
+        name = match["name"]
+        if name is None:
+            if match["cdata"] is not None and open_end >= 0 and stack:
+                start, end = match.span("cdata")
+                yield from _element(stack, rpc_name, start, end, match["cdata"])
+                open_end = -1
+            continue
+        if match["close"]:
+            if open_end >= 0 and stack and stack[-1] == name:
+                raw = text[open_end : match.start()]
+                value = raw.strip()
+                if stack[-2:] == ["member", "name"]:
+                    rpc_name = html.unescape(value)
+                elif value:
+                    start = open_end + len(raw) - len(raw.lstrip())
+                    yield from _element(
+                        stack, rpc_name, start, start + len(value), html.unescape(value)
+                    )
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+            if name == "member":
+                rpc_name = None
+            open_end = -1
+            continue
+        attrs = match["attrs"] or ""
+        for attribute in _ATTRIBUTE.finditer(attrs):
+            kind = secret_field_kind(attribute["name"])
+            group = "dq" if attribute["dq"] is not None else "sq"
+            value = html.unescape(attribute[group])
+            if kind is not None and not is_placeholder_value(value):
+                offset = match.start("attrs")
+                yield offset + attribute.start(group), offset + attribute.end(group), kind, value
+        if match["empty"]:
+            open_end = -1
+            continue
+        stack.append(name)
+        open_end = match.end()
+
+
+def _element(
+    stack: list[str], rpc_name: str | None, start: int, end: int, value: str
+) -> Iterator[tuple[int, int, str, str]]:
+    path: tuple[str, ...] = tuple(stack)
+    if rpc_name is not None and "value" in stack:
+        # XML-RPC: <member><name>password</name><value><string>…</string></value></member>
+        path = (rpc_name,)
+    kind = json_credential_kind(path)
+    if kind is not None and not is_placeholder_value(value):
+        yield start, end, kind, value
+
+
+def escape_placeholders(text: str) -> str:
+    """Our placeholders (``<BSS_PASSWORD>``) written into an XML text, escaped so that it
+    stays well-formed (``&lt;BSS_PASSWORD&gt;``, which reads back as the placeholder)."""
+    return _OWN_RAW.sub(r"&lt;\1&gt;", text)
