@@ -61,6 +61,7 @@ import functools
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -231,6 +232,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if _ELIDED.search(text) or _ENV_NAME.fullmatch(text) or _mostly_sequences(text):
         return True
+    if not text.isascii():  # "sécret": the words without their accents
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     found = [word.lower() for word in _WORDS.findall(_X_RUN.sub(" xxx ", text))]
     if not found:
         return False
@@ -245,7 +248,13 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     if not isinstance(value, str):
         return value is None or isinstance(value, bool)
     text = value.strip()
+    if _PLAIN_URL.fullmatch(text):  # {"secret": "https://…/secret.png"}: a link, no secret
+        return True  # (a credential in its query or userinfo is read as the URL's)
     return not text or is_own_placeholder(text) or is_masked(value, words=words)
+
+
+#: An absolute http(s) URL without userinfo.
+_PLAIN_URL: Final = re.compile(r"https?://[^\s/@?#]+(?:[/?#]\S*)?", re.I)
 
 
 # --- randomness ---------------------------------------------------------------------------
@@ -257,6 +266,9 @@ _UUID: Final = re.compile(
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
 _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+_MEDIA_TYPE: Final = re.compile(
+    r"(?:application|text|image|audio|video|multipart|message|font|model)/[\w.+\-]+(?:;|$)"
+)
 
 
 def shannon_entropy(value: str) -> float:
@@ -281,6 +293,8 @@ def looks_random(value: str) -> bool:
     if _IBAN_SHAPE.fullmatch(text) and _is_iban(text):
         return False
     if "://" in text or text.startswith(("/", "./")) or text.count("/") > 3:
+        return False
+    if _MEDIA_TYPE.match(text):  # application/vnd.github.v3.full+json
         return False
     digits = any(c.isdigit() for c in text)
     lower = any(c.islower() for c in text)
@@ -613,6 +627,16 @@ SECRET_FIELD_SUFFIXES: Final = (
     ("passphrase", "password"),
     ("secretaccesskey", "secret"),
     ("secretkey", "secret"),
+    # keys that sign or open an account (Azure storage/delegation keys, AWS/Tenable
+    # access keys, HMAC signing keys); "key" alone is no credential (sortKey, primaryKey)
+    ("accountkey", "secret"),
+    ("accesskey", "secret"),
+    ("signingkey", "secret"),
+    ("sharedkey", "secret"),
+    ("masterkey", "secret"),
+    ("delegationkey", "secret"),
+    ("encryptionkey", "secret"),
+    ("storagekey", "secret"),
     ("privatekey", "secret"),
     ("secret", "secret"),
     ("apikey", "api_key"),
@@ -1025,11 +1049,26 @@ SHAPES: Final = (
         re.compile(r"(?i)\bbasic\s+(?P<value>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
         _real_basic,
     ),
+    Shape(
+        # An HTTP request written out in a text: a batch body's sub-requests, a logged
+        # request, a curl command (-H 'Authorization: SharedKey account:c2ln…'); Bearer and
+        # Basic values are their own shapes.
+        "authorization_line",
+        "Authorization value in a text",
+        "secret",
+        re.compile(
+            r"(?i)(?:^|(?<=[\s'\"]))(?:proxy-)?authorization:[ \t]*"
+            r"(?!(?:bearer|basic)\b)(?:[A-Za-z][\w-]*[ \t]+)?"
+            r"(?P<value>[A-Za-z0-9+/=._~:\-]{16,})"
+        ),
+        _random_enough,
+    ),
 )
 
 _HINTS: Final = re.compile(
     r"PRIVATE KEY|/bot|ST-|PGT-|TGT-|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
     r"|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
+    r"|(?i:authorization:)"
 )
 
 
@@ -1059,6 +1098,7 @@ _HINT_WORDS: Final = (
 _LOWER_HINT_WORDS: Final = (
     "bearer",
     "basic",
+    "authorization:",
     *(f"secret{a}access{b}key" for a in ("", "_") for b in ("", "_")),
 )
 

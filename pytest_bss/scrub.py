@@ -259,7 +259,43 @@ _SCHEME_KINDS: Final = {
 _AUTH_PARAM: Final = re.compile(r'([A-Za-z_][\w\-]*)\s*=\s*"?([^",\s]+)"?')
 #: Parameters that hold the credential, whatever their length.
 _SECRET_PARAMS: Final = frozenset(
-    {"token", "access_token", "oauth_token", "signature", "oauth_signature", "key", "apikey"}
+    {
+        "token",
+        "access_token",
+        "oauth_token",
+        "signature",
+        "oauth_signature",
+        "key",
+        "apikey",
+        "response",  # Digest's: the hash of the password
+    }
+)
+#: Parameters that name, route or salt, whatever their length (Digest's nonce and uri,
+#: OAuth 1's nonce, AWS's SignedHeaders): learning them would replace the request's own
+#: path, which replay matches on.
+_PUBLIC_PARAMS: Final = frozenset(
+    {
+        "username",
+        "realm",
+        "nonce",
+        "cnonce",
+        "opaque",
+        "uri",
+        "qop",
+        "nc",
+        "algorithm",
+        "userhash",
+        "charset",
+        "domain",
+        "oauth_nonce",
+        "oauth_timestamp",
+        "oauth_signature_method",
+        "oauth_version",
+        "oauth_callback",
+        "oauth_consumer_key",
+        "credential",
+        "signedheaders",
+    }
 )
 
 
@@ -282,7 +318,8 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     kind = _SCHEME_KINDS.get(scheme.lower(), "secret")
     placeholder = secrets.add(kind, credentials)
     for name, param in _AUTH_PARAM.findall(credentials):
-        if len(param) >= 16 or name.lower() in _SECRET_PARAMS:
+        low = name.lower()
+        if low in _SECRET_PARAMS or (len(param) >= 16 and low not in _PUBLIC_PARAMS):
             secrets.add(kind, param, anywhere=True)
     return f"{scheme} {placeholder}" if scheme else placeholder, 1
 
@@ -330,7 +367,8 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
             if secret and not is_placeholder_value(secret):
                 count += 1
                 return f'"{secrets.add(kind, secret)}"'
-            return token
+            if not (secret and ABSOLUTE_URL.match(secret)):
+                return token  # a link is read on: its query may hold a credential
         if token[0] != '"' or depth >= MAX_DEPTH:
             return token
         value = _loads_str(token)

@@ -253,7 +253,7 @@ def test_a_binary_body_is_not_refused() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["Basic kéy:sécret", "Basic \u2603\u2603", "Basic ab\udc80", "Bearer \x00", "Basic ===="],
+    ["Basic jürgen:pässwörd", "Basic \u2603\u2603", "Basic ab\udc80", "Bearer \x00", "Basic ===="],
 )
 def test_a_malformed_authorization_is_replaced_without_raising(value: str) -> None:
     scrubbed, count = scrub_request(request(headers={"Authorization": [value]}), SecretSet())
