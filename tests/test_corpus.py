@@ -1,31 +1,54 @@
-"""Audit and scrub on real cassettes of nine other projects (issue 12; see tests/corpus.py)."""
+"""Audit and scrub on real cassettes of other projects (issue 12; see tests/corpus.py).
+
+``real_cassettes``: nine projects, the corpus the catalogue was first tuned on.
+``heldout_a`` and ``heldout_b``: ten more projects, each measured once before anything was
+changed for it (docs/cli.md has those first numbers), then tuned on: from then on they
+guard against regressions like the first corpus.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from corpus import Score, measure
+from corpus import CORPUS, Score, measure
+
+CORPORA = [CORPUS, CORPUS.parent / "heldout_a", CORPUS.parent / "heldout_b"]
+#: File-level precision floors. heldout_b has five flagged files, one of them clean by the
+#: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
+#: call, docs/cli.md), so one false positive there is 0.20.
+PRECISION_FLOORS = {"real_cassettes": 0.90, "heldout_a": 0.90, "heldout_b": 0.80}
 
 
-@pytest.fixture(scope="module")
-def score() -> Score:
-    return measure()
+@pytest.fixture(scope="module", params=CORPORA, ids=[c.name for c in CORPORA])
+def score(request: pytest.FixtureRequest) -> tuple[str, Score]:
+    folder: Path = request.param
+    return folder.name, measure(folder)
 
 
-def test_audit_finds_nearly_every_labelled_credential(score: Score) -> None:
-    assert score.recall >= 0.95, score.missed
+def test_audit_finds_nearly_every_labelled_credential(score: tuple[str, Score]) -> None:
+    _, result = score
+    assert result.recall >= 0.95, result.missed
 
 
-def test_audit_flags_few_clean_files(score: Score) -> None:
-    assert score.precision >= 0.90, sorted(score.flagged_files - score.dirty_files)
+def test_audit_flags_few_clean_files(score: tuple[str, Score]) -> None:
+    name, result = score
+    assert result.precision >= PRECISION_FLOORS[name], sorted(
+        result.flagged_files - result.dirty_files
+    )
 
 
-def test_no_credential_survives_scrub_in_a_file_that_then_audits_clean(score: Score) -> None:
-    assert score.survivors == []
+def test_no_credential_survives_scrub_in_a_file_that_then_audits_clean(
+    score: tuple[str, Score],
+) -> None:
+    assert score[1].survivors == []
 
 
-def test_every_loadable_cassette_is_read_and_no_file_is_skipped_silently(score: Score) -> None:
-    assert (score.unreadable, score.skipped) == ([], [])
+def test_every_loadable_cassette_is_read_and_no_file_is_skipped_silently(
+    score: tuple[str, Score],
+) -> None:
+    assert (score[1].unreadable, score[1].skipped) == ([], [])
 
 
-def test_every_scrubbed_file_still_loads_in_its_own_tool(score: Score) -> None:
-    assert score.broken == []
+def test_every_scrubbed_file_still_loads_in_its_own_tool(score: tuple[str, Score]) -> None:
+    assert score[1].broken == []
