@@ -127,7 +127,7 @@ def measure(corpus: Path = CORPUS) -> Score:
         credentials = [
             f for f in findings if getattr(f, "confidence", "credential") == "credential"
         ]
-        if any(f.category == "unreadable" and f.interaction is None for f in findings):
+        if any(f.category == "unreadable" for f in findings):  # the file, or a body of it
             score.unreadable.append(name)
         if credentials:
             score.flagged_files.add(name)
