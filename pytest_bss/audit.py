@@ -10,7 +10,7 @@ for files nobody scrubbed. Findings have a *confidence*:
   ``X-Api-Key``, credential cookies, token, key, secret and password fields, URL
   userinfo) holding anything but a placeholder, at any depth (JSON inside a JSON string,
   a form inside a percent-encoded value ...); and tokens of a known shape anywhere
-  (:data:`~pytest_bss.catalogue.SHAPES`: JWTs, Bearer, Basic, GitHub, Slack, AWS ...);
+  (:data:`~pytest_bss.shapes.SHAPES`: JWTs, Bearer, Basic, GitHub, Slack, AWS ...);
 * **canary**: any form of a ``BSS_*`` credential that is set in the environment, also
   inside the base64 of a Basic pair;
 * **unreadable**: a file that cannot be parsed, or a body that cannot be decoded
@@ -43,12 +43,9 @@ from .catalogue import (
     AUTH_HEADERS,
     COOKIE_HEADERS,
     NOT_SECRET_HEADERS,
-    SHAPES,
-    basic_pair,
     cookie_kind,
     cookie_pairs,
     field_key,
-    find_shapes,
     form_field_kind,
     header_kind,
     is_masked,
@@ -89,6 +86,7 @@ from .formats import (
 )
 from .leaks import Leak, interaction_leaks
 from .secret_set import SecretSet
+from .shapes import SHAPES, basic_pair, find_shapes
 
 __all__ = [
     "CANARY_VARS",

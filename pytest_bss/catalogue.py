@@ -33,7 +33,7 @@ that also carries an :data:`OAUTH_CONTEXT` field (BSS uses ``code`` for account 
 ``username`` and ``client_id`` (:data:`IDENTIFIER_FIELDS`) count in forms, and in JSON
 only when their value is a known value.
 
-**Shapes** (:data:`SHAPES`, :func:`find_shapes`): token formats found anywhere in any
+**Shapes** (:mod:`pytest_bss.shapes`): token formats found anywhere in any
 text, whatever field they are in: GitHub, GitLab, Slack, Stripe, AWS, Google, npm,
 OpenAI, SendGrid, Okta ``SSWS``, JWTs, ``Bearer`` and ``Basic`` credentials, PEM private
 keys.
@@ -55,16 +55,12 @@ Kinds are either :data:`SECRET_KINDS` (never readable anywhere) or
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import json
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 __all__ = [
@@ -87,18 +83,14 @@ __all__ = [
     "SECRET_FIELDS",
     "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
-    "SHAPES",
     "TOKEN_HEADERS",
     "TOKEN_HEADER_PATTERNS",
     "TRACKING_COOKIES",
     "TRACKING_COOKIE_PREFIXES",
     "URL_HEADERS",
-    "Shape",
-    "basic_pair",
     "cookie_kind",
     "cookie_pairs",
     "field_key",
-    "find_shapes",
     "form_field_kind",
     "header_kind",
     "is_masked",
@@ -109,7 +101,6 @@ __all__ = [
     "json_identifier_kind",
     "json_key_rule",
     "looks_random",
-    "mask_shapes",
     "not_secret_field",
     "secret_field_kind",
     "shannon_entropy",
@@ -846,289 +837,3 @@ def json_key_rule(key: str) -> tuple[bool, str | None]:
     document (a ``value`` key or a list item keeps the kind above it; any other key gives
     its own)."""
     return field_key(key) == "value", json_field_kind(key)
-
-
-# --- shapes -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shape:
-    """A token format found anywhere in a text.
-
-    ``kind`` names the rule (the SARIF ``ruleId``), ``label`` is what a report says,
-    ``secret_kind`` the kind the scrubber registers the value as; ``pattern``'s group
-    ``value`` is the credential, and ``check`` (when set) must accept it.
-    """
-
-    kind: str
-    label: str
-    secret_kind: str
-    pattern: re.Pattern[str]
-    check: Callable[[str], bool] | None = None
-
-
-def _b64json(part: str) -> object:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-def _is_jwt(text: str) -> bool:
-    header, payload = text.split(".")[:2]
-    try:
-        return isinstance(_b64json(header), dict) and isinstance(_b64json(payload), dict)
-    except (ValueError, binascii.Error):
-        return False
-
-
-def basic_pair(text: str) -> str | None:
-    """The ``user:password`` text a base64 string encodes, or ``None``."""
-    text = text.rstrip("=")
-    try:
-        raw = base64.b64decode(
-            text + "=" * (-len(text) % 4),
-            altchars=b"-_" if "-" in text or "_" in text else None,
-            validate=True,
-        )
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        pair = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pair = raw.decode("latin-1")  # requests encodes Basic pairs as Latin-1
-    return pair if ":" in pair and pair.isprintable() else None
-
-
-def _real_basic(text: str) -> bool:
-    pair = basic_pair(text)
-    return pair is not None and any(
-        half and not is_placeholder_value(half) for half in pair.split(":", 1)
-    )
-
-
-def _real_bearer(token: str) -> bool:
-    # Prose after "Bearer" ("Bearer authentication") is not a token; real ones carry digits.
-    return len(token) >= 16 and (any(c.isdigit() for c in token) or len(token) >= 32)
-
-
-def _not_example(token: str) -> bool:
-    return "EXAMPLE" not in token.upper()
-
-
-def _random_enough(token: str) -> bool:
-    return shannon_entropy(token) >= 3.0 and _not_example(token)
-
-
-# A token may stand next to "-" or "_": pytest joins parametrize ids with "-"
-# (test_api[ghp_…-200]), names join words with "_" (token_ghp_…, X-Token-ghp_…).
-_B: Final = r"(?<![A-Za-z0-9])"  # the start of a token
-_E: Final = r"(?![A-Za-z0-9])"  # its end
-
-#: Every token shape, in the order reports list them.
-SHAPES: Final = (
-    Shape(
-        "private_key",
-        "private key",
-        "secret",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*(?P<value>[A-Za-z0-9+/=\s\\n]{16,}?)"
-            r"\s*-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"
-        ),
-    ),
-    Shape(
-        "telegram_bot_token",
-        "Telegram bot token",
-        "access_token",
-        re.compile(r"(?<=/bot)(?P<value>\d{6,12}:[A-Za-z0-9_\-]{30,40})(?![A-Za-z0-9_\-])"),
-        _random_enough,
-    ),
-    Shape(
-        "cas_ticket",
-        "CAS service ticket",
-        "access_token",
-        re.compile(
-            rf"{_B}(?P<value>(?:ST|PGT|TGT)-\d{{1,12}}-[A-Za-z0-9]{{12,}}(?:-[A-Za-z0-9.]+)?){_E}"
-        ),
-        _random_enough,
-    ),
-    Shape(
-        "github_token",
-        "GitHub token",
-        "access_token",
-        re.compile(rf"{_B}(?P<value>gh[pousr]_[A-Za-z0-9]{{36,251}}|github_pat_\w{{22,244}}){_E}"),
-        _random_enough,
-    ),
-    Shape(
-        "gitlab_token",
-        "GitLab token",
-        "access_token",
-        re.compile(rf"{_B}(?P<value>gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{{20,}}){_E}"),
-        _random_enough,
-    ),
-    Shape(
-        "slack_token",
-        "Slack token",
-        "access_token",
-        re.compile(rf"{_B}(?P<value>xox[abposr]-[A-Za-z0-9\-]{{10,}}){_E}"),
-        lambda v: len(v) >= 16 and any(c.isdigit() for c in v) and _random_enough(v[5:]),
-    ),
-    Shape(
-        "stripe_key",
-        "Stripe secret key",
-        "api_key",
-        re.compile(rf"{_B}(?P<value>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{16,}}){_E}"),
-        lambda v: _random_enough(v[8:]),
-    ),
-    Shape(
-        "aws_access_key_id",
-        "AWS access key id",
-        "api_key",
-        re.compile(r"(?<![A-Z0-9])(?P<value>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
-        _not_example,
-    ),
-    Shape(
-        "aws_secret_access_key",
-        "AWS secret access key",
-        "secret",
-        re.compile(
-            r"(?i:aws_?secret_?access_?key|secret_?access_?key)[\"'\\]*\s*[:=>]+\s*[\"'\\]*"
-            r"(?P<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
-        ),
-        _random_enough,
-    ),
-    Shape(
-        "google_api_key",
-        "Google API key",
-        "api_key",
-        re.compile(rf"{_B}(?P<value>AIza[0-9A-Za-z_\-]{{35}}){_E}"),
-        _not_example,
-    ),
-    Shape(
-        "npm_token",
-        "npm token",
-        "access_token",
-        re.compile(rf"{_B}(?P<value>npm_[A-Za-z0-9]{{36}}){_E}"),
-        _random_enough,
-    ),
-    Shape(
-        "openai_key",
-        "OpenAI API key",
-        "api_key",
-        re.compile(rf"{_B}(?P<value>sk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{{32,}}){_E}"),
-        _random_enough,
-    ),
-    Shape(
-        "sendgrid_key",
-        "SendGrid API key",
-        "api_key",
-        re.compile(rf"{_B}(?P<value>SG\.[A-Za-z0-9_\-]{{22}}\.[A-Za-z0-9_\-]{{43}}){_E}"),
-    ),
-    Shape(
-        "okta_token",
-        "Okta SSWS token",
-        "api_key",
-        re.compile(r"\bSSWS\s+(?P<value>[A-Za-z0-9_\-]{20,})"),
-        _random_enough,
-    ),
-    Shape(
-        "jwt",
-        "JWT",
-        "access_token",
-        re.compile(r"\b(?P<value>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)"),
-        _is_jwt,
-    ),
-    Shape(
-        "bearer_token",
-        "Bearer token",
-        "access_token",
-        re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9\-._~+/]+=*)"),
-        _real_bearer,
-    ),
-    Shape(
-        "basic_credentials",
-        "Basic credentials",
-        "secret",
-        re.compile(r"(?i)\bbasic\s+(?P<value>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
-        _real_basic,
-    ),
-    Shape(
-        # An HTTP request written out in a text: a batch body's sub-requests, a logged
-        # request, a curl command (-H 'Authorization: SharedKey account:c2ln…'); Bearer and
-        # Basic values are their own shapes.
-        "authorization_line",
-        "Authorization value in a text",
-        "secret",
-        re.compile(
-            r"(?i)(?:^|(?<=[\s'\"]))(?:proxy-)?authorization:[ \t]*"
-            r"(?!(?:bearer|basic)\b)(?:[A-Za-z][\w-]*[ \t]+)?"
-            r"(?P<value>[A-Za-z0-9+/=._~:\-]{16,})"
-        ),
-        _random_enough,
-    ),
-)
-
-_HINTS: Final = re.compile(
-    r"PRIVATE KEY|/bot|ST-|PGT-|TGT-|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
-    r"|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
-    r"|(?i:authorization:)"
-)
-
-
-# _HINTS as plain words (the regex tries every alternative at every position: slow on a
-# big body); the case-insensitive ones in the lowercased text, which for ASCII is the same.
-_HINT_WORDS: Final = (
-    "PRIVATE KEY",
-    "/bot",
-    "ST-",
-    "PGT-",
-    "TGT-",
-    *(f"gh{c}_" for c in "pousr"),
-    "github_pat_",
-    *(f"gl{prefix}-" for prefix in ("pat", "dt", "rt", "ptt")),
-    *(f"xox{c}-" for c in "abposr"),
-    "_live_",
-    "_test_",
-    "AKIA",
-    "ASIA",
-    "AIza",
-    "npm_",
-    "sk-",
-    "SG.",
-    "SSWS",
-    "eyJ",
-)
-_LOWER_HINT_WORDS: Final = (
-    "bearer",
-    "basic",
-    "authorization:",
-    *(f"secret{a}access{b}key" for a in ("", "_") for b in ("", "_")),
-)
-
-
-def _has_hint(text: str) -> bool:
-    if len(text) < 512 or not text.isascii():  # short, or case folding beyond ASCII
-        return _HINTS.search(text) is not None
-    if any(word in text for word in _HINT_WORDS):
-        return True
-    low = text.lower()
-    return any(word in low for word in _LOWER_HINT_WORDS)
-
-
-def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
-    """(shape, value) of every credential of a known shape in ``text`` that is not a
-    placeholder (:func:`is_placeholder_value`)."""
-    if not _has_hint(text):  # the common case
-        return
-    for shape in SHAPES:
-        for match in shape.pattern.finditer(text):
-            value = match["value"]
-            if is_placeholder_value(value):
-                continue
-            if shape.check is None or shape.check(value):
-                yield shape, value
-
-
-def mask_shapes(text: str) -> str:
-    """``text`` with each token of a known shape in it written ``<kind>``: what a report
-    shows of a file name (pytest-recording names cassettes after test ids)."""
-    for shape, value in list(find_shapes(text)):
-        text = text.replace(value, f"<{shape.kind}>")
-    return text

@@ -57,7 +57,6 @@ from .audit import (
     shown_path,
 )
 from .cassettes import atomic_write, cassette_lock
-from .catalogue import mask_shapes
 from .exceptions import CassetteCorruptError
 from .formats import (
     CASSETTE_SUFFIXES,
@@ -74,6 +73,7 @@ from .project import Project, find_project, project_at
 from .review import DEFAULT_MAX_BODY
 from .scrub import scrub_interactions
 from .secret_set import SecretSet
+from .shapes import mask_shapes
 
 __all__ = ["main"]
 
@@ -756,7 +756,7 @@ _SECRET_FIELD_VALUE = re.compile(
 def _masked_as_is(text: str) -> str:
     """A file no reader can parse, with what looks like a credential masked: token shapes,
     ``Bearer …``/``Basic …`` values and the values of credential-named fields."""
-    from .catalogue import find_shapes
+    from .shapes import find_shapes
 
     for _, value in sorted(set(find_shapes(text)), key=lambda item: -len(item[1])):
         text = text.replace(value, "<masked>")

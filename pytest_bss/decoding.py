@@ -52,10 +52,8 @@ from .catalogue import (
     IDENTIFIER_KINDS,
     OAUTH_CONTEXT,
     URL_HEADERS,
-    Shape,
     cookie_kind,
     field_key,
-    find_shapes,
     form_field_kind,
     is_own_placeholder,
     is_placeholder_value,
@@ -63,6 +61,7 @@ from .catalogue import (
     json_key_rule,
 )
 from .markup import looks_like_xml, xml_credentials
+from .shapes import Shape, find_shapes
 
 __all__ = [
     "ABSOLUTE_URL",
@@ -863,7 +862,7 @@ def cookie_credential(value: str, name: str = "") -> str | None:
 
 
 def shape_credentials(text: str) -> list[tuple[Shape, str]]:
-    """(shape, value) of every credential of a known shape (:data:`~pytest_bss.catalogue.SHAPES`)
+    """(shape, value) of every credential of a known shape (:data:`~pytest_bss.shapes.SHAPES`)
     in ``text`` and in every decoding of it (:func:`nested_texts`), each once, in order.
 
     A JSON string or form value inside ``text`` was searched as part of ``text``; only the

@@ -79,7 +79,7 @@ def printable(name: str) -> str:
 def shown_name(path: str | Path) -> str:
     """A path as every report prints it: printable, a token of a known shape masked
     (``test_x[<github_token>].yaml``)."""
-    from .catalogue import mask_shapes
+    from .shapes import mask_shapes
 
     return mask_shapes(printable(str(path)))
 

@@ -74,7 +74,7 @@ class GitDiffArgs:
     def title(self) -> str:
         """The line that heads this file's output, like ``diff --git``'s (a token in a file
         name masked, as every report prints it)."""
-        from .catalogue import mask_shapes
+        from .shapes import mask_shapes
 
         old, new = self.path, self.new_path or self.path
         return mask_shapes(f"diff --{DRIVER} a/{old} b/{new}")

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_bss import audit, catalogue, decoding
+from pytest_bss import audit, catalogue, decoding, shapes
 from pytest_bss.formats import Skipped
 
 # Characters that open every layer, JSON and form rule, and hex digits for hex runs.
@@ -134,7 +134,7 @@ def test_text_that_is_no_json_has_no_entries() -> None:
     assert decoding.json_entries("{not json") is None
 
 
-HINTS = re.compile(catalogue._HINTS.pattern)
+HINTS = re.compile(shapes._HINTS.pattern)
 
 
 @settings(max_examples=500, deadline=None)
@@ -148,7 +148,7 @@ HINTS = re.compile(catalogue._HINTS.pattern)
 )
 def test_the_hint_words_agree_with_the_hint_pattern(pieces: list[str], padding: int) -> None:
     text = "." * padding + "".join(pieces)  # long texts take the word path
-    assert catalogue._has_hint(text) == (HINTS.search(text) is not None)
+    assert shapes._has_hint(text) == (HINTS.search(text) is not None)
 
 
 def test_the_cached_name_rules_answer_as_the_rules() -> None:

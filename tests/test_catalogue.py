@@ -16,7 +16,6 @@ from cassette_data import cassette
 from pytest_bss.audit import audit_data, audit_report
 from pytest_bss.catalogue import (
     cookie_kind,
-    find_shapes,
     form_field_kind,
     header_kind,
     is_masked,
@@ -27,6 +26,7 @@ from pytest_bss.catalogue import (
     secret_field_kind,
 )
 from pytest_bss.scrub import SecretSet, find_structural_leaks, scrub_interactions
+from pytest_bss.shapes import find_shapes
 
 RANDOM = "q7Xr2Lk9Vb4Nz8Tw3Hs6Jd1Mf5Pc0Ga"  # 31 mixed characters, no known shape
 B62 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # 36

@@ -419,7 +419,7 @@ def test_headers_as_pairs_and_extra_body_keys_are_read(
     ],
 )
 def test_telegram_bot_tokens_and_cas_tickets_are_token_shapes(text: str, kind: str) -> None:
-    from pytest_bss.catalogue import find_shapes
+    from pytest_bss.shapes import find_shapes
 
     assert [shape.kind for shape, _ in find_shapes(text)] == [kind]
 
