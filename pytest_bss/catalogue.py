@@ -103,6 +103,7 @@ __all__ = [
     "looks_random",
     "not_secret_field",
     "secret_field_kind",
+    "session_id_kind",
     "shannon_entropy",
     "split_scheme",
 ]
@@ -197,6 +198,7 @@ PLACEHOLDER_WORDS: Final = REDACTION_WORDS | frozenset(
         "wrong", "incorrect",
         "sk", "pk", "rk", "live", "ssws", "jwt", "hash", "signature", "sig", "credential",
         "credentials", "aws", "github", "slack", "stripe", "google", "webhook", "ghp", "gho",
+        "vault", "azure", "gcp", "okta", "jira",
         "xoxb", "xoxp", "xxx",
     }
 )  # fmt: skip
@@ -793,7 +795,15 @@ def form_field_kind(
     identifier = IDENTIFIER_FIELDS.get(key)
     if identifier == "client_key" and query and value is not None and not looks_random(value):
         return None  # ?client_id=GCM_ANDROID_DARK: an OAuth client id, public by design
-    return identifier or secret_field_kind(name)
+    kind = identifier or secret_field_kind(name)
+    return kind or (session_id_kind(name, value) if value is not None else None)
+
+
+def session_id_kind(name: str, value: str) -> str | None:
+    """``"session"`` for a field named ``*sid`` (``ssid``, ``sessid``; not ``sid`` alone,
+    a resource id in many APIs) holding a random-looking value, else ``None``."""
+    key = field_key(name)
+    return "session" if key.endswith("sid") and key != "sid" and looks_random(value) else None
 
 
 def json_field_kind(key: str) -> str | None:

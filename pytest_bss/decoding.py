@@ -61,7 +61,7 @@ from .catalogue import (
     json_key_rule,
 )
 from .markup import looks_like_xml, xml_credentials
-from .shapes import Shape, find_shapes
+from .shapes import Shape, find_shapes, placeholder_basic
 
 __all__ = [
     "ABSOLUTE_URL",
@@ -845,6 +845,8 @@ def authorization_credentials(value: str) -> tuple[str, str] | None:
         scheme, credentials = "", scheme
     credentials = credentials.strip()
     if is_placeholder_value(credentials):
+        return None
+    if scheme.lower() == "basic" and placeholder_basic(credentials):  # user:passwd
         return None
     return scheme, credentials
 

@@ -18,7 +18,7 @@ from typing import Final
 
 from .catalogue import is_placeholder_value, shannon_entropy
 
-__all__ = ["SHAPES", "Shape", "basic_pair", "find_shapes", "mask_shapes"]
+__all__ = ["SHAPES", "Shape", "basic_pair", "find_shapes", "mask_shapes", "placeholder_basic"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,12 @@ def _real_basic(text: str) -> bool:
     )
 
 
+def placeholder_basic(credentials: str) -> bool:
+    """Whether Basic ``credentials`` encode a pair of placeholders (``user:passwd``,
+    ``test:``): another tool's stand-in, like ``Bearer <TOKEN>``."""
+    return basic_pair(credentials) is not None and not _real_basic(credentials)
+
+
 def _real_bearer(token: str) -> bool:
     # Prose after "Bearer" ("Bearer authentication") is not a token; real ones carry digits.
     return len(token) >= 16 and (any(c.isdigit() for c in token) or len(token) >= 32)
@@ -108,6 +114,18 @@ SHAPES: Final = (
         "Telegram bot token",
         "access_token",
         re.compile(r"(?<=/bot)(?P<value>\d{6,12}:[A-Za-z0-9_\-]{30,40})(?![A-Za-z0-9_\-])"),
+        _random_enough,
+    ),
+    Shape(
+        # A resumable upload's session URI works like a token for that upload (Google's
+        # documentation), whoever holds it.
+        "gcs_upload_session",
+        "Google Cloud Storage upload session",
+        "session",
+        re.compile(
+            r"(?i:googleapis\.com)/upload/[^\s\"'<>]*?[?&]upload_id="
+            r"(?P<value>[A-Za-z0-9_\-]{20,})"
+        ),
         _random_enough,
     ),
     Shape(
@@ -237,7 +255,7 @@ SHAPES: Final = (
 
 _HINTS: Final = re.compile(
     r"PRIVATE KEY|/bot|ST-|PGT-|TGT-|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
-    r"|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
+    r"|upload_id=|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
     r"|(?i:authorization:)"
 )
 
@@ -246,6 +264,7 @@ _HINTS: Final = re.compile(
 # big body); the case-insensitive ones in the lowercased text, which for ASCII is the same.
 _HINT_WORDS: Final = (
     "PRIVATE KEY",
+    "upload_id=",
     "/bot",
     "ST-",
     "PGT-",

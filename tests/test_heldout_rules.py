@@ -7,6 +7,7 @@ a credential that was none, or a scrub that changed what replay matches on.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -129,3 +130,48 @@ def test_a_media_type_is_not_random() -> None:
 
     assert not looks_random("application/vnd.github.v3.full+json")
     assert audit_report(data, SecretSet()).findings == []
+
+
+# -- set C ---------------------------------------------------------------------------------
+
+
+def test_a_basic_pair_of_placeholders_is_another_tools_placeholder() -> None:
+    demo = base64.b64encode(b"user:passwd").decode()  # httpbin's documented demo account
+    real = base64.b64encode(b"user:Qx7-vR2p!kL9").decode()
+
+    assert credentials(cassette(request_headers={"Authorization": [f"Basic {demo}"]})) == []
+    assert credentials(cassette(request_headers={"Authorization": [f"Basic {real}"]})) == [
+        ("request.headers.Authorization", "Basic credentials")
+    ]
+
+
+def test_a_vendor_named_placeholder_token() -> None:
+    data = cassette(request_headers={"X-Vault-Token": ["my_vault_token"]})
+
+    assert credentials(data) == []
+
+
+def test_a_gcs_resumable_upload_session_is_found_and_scrubbed() -> None:
+    session = "ADPycdtV4kQ7wXz9Lm2Nb8Rt6Yp3Hs1Jd5Fg0Ka7Qw"
+    location = (
+        "https://storage.googleapis.com/upload/storage/v1/b/bucket/o"
+        f"?uploadType=resumable&name=f.bin&upload_id={session}"
+    )
+    data = cassette(uri=location, response_headers={"Location": [location]})
+
+    assert ("request.uri", "Google Cloud Storage upload session") in credentials(data)
+    assert session not in json.dumps(clean_after_scrub(data))
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("<r><ssid>8ff6da72388dbce88e48e0c6e95c332a</ssid></r>", True),
+        ("<r><ssid>HomeNetwork</ssid></r>", False),  # a Wi-Fi network's name
+        ("<r><sid>AC8ff6da72388dbce88e48e0c6e95c332a</sid></r>", False),  # a resource id
+    ],
+)
+def test_a_session_id_named_sid(body: str, found: bool) -> None:
+    data = cassette(response_body=body, response_headers={"Content-Type": ["text/xml"]})
+
+    assert (credentials(data) == [("response.body", "session (xml field)")]) is found
