@@ -16,9 +16,10 @@ exception (a traceback would print the frame, and the frame holds the credential
   :func:`is_url_header`.
 * **Forms**: :func:`form_body`, :func:`form_credentials`; ``multipart/form-data``:
   :func:`multipart_boundary`, :func:`multipart_credentials`.
-* **JSON**: :func:`is_json`, :func:`load_json` (objects as lists of pairs, so repeated
-  keys are all seen), :func:`json_scalars`, and :func:`sub_json`, which rewrites the
-  strings and numbers of a document and keeps everything else byte for byte.
+* **JSON** (:mod:`pytest_bss.jsondoc`, re-exported here): :func:`is_json`,
+  :func:`load_json` (objects as lists of pairs, so repeated keys are all seen),
+  :func:`json_scalars`, and :func:`sub_json`, which rewrites the strings and numbers of a
+  document and keeps everything else byte for byte.
 * **Layers**: :func:`layers` undoes one encoding of a value (percent-encoding, JSON
   escapes, HTML entities, hex); :func:`nested_texts` walks every layer, JSON string and
   form value inside a text, to :data:`MAX_DEPTH`.
@@ -39,10 +40,8 @@ import html
 import importlib
 import json
 import re
-import threading
 import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 from urllib.parse import unquote, unquote_plus
@@ -57,11 +56,22 @@ from .catalogue import (
     form_field_kind,
     is_own_placeholder,
     is_placeholder_value,
-    json_credential_kind,
-    json_key_rule,
+)
+from .jsondoc import (
+    JsonObject,
+    JsonSummary,
+    is_json,
+    json_entries,
+    json_scalars,
+    json_summary,
+    load_json,
+    looks_like_json,
+    sub_json,
+    too_deep,
 )
 from .markup import looks_like_xml, xml_credentials
 from .shapes import Shape, find_shapes, placeholder_basic
+from .text_cache import CACHE_BUDGET, TextCache
 
 __all__ = [
     "ABSOLUTE_URL",
@@ -111,41 +121,9 @@ __all__ = [
 MAX_DEPTH: Final = 16
 
 
-class _TextCache:
-    """The results of a pure function of a text for the most recent texts, within a budget
-    of characters (so a cache of bodies stays small however big a cassette is)."""
-
-    def __init__(self, budget: int) -> None:
-        self._budget = budget
-        self._size = 0
-        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, weight: int, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found[1]
-        value = compute()
-        weight += 64  # what a small entry costs too
-        if weight <= self._budget:
-            with self._lock:
-                if key not in self._items:
-                    self._items[key] = (weight, value)
-                    self._size += weight
-                    while self._size > self._budget:
-                        _, (old, _) = self._items.popitem(last=False)
-                        self._size -= old
-        return value
-
-
-_CACHE_BUDGET: Final = 1_000_000
-_NESTED: Final = _TextCache(_CACHE_BUDGET)
-_ENTRIES: Final = _TextCache(_CACHE_BUDGET)
-_POSITIONS: Final = _TextCache(_CACHE_BUDGET)
-_SHAPES: Final = _TextCache(_CACHE_BUDGET)
-_SUMMARIES: Final = _TextCache(_CACHE_BUDGET)
+_NESTED: Final = TextCache(CACHE_BUDGET)
+_POSITIONS: Final = TextCache(CACHE_BUDGET)
+_SHAPES: Final = TextCache(CACHE_BUDGET)
 
 
 def is_placeholder(value: object) -> bool:
@@ -556,283 +534,6 @@ def _secret(kind: str) -> bool:
     return kind not in IDENTIFIER_KINDS
 
 
-# --- JSON -------------------------------------------------------------------------------
-
-_JSON_STR: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_JSON_LEX: Final = re.compile(
-    rf"(?P<str>{_JSON_STR})|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<open>[{{\[])"
-    r"|(?P<close>[}\]])|(?P<colon>:)|(?P<comma>,)"
-)
-
-
-def looks_like_json(text: str) -> bool:
-    """Whether ``text`` starts like a JSON document (cheap; :func:`is_json` is sure)."""
-    return text.lstrip()[:1] in ("{", "[", '"')
-
-
-def is_json(text: str) -> bool:
-    """Whether ``text`` is one JSON document (an object, an array or a string)."""
-    if not looks_like_json(text):
-        return False
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def load_json(text: str) -> Any:
-    """Parse JSON with objects as lists of (key, value) pairs; ``None`` if it is not JSON."""
-    try:
-        return json.loads(text, object_pairs_hook=JsonObject)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _too_deep(text: str) -> bool:
-    """Whether ``text`` is JSON that nests too deep for Python's parser."""
-    try:
-        json.loads(text)
-    except RecursionError:
-        return True
-    except ValueError:
-        return False
-    return False
-
-
-class JsonObject(list[tuple[str, Any]]):
-    """A JSON object as :func:`load_json` gives it: all its (key, value) pairs, a duplicate
-    key's too (``list``'s own constructor: fast)."""
-
-    __slots__ = ()
-
-
-def json_scalars(document: Any) -> Iterator[tuple[tuple[str | None, ...], bool, Any]]:
-    """(path, is a key, scalar) of every key and scalar of a :func:`load_json` document.
-
-    ``path`` holds the keys from the root, ``None`` for a list item; for a key, the path
-    ends with that key.
-    """
-    stack: list[tuple[tuple[str | None, ...], Any]] = [((), document)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, JsonObject):
-            for key, item in reversed(value):
-                inner = (*path, key)
-                stack.append((inner, item))
-                stack.append((inner, _Key(key)))
-        elif isinstance(value, list):
-            stack.extend(((*path, None), item) for item in reversed(value))
-        elif isinstance(value, _Key):
-            yield path, True, str(value)
-        else:
-            yield path, False, value
-
-
-class _Key(str):
-    __slots__ = ()
-
-
-_Entry = tuple[tuple[str | None, ...], bool, Any]
-
-
-def json_entries(text: str) -> tuple[_Entry, ...] | None:
-    """:func:`json_scalars` of :func:`load_json` of ``text`` as a tuple, ``None`` if
-    ``text`` is not JSON; kept for the most recent texts."""
-    found: tuple[_Entry, ...] | None = _ENTRIES.get(text, len(text), lambda: _entries(text))
-    return found
-
-
-def _entries(text: str) -> tuple[_Entry, ...] | None:
-    document = load_json(text)
-    if document is None:
-        return None
-    out: list[_Entry] = []
-    try:
-        _walk(document, (), out)
-    except RecursionError:  # deeper than Python's stack: the walk without recursion
-        return tuple(json_scalars(document))
-    return tuple(out)
-
-
-def _walk(value: Any, path: tuple[str | None, ...], out: list[_Entry]) -> None:
-    # json_scalars, in the same order, several times faster (no stack of its own).
-    if isinstance(value, JsonObject):
-        for key, item in value:
-            inner = (*path, key)
-            out.append((inner, True, key))
-            if isinstance(item, list):  # an object or an array
-                _walk(item, inner, out)
-            else:
-                out.append((inner, False, item))
-    elif isinstance(value, list):
-        inner = (*path, None)
-        for item in value:
-            if isinstance(item, list):
-                _walk(item, inner, out)
-            else:
-                out.append((inner, False, item))
-    else:
-        out.append((path, False, value))
-
-
-@dataclass(frozen=True)
-class JsonSummary:
-    """What the credential checks read of one JSON document, gathered in one walk.
-
-    ``strings``: the different non-empty keys and strings, in order (the texts inside the
-    document); ``credentials``: (kind, value) of every scalar at a credential position
-    (:func:`~pytest_bss.catalogue.json_credential_kind` of its path), in order;
-    ``plain``: (last key, value) of every other string scalar, in order, where the last key
-    is the nearest key above the value (``""`` at the root).
-    """
-
-    strings: tuple[str, ...]
-    credentials: tuple[tuple[str, Any], ...]
-    plain: tuple[tuple[str, str], ...]
-
-
-def json_summary(text: str) -> JsonSummary | None:
-    """The :class:`JsonSummary` of ``text``, ``None`` if it is not JSON; kept for the most
-    recent texts."""
-    found: JsonSummary | None = _SUMMARIES.get(text, len(text), lambda: _summary(text))
-    return found
-
-
-def _summary(text: str) -> JsonSummary | None:
-    document = load_json(text)
-    if document is None:
-        return None
-    strings: dict[str, None] = {}
-    credentials: list[tuple[str, Any]] = []
-    plain: list[tuple[str, str]] = []
-    try:
-        _summarise(document, None, "", strings, credentials, plain)
-    except RecursionError:  # deeper than Python's stack: from the walk without recursion
-        return _summary_of_entries(json_scalars(document))
-    strings.pop("", None)
-    return JsonSummary(tuple(strings), tuple(credentials), tuple(plain))
-
-
-def _summarise(
-    value: Any,
-    kind: str | None,
-    key: str,
-    strings: dict[str, None],
-    credentials: list[tuple[str, Any]],
-    plain: list[tuple[str, str]],
-) -> None:
-    # _summary_of_entries(json_scalars(...)), following the kind down instead of reading
-    # each path: several times faster. The scalar case is written out in each loop on
-    # purpose: a call per scalar (thousands a body) is most of what a shared helper costs.
-    if isinstance(value, JsonObject):
-        for inner_key, item in value:
-            strings[inner_key] = None
-            is_value, key_kind = json_key_rule(inner_key)
-            inner_kind = kind if is_value else key_kind
-            if isinstance(item, list):  # an object or an array
-                _summarise(item, inner_kind, inner_key, strings, credentials, plain)
-            elif inner_kind is not None:
-                credentials.append((inner_kind, item))
-                if isinstance(item, str):
-                    strings[item] = None
-            elif isinstance(item, str):
-                strings[item] = None
-                plain.append((inner_key, item))
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, list):
-                _summarise(item, kind, key, strings, credentials, plain)
-            elif kind is not None:
-                credentials.append((kind, item))
-                if isinstance(item, str):
-                    strings[item] = None
-            elif isinstance(item, str):
-                strings[item] = None
-                plain.append((key, item))
-    elif kind is not None:
-        credentials.append((kind, value))
-        if isinstance(value, str):
-            strings[value] = None
-    elif isinstance(value, str):
-        strings[value] = None
-        plain.append((key, value))
-
-
-def _summary_of_entries(entries: Iterable[_Entry]) -> JsonSummary:
-    """The :class:`JsonSummary` read from :func:`json_scalars` (the plain definition)."""
-    strings: dict[str, None] = {}
-    credentials: list[tuple[str, Any]] = []
-    plain: list[tuple[str, str]] = []
-    for path, is_key, value in entries:
-        if isinstance(value, str) and value:
-            strings[value] = None
-        if is_key:
-            continue
-        kind = json_credential_kind(path)
-        if kind is not None:
-            credentials.append((kind, value))
-        elif isinstance(value, str):
-            plain.append((next((k for k in reversed(path) if k is not None), ""), value))
-    return JsonSummary(tuple(strings), tuple(credentials), tuple(plain))
-
-
-_Rewrite = Callable[[tuple[str | None, ...], str, bool], str]
-
-
-def sub_json(text: str, fn: _Rewrite) -> str:
-    """Rewrite the keys, strings and numbers of a JSON document, keeping all else as it is.
-
-    ``fn(path, token, is_key)`` gets each token as written (a string with its quotes and
-    escapes) and returns its replacement; ``path`` is as in :func:`json_scalars`. Call it
-    on text :func:`is_json` accepts.
-    """
-    # Each frame: [is an object, path, current key, after the colon]
-    stack: list[list[Any]] = []
-    out: list[str] = []
-    last = 0
-    for match in _JSON_LEX.finditer(text):
-        kind = match.lastgroup
-        token = match[0]
-        frame = stack[-1] if stack else None
-        if kind == "str" or kind == "num":
-            is_key = frame is not None and frame[0] and not frame[3]
-            if is_key:
-                key: str | None = token[1:-1] if "\\" not in token else _loads_str(token)
-                frame[2] = key  # type: ignore[index]
-                path = (*frame[1], key)  # type: ignore[index]
-            elif frame is None:
-                path = ()
-            else:
-                path = (*frame[1], frame[2] if frame[0] else None)
-            new = fn(path, token, is_key)
-            if new != token:
-                out.append(text[last : match.start()])
-                out.append(new)
-                last = match.end()
-        elif kind == "open":
-            path = () if frame is None else (*frame[1], frame[2] if frame[0] else None)
-            stack.append([match["open"] == "{", path, None, False])
-        elif kind == "close":
-            if stack:
-                stack.pop()
-        elif kind == "colon":
-            if frame is not None:
-                frame[3] = True
-        elif frame is not None:  # a comma
-            frame[2], frame[3] = None, False
-    out.append(text[last:])
-    return "".join(out)
-
-
-def _loads_str(token: str) -> str:
-    try:
-        value = json.loads(token)
-    except ValueError:
-        return token[1:-1]
-    return value if isinstance(value, str) else token[1:-1]
-
-
 # --- credential positions -------------------------------------------------------------
 
 
@@ -912,7 +613,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             continue
         if looks_like_json(nested):
             summary = json_summary(nested)
-            if summary is None and _too_deep(nested):
+            if summary is None and too_deep(nested):
                 # Python's parser gives up: read as text, its fields would go unseen
                 yield "unverifiable body", "JSON nested too deep to parse"
                 continue

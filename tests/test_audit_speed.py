@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_bss import audit, catalogue, decoding, shapes
+from pytest_bss import audit, catalogue, decoding, jsondoc, shapes
 from pytest_bss.formats import Skipped
 
 # Characters that open every layer, JSON and form rule, and hex digits for hex runs.
@@ -108,7 +108,7 @@ def test_the_json_summary_is_read_from_the_scalars_and_their_paths(document: obj
     expected = (
         None
         if loaded is None
-        else decoding._summary_of_entries(decoding.json_scalars(loaded))  # the definition
+        else jsondoc._summary_of_entries(decoding.json_scalars(loaded))  # the definition
     )
     assert decoding.json_summary(text) == expected
     if expected is not None:
