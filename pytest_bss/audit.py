@@ -740,8 +740,6 @@ def _soft_header(place: str, name: str, value: str) -> Iterator[tuple[str, str, 
             level = cookie_kind(cookie, raw)
             if level == "credential":
                 yield place, "cookie value", "credential"
-            elif level == "random":  # no credential's name: perhaps a visitor id
-                yield place, "random-looking cookie value", "suspicious"
             elif level == "masked":
                 yield place, "cookie masked by another tool", "masked"
         return

@@ -17,11 +17,11 @@ together with the session cookie, which is one). :data:`COOKIE_HEADERS` hold coo
 :data:`URL_HEADERS` (and any value that is an absolute URL) are read as URLs.
 
 **Cookies** (:func:`cookie_kind`): a cookie is a credential when its name says so
-(:data:`CREDENTIAL_COOKIE_WORDS`: ``session``, ``sid``, ``auth``, ``token`` ...). A cookie
-of another name whose value looks random (:func:`looks_random`) may be one or may be a
-visitor id: the audit reports it as *suspicious*. Tracking, routing and CSRF cookies
-(:data:`TRACKING_COOKIES`, :data:`TRACKING_COOKIE_PREFIXES`) never are. Every cookie but
-those and values under four characters (``lang=en``) is replaced by scrub.
+(:data:`CREDENTIAL_COOKIE_WORDS`: ``session``, ``sid``, ``auth``, ``token`` ...) or when
+its value looks random (:func:`looks_random`). Tracking, routing, visitor-id and CSRF
+cookies (:data:`TRACKING_COOKIES`, :data:`TRACKING_COOKIE_PREFIXES`,
+:data:`VISITOR_COOKIE_WORDS`) never are. Every cookie but those and values under four
+characters (``lang=en``) is replaced by scrub.
 
 **Fields** (form bodies, query strings, URL fragments, ``multipart/form-data`` parts, and
 JSON keys at any depth): :func:`secret_field_kind` by exact name
@@ -87,6 +87,7 @@ __all__ = [
     "TOKEN_HEADER_PATTERNS",
     "TRACKING_COOKIES",
     "TRACKING_COOKIE_PREFIXES",
+    "VISITOR_COOKIE_WORDS",
     "URL_HEADERS",
     "cookie_kind",
     "cookie_pairs",
@@ -496,6 +497,10 @@ TRACKING_COOKIES: Final = frozenset(
         "guest_id_ads",
         "guest_id_marketing",
         "personalization_id",
+        # Microsoft sign-in: a persistent first-party tracking cookie and routing
+        "fpc",
+        "x-ms-gateway-slice",
+        "stsservicecookie",
     }
 )
 #: Cookie name prefixes (lowercase) of tracking and routing cookies.
@@ -515,6 +520,7 @@ TRACKING_COOKIE_PREFIXES: Final = (
     "bm_sv",
     "bm_sz",
     "_abck",
+    "adrum",  # AppDynamics end-user monitoring
 )
 #: ``Set-Cookie`` attributes (lowercase): never cookies, even in a ``Cookie`` header.
 COOKIE_ATTRIBUTES: Final = frozenset(
@@ -539,12 +545,21 @@ CREDENTIAL_COOKIE_WORDS: Final = (
 _CREDENTIAL_COOKIE_NAMES: Final = frozenset({"sid", "ssid", "connectsid", "id", "user", "u"})
 
 
+#: Words in a cookie's name (by :func:`field_key`) that say it tells visitors apart, not
+#: users: ``dzr_uniq_id``, ``visitor_id``, ``_uuid``.
+VISITOR_COOKIE_WORDS: Final = ("uniq", "visitor", "uuid", "tracking", "analytics")
+
+
 def _tracking_cookie(low: str) -> bool:
     return (
         low in TRACKING_COOKIES
         or low.startswith(TRACKING_COOKIE_PREFIXES)
         or "csrf" in low
         or "xsrf" in low
+        or (
+            any(word in field_key(low) for word in VISITOR_COOKIE_WORDS)
+            and not any(word in field_key(low) for word in CREDENTIAL_COOKIE_WORDS)
+        )
     )
 
 
@@ -559,11 +574,10 @@ def cookie_pairs(header: str, value: str) -> Iterator[tuple[str, str]]:
 
 
 def cookie_kind(name: str, value: str) -> str | None:
-    """How ``name=value`` counts: ``"credential"`` (by its name), ``"random"`` (another name,
-    a random-looking value: a credential or a visitor id), ``"tracking"`` (tracking,
-    routing or CSRF cookie), ``"masked"`` (another tool's placeholder), ``"other"`` (a
-    preference of four characters or more) or ``None`` (empty, our placeholder, shorter, or
-    a ``Set-Cookie`` attribute)."""
+    """How ``name=value`` counts: ``"credential"`` (by its name, or by a random-looking
+    value), ``"tracking"`` (tracking, routing, visitor-id or CSRF cookie), ``"masked"``
+    (another tool's placeholder), ``"other"`` (a preference of four characters or more) or
+    ``None`` (empty, our placeholder, shorter, or a ``Set-Cookie`` attribute)."""
     low = name.strip().lower()
     if _tracking_cookie(low):
         return "tracking"
@@ -586,7 +600,7 @@ def cookie_kind(name: str, value: str) -> str | None:
     ):
         return "credential"
     if looks_random(text):
-        return "random"
+        return "credential"
     return "other" if len(text) >= 4 else None  # csv=2, lang=en: nothing to hide
 
 

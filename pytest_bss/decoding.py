@@ -556,7 +556,7 @@ def cookie_credential(value: str, name: str = "") -> str | None:
     """The value of one cookie (quotes removed), unless it is empty, a placeholder (ours or
     another tool's) or the cookie ``name`` is a tracking, routing or CSRF cookie
     (:func:`~pytest_bss.catalogue.cookie_kind`)."""
-    if cookie_kind(name, value) not in ("credential", "random", "other"):
+    if cookie_kind(name, value) not in ("credential", "other"):
         return None
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
