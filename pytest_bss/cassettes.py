@@ -27,7 +27,6 @@ import re
 import tempfile
 import threading
 import weakref
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from .exceptions import (
     RequestAlreadyPlayedError,
     RequestNotRecordedError,
 )
+from .repeated_keys import json_with_shadows, yaml_repeated, yaml_shadows
 from .secret_set import NEUTRAL_BASE, SecretSet
 from .settings import DEFAULT_VOLATILE_HEADERS
 from .write import WriteContext, write_cassette
@@ -175,9 +175,8 @@ def parse_text(
     ``!!python/unicode`` and ``!!python/str`` string tags, as vcrpy itself does (for
     ``pytest-bss audit`` and ``scrub`` on other tools' files). ``duplicates``: a list that
     gets where a mapping repeats a key (a parser keeps only one of its values), found in the
-    same parse; ``shadows`` then gets the values a parser drops, as whole documents: the
-    n-th of them holds the (n+1)-th value of every repeated key (or its last), so each value
-    is read in its place. Raises ``ValueError`` (or a parser's own error) for text it cannot
+    same parse; ``shadows`` then gets the values a parser drops, as whole documents, each
+    value in its place (:mod:`pytest_bss.repeated_keys`). Raises ``ValueError`` (or a parser's own error) for text it cannot
     read.
     """
     if yaml_syntax:
@@ -188,86 +187,23 @@ def parse_text(
             if node is None:
                 return None
             _check_yaml_size(node)
-            repeated = _yaml_repeated(node) if duplicates is not None else []
+            repeated = yaml_repeated(loader, node) if duplicates is not None else []
             if repeated and duplicates is not None:
-                duplicates.append(f"line {repeated[0][0].start_mark.line + 1}")
+                duplicates.append(f"line {repeated[0][1].start_mark.line + 1}")
             document = loader.construct_document(node)
             if repeated and shadows is not None:
-                shadows += _yaml_shadows(loader, node, repeated)
+                shadows += yaml_shadows(loader, node, repeated)
             return document
         finally:
             loader.dispose()
     if duplicates is not None:
-        most = 1
-
-        def pairs(items: list[tuple[str, Any]]) -> Any:
-            nonlocal most
-            if len({key for key, _ in items}) != len(items):
-                if not duplicates:
-                    duplicates.append("in a JSON object")
-                most = max(most, *Counter(key for key, _ in items).values())
-            return _decode_binary(dict(items))
-
-        document = json.loads(text, object_pairs_hook=pairs)
+        document, found = json_with_shadows(text, _decode_binary, duplicates)
         if shadows is not None:
-            for nth in range(most - 1):
-                hook = functools.partial(_nth_pairs, nth)
-                shadows.append(json.loads(text, object_pairs_hook=hook))
+            shadows += found
         return document
     if '"base64"' not in text:  # no binary body: skip a Python call for every object
         return json.loads(text)
     return json.loads(text, object_hook=_decode_binary)
-
-
-def _nth_pairs(nth: int, items: list[tuple[str, Any]]) -> Any:
-    """A JSON object holding the ``nth`` value of each repeated key (or its last)."""
-    seen: dict[str, list[Any]] = {}
-    for key, value in items:
-        seen.setdefault(key, []).append(value)
-    return _decode_binary({key: values[min(nth, len(values) - 1)] for key, values in seen.items()})
-
-
-def _yaml_repeated(root: Any) -> list[tuple[Any, int]]:
-    """Each YAML mapping node that repeats a key, with the most times one of its keys comes."""
-    import yaml
-
-    stack, seen, out = [root], set(), []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys = Counter(k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode))
-            if keys and max(keys.values()) > 1:
-                out.append((node, max(keys.values())))
-            stack += [child for pair in node.value for child in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
-    out.sort(key=lambda item: item[0].start_mark.index)
-    return out
-
-
-def _yaml_shadows(loader: Any, root: Any, repeated: list[tuple[Any, int]]) -> list[Any]:
-    """The documents :func:`parse_text` gives as ``shadows``, built from the same nodes."""
-    import yaml
-
-    originals = [node.value for node, _ in repeated]
-    out = []
-    try:
-        for nth in range(max(most for _, most in repeated) - 1):
-            for node, original in zip((node for node, _ in repeated), originals, strict=True):
-                places: dict[Any, list[int]] = {}
-                for index, (key, _) in enumerate(original):
-                    name = key.value if isinstance(key, yaml.ScalarNode) else index
-                    places.setdefault(name, []).append(index)
-                keep = {spots[min(nth, len(spots) - 1)] for spots in places.values()}
-                node.value = [pair for index, pair in enumerate(original) if index in keep]
-            out.append(loader.construct_document(root))
-    finally:
-        for (node, _), original in zip(repeated, originals, strict=True):
-            node.value = original
-    return out
 
 
 @functools.cache

@@ -83,12 +83,13 @@ __all__ = [
     "SECRET_FIELDS",
     "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
+    "SET_COOKIE_FOLD",
     "TOKEN_HEADERS",
     "TOKEN_HEADER_PATTERNS",
     "TRACKING_COOKIES",
     "TRACKING_COOKIE_PREFIXES",
-    "VISITOR_COOKIE_WORDS",
     "URL_HEADERS",
+    "VISITOR_COOKIE_WORDS",
     "cookie_kind",
     "cookie_pairs",
     "field_key",
@@ -105,6 +106,7 @@ __all__ = [
     "not_secret_field",
     "secret_field_kind",
     "session_id_kind",
+    "set_cookie_lines",
     "shannon_entropy",
     "split_scheme",
 ]
@@ -242,13 +244,18 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     if not isinstance(value, str):
         return value is None or isinstance(value, bool)
     text = value.strip()
-    if _PLAIN_URL.fullmatch(text):  # {"secret": "https://…/secret.png"}: a link, no secret
-        return True  # (a credential in its query or userinfo is read as the URL's)
+    if _PLAIN_URL.fullmatch(text) and not any(map(looks_random, _URL_PARTS.split(text))):
+        return True  # {"secret": "https://…/secret.png"}: a link; its query is read as one
+    scheme, sep, rest = text.partition(" ")
+    if sep and scheme.isalpha() and (is_own_placeholder(rest) or _BRACKETED.fullmatch(rest)):
+        return True  # "Bearer <BSS_ACCESS_TOKEN_1>", "Token <TOKEN>"
     return not text or is_own_placeholder(text) or is_masked(value, words=words)
 
 
-#: An absolute http(s) URL without userinfo.
+#: An absolute http(s) URL without userinfo; a path segment, fragment or query part that
+#: looks random makes it a capability (a webhook or magic-login URL), not a plain link.
 _PLAIN_URL: Final = re.compile(r"https?://[^\s/@?#]+(?:[/?#]\S*)?", re.I)
+_URL_PARTS: Final = re.compile(r"[/?#&=]")
 
 
 # --- randomness ---------------------------------------------------------------------------
@@ -563,11 +570,25 @@ def _tracking_cookie(low: str) -> bool:
     )
 
 
+#: Where a ``Set-Cookie`` value that joins several with ", " (as requests and others fold
+#: repeated headers) starts its next cookie: a comma, then ``name=`` (an ``Expires`` date's
+#: comma is followed by a day number and a space, never by ``name=``).
+SET_COOKIE_FOLD: Final = re.compile(r",\s*(?=[^\s;,=]+=)")
+
+
+def set_cookie_lines(value: str) -> list[str]:
+    """The ``Set-Cookie`` values a folded ``Set-Cookie`` value holds (one, most often)."""
+    return SET_COOKIE_FOLD.split(value) if "," in value else [value]
+
+
 def cookie_pairs(header: str, value: str) -> Iterator[tuple[str, str]]:
-    """(name, raw value) of each cookie of a ``Cookie`` header value, or of the one cookie a
-    ``Set-Cookie`` value sets (its attributes are no cookies)."""
-    pieces = value.split(";")
-    for piece in pieces[:1] if header.lower() == "set-cookie" else pieces:
+    """(name, raw value) of each cookie of a ``Cookie`` header value, or of the cookie each
+    ``Set-Cookie`` value sets (its attributes are no cookies; folded values are split)."""
+    if header.lower() == "set-cookie":
+        pieces = [line.split(";", 1)[0] for line in set_cookie_lines(value)]
+    else:
+        pieces = value.split(";")
+    for piece in pieces:
         name, sep, raw = piece.partition("=")
         if sep:
             yield name, raw
@@ -626,6 +647,9 @@ SECRET_FIELDS: Final = {
     "sessionid": "session",
     "sessionkey": "session",
     "xamzsecuritytoken": "session",
+    # a request's headers echoed in JSON (httpbin, logs): "Authorization": "Token …"
+    "authorization": "secret",
+    "proxyauthorization": "secret",
 }
 #: Field name endings (by :func:`field_key`) -> kind, tried longest first.
 SECRET_FIELD_SUFFIXES: Final = (

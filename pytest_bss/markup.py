@@ -32,19 +32,20 @@ __all__ = ["escape_placeholders", "looks_like_xml", "xml_credentials"]
 
 _NAME: Final = r"[A-Za-z_][\w.\-]*"
 #: One markup token: a tag (start, end or empty), CDATA, a comment, a declaration.
+# An attribute value may hold ">" but never "<"; a construct left open ends the text (so a
+# run of unclosed "<?" or "<!--" is read once, not once for each).
 _TOKEN: Final = re.compile(
-    rf"<(?P<close>/)?(?:{_NAME}:)?(?P<name>{_NAME})(?P<attrs>(?:\s[^<>]*?)?)(?P<empty>/)?>"
-    r"|<!\[CDATA\[(?P<cdata>.*?)\]\]>"
-    r"|<!--.*?-->|<\?.*?\?>|<![^<>]*>",
+    rf"<(?P<close>/)?(?:{_NAME}:)?(?P<name>{_NAME})"
+    r"(?P<attrs>(?:\s(?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*)?)(?P<empty>/)?>"
+    r"|<!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)"
+    r"|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<![^<>]*>",
     re.S,
 )
 _ATTRIBUTE: Final = re.compile(
     rf"(?:{_NAME}:)?(?P<name>{_NAME})\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
 )
 _MARKUP_START: Final = re.compile(r"[\ufeff\s]*<[A-Za-z?!]")
-_HTML_START: Final = re.compile(
-    r"[\ufeff\s]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.S | re.I
-)
+_HTML_ROOT: Final = re.compile(r"<(?:!doctype\s+html|html)\b", re.I)
 _OWN_RAW: Final = re.compile(r"<(BSS_[A-Z0-9_]+)>")
 
 
@@ -52,7 +53,13 @@ def looks_like_xml(text: str) -> bool:
     """Whether ``text`` is an XML document (not HTML) by its start: cheap, no parse."""
     if _MARKUP_START.match(text) is None or ("</" not in text and "/>" not in text):
         return False
-    return _HTML_START.match(text) is None
+    start = text.lstrip("\ufeff \t\r\n")
+    while start.startswith("<!--"):  # comments before the root (a loop: no backtracking)
+        end = start.find("-->")
+        if end < 0:
+            return False
+        start = start[end + 3 :].lstrip()
+    return _HTML_ROOT.match(start) is None
 
 
 def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:

@@ -71,6 +71,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from .catalogue import (
     AUTH_HEADERS,
+    SET_COOKIE_FOLD,
     header_kind,
     is_placeholder_value,
     json_credential_kind,
@@ -295,6 +296,10 @@ _PUBLIC_PARAMS: Final = frozenset(
         "oauth_consumer_key",
         "credential",
         "signedheaders",
+        "keyid",  # HTTP Signatures: names the key, often the request's own path
+        "headers",
+        "created",
+        "expires",
     }
 )
 
@@ -318,13 +323,21 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     kind = _SCHEME_KINDS.get(scheme.lower(), "secret")
     placeholder = secrets.add(kind, credentials)
     for name, param in _AUTH_PARAM.findall(credentials):
-        low = name.lower()
+        low = name.lower().replace("-", "_")
         if low in _SECRET_PARAMS or (len(param) >= 16 and low not in _PUBLIC_PARAMS):
             secrets.add(kind, param, anywhere=True)
     return f"{scheme} {placeholder}" if scheme else placeholder, 1
 
 
 def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple[str, int]:
+    if first_only and "," in value:  # a folded Set-Cookie: each of its values
+        lines = SET_COOKIE_FOLD.split(value)
+        if len(lines) > 1:
+            seps = SET_COOKIE_FOLD.findall(value)
+            done = [_scrub_cookies(line, secrets, first_only=True) for line in lines]
+            rest = zip(seps, done[1:], strict=True)
+            joined = done[0][0] + "".join(sep + text for sep, (text, _) in rest)
+            return joined, sum(count for _, count in done)
     pieces = value.split(";")
     count = 0
     for index, piece in enumerate(pieces[:1] if first_only else pieces):
@@ -428,7 +441,10 @@ def _scrub_xml(text: str, secrets: SecretSet) -> tuple[str, int]:
     their placeholders escaped (``&lt;BSS_PASSWORD&gt;``) so the text stays XML."""
     found = list(xml_credentials(text))
     for start, end, kind, value in reversed(found):
-        text = text[:start] + escape_placeholders(secrets.add(kind, value)) + text[end:]
+        placeholder = secrets.add(kind, value)
+        if not text.endswith("<![CDATA[", 0, start):  # in CDATA, "<" is text as it is
+            placeholder = escape_placeholders(placeholder)
+        text = text[:start] + placeholder + text[end:]
     text, userinfo = _scrub_userinfo(text, secrets)
     return text, len(found) + userinfo
 

@@ -85,6 +85,11 @@ def _real_bearer(token: str) -> bool:
     return len(token) >= 16 and (any(c.isdigit() for c in token) or len(token) >= 32)
 
 
+def _token_like(token: str) -> bool:
+    # "Authorization: application/json", "Authorization: required-for-all-endpoints": words
+    return _random_enough(token) and any(c.isdigit() for c in token)
+
+
 def _not_example(token: str) -> bool:
     return "EXAMPLE" not in token.upper()
 
@@ -248,6 +253,19 @@ SHAPES: Final = (
             r"(?i)(?:^|(?<=[\s'\"]))(?:proxy-)?authorization:[ \t]*"
             r"(?!(?:bearer|basic)\b)(?:[A-Za-z][\w-]*[ \t]+)?"
             r"(?P<value>[A-Za-z0-9+/=._~:\-]{16,})"
+        ),
+        _token_like,
+    ),
+    Shape(
+        # The same, with parameters: Token token="…", OAuth oauth_token="…",
+        # oauth_signature="…", Digest response="…", Signature signature="…"
+        "authorization_parameter",
+        "Authorization parameter in a text",
+        "secret",
+        re.compile(
+            r"(?i)(?:^|(?<=[\s'\"]))(?:proxy-)?authorization:[ \t]*[A-Za-z][\w-]*[ \t]+"
+            r"[^\r\n]{0,400}?\b(?:token|oauth_token|signature|oauth_signature|response|key|apikey)"
+            r"=(?:\\?\")?(?P<value>[^\"\\\r\n,\s]{8,})"
         ),
         _random_enough,
     ),
