@@ -7,6 +7,7 @@ from typing import Any
 
 def cassette(
     *,
+    method: str = "GET",
     uri: str = "https://bss.tenant.invalid/api/accounts",
     request_headers: dict[str, list[str]] | None = None,
     request_body: Any = None,
@@ -18,7 +19,7 @@ def cassette(
         "interactions": [
             {
                 "request": {
-                    "method": "GET",
+                    "method": method,
                     "uri": uri,
                     "body": request_body,
                     "headers": request_headers or {},

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cassette_data import cassette
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serializers import jsonserializer, yamlserializer
 
@@ -390,28 +391,13 @@ def test_a_parse_error_says_where_without_quoting_the_file(
 
 
 def _compressed_cassette(path: Path, coding: str, body: bytes) -> None:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "interactions": [
-                    {
-                        "request": {
-                            "method": "GET",
-                            "uri": "https://api.example.test/user",
-                            "headers": {"Accept-Encoding": ["gzip, deflate, br, zstd"]},
-                            "body": None,
-                        },
-                        "response": {
-                            "status": {"code": 200, "message": "OK"},
-                            "headers": {"Content-Encoding": [coding]},
-                            "body": {"string": body},
-                        },
-                    }
-                ],
-                "version": 1,
-            }
-        )
+    data = cassette(
+        uri="https://api.example.test/user",
+        request_headers={"Accept-Encoding": ["gzip, deflate, br, zstd"]},
+        response_headers={"Content-Encoding": [coding]},
+        response_body=body,
     )
+    path.write_text(yaml.safe_dump(data))
 
 
 def _compress(coding: str, data: bytes) -> bytes:

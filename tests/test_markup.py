@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cassette_data import cassette
 
 from pytest_bss.cli import main
 from pytest_bss.markup import escape_placeholders, looks_like_xml, xml_credentials
@@ -85,28 +86,15 @@ def test_placeholders_are_escaped_in_xml() -> None:
 
 
 def soap_cassette(path: Path) -> None:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "interactions": [
-                    {
-                        "request": {
-                            "method": "POST",
-                            "uri": "https://vcenter.example.test/sdk",
-                            "headers": {"Content-Type": ["text/xml; charset=UTF-8"]},
-                            "body": SOAP_LOGIN,
-                        },
-                        "response": {
-                            "status": {"code": 200, "message": "OK"},
-                            "headers": {"Content-Type": ["text/xml"]},
-                            "body": {"string": XML_RPC},
-                        },
-                    }
-                ],
-                "version": 1,
-            }
-        )
+    data = cassette(
+        method="POST",
+        uri="https://vcenter.example.test/sdk",
+        request_headers={"Content-Type": ["text/xml; charset=UTF-8"]},
+        request_body=SOAP_LOGIN,
+        response_headers={"Content-Type": ["text/xml"]},
+        response_body=XML_RPC,
     )
+    path.write_text(yaml.safe_dump(data))
 
 
 def test_audit_finds_xml_credentials_and_scrub_keeps_the_xml_well_formed(
