@@ -94,7 +94,9 @@ __all__ = [
     "cookie_pairs",
     "field_key",
     "form_field_kind",
+    "header_field_kind",
     "header_kind",
+    "is_headers_key",
     "is_masked",
     "is_own_placeholder",
     "is_placeholder_value",
@@ -235,6 +237,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return False
     if found[0] in REDACTION_WORDS:
         return True
+    if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
+        return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
     return words and all(word in PLACEHOLDER_WORDS for word in found)
 
 
@@ -244,7 +248,7 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     if not isinstance(value, str):
         return value is None or isinstance(value, bool)
     text = value.strip()
-    if _PLAIN_URL.fullmatch(text) and not any(map(looks_random, _URL_PARTS.split(text))):
+    if _PLAIN_URL.fullmatch(text) and not any(map(_capability, _URL_PARTS.split(text))):
         return True  # {"secret": "https://…/secret.png"}: a link; its query is read as one
     scheme, sep, rest = text.partition(" ")
     if sep and scheme.isalpha() and (is_own_placeholder(rest) or _BRACKETED.fullmatch(rest)):
@@ -255,7 +259,13 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
 #: An absolute http(s) URL without userinfo; a path segment, fragment or query part that
 #: looks random makes it a capability (a webhook or magic-login URL), not a plain link.
 _PLAIN_URL: Final = re.compile(r"https?://[^\s/@?#]+(?:[/?#]\S*)?", re.I)
-_URL_PARTS: Final = re.compile(r"[/?#&=]")
+_URL_PARTS: Final = re.compile(r"[/?#&=;]")
+
+
+def _capability(part: str) -> bool:
+    """A URL part that makes the URL a credential (a random token, or a UUID as many
+    magic-link and webhook URLs use)."""
+    return looks_random(part) or _UUID.fullmatch(part) is not None
 
 
 # --- randomness ---------------------------------------------------------------------------
@@ -504,6 +514,12 @@ TRACKING_COOKIES: Final = frozenset(
         "guest_id_ads",
         "guest_id_marketing",
         "personalization_id",
+        # Google and YouTube preference, consent and visitor cookies
+        "pref",
+        "socs",
+        "consent",
+        "ysc",
+        "visitor_info1_live",
         # Microsoft sign-in: a persistent first-party tracking cookie and routing
         "fpc",
         "x-ms-gateway-slice",
@@ -566,6 +582,8 @@ def _tracking_cookie(low: str) -> bool:
         or (
             any(word in field_key(low) for word in VISITOR_COOKIE_WORDS)
             and not any(word in field_key(low) for word in CREDENTIAL_COOKIE_WORDS)
+            and not field_key(low).endswith(("sid", "key", "ticket", "sso"))
+            and "sso" not in field_key(low)
         )
     )
 
@@ -647,9 +665,6 @@ SECRET_FIELDS: Final = {
     "sessionid": "session",
     "sessionkey": "session",
     "xamzsecuritytoken": "session",
-    # a request's headers echoed in JSON (httpbin, logs): "Authorization": "Token …"
-    "authorization": "secret",
-    "proxyauthorization": "secret",
 }
 #: Field name endings (by :func:`field_key`) -> kind, tried longest first.
 SECRET_FIELD_SUFFIXES: Final = (
@@ -709,6 +724,9 @@ NOT_CREDENTIAL_FIELDS: Final = frozenset(
         "secretid",
         "secretarn",
         "passwordpolicy",
+        # WebHDFS / Azure Data Lake: a file's write session and lease, not a login
+        "filesessionid",
+        "leaseid",
     }
 )
 #: Identifier fields (by :func:`field_key`) -> kind: a form's always, JSON's when known.
@@ -875,7 +893,28 @@ def _path_kind(path: Sequence[str | None]) -> str | None:
     if not end:
         return None
     key = path[end - 1]
-    return json_field_kind(key) if key is not None else None
+    if key is None:
+        return None
+    above = path[end - 2] if end >= 2 else None
+    if above is not None and is_headers_key(above):
+        return header_field_kind(key)
+    return json_field_kind(key)
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def is_headers_key(key: str) -> bool:
+    """Whether a JSON key names an object of HTTP headers (``"headers": {...}``: an echo
+    of a request, a log line, a HAR entry), whose keys are read as header names."""
+    return field_key(key) == "headers"
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def header_field_kind(name: str) -> str | None:
+    """The kind of a key of an object of headers: a credential header's
+    (``Authorization``, ``X-Api-Key`` …), else a credential field's."""
+    if name.strip().lower() in AUTH_HEADERS:
+        return "secret"
+    return header_kind(name) or json_field_kind(name)
 
 
 @functools.lru_cache(maxsize=_NAMES)

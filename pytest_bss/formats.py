@@ -38,8 +38,9 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from .cassettes import MAX_CASSETTE_BYTES, HostileCassetteError, parse_error, parse_text
-from .decoding import decode_message
+from .decoding import ABSOLUTE_URL, decode_message
 from .exceptions import CassetteCorruptError
+from .repeated_keys import TooManyRepeatsError
 
 __all__ = [
     "CASSETTE_SUFFIXES",
@@ -233,7 +234,7 @@ def read_text(path: Path, text: str) -> CassetteFile:
             duplicates=duplicates,
             shadows=shadows,
         )
-    except HostileCassetteError as exc:
+    except (HostileCassetteError, TooManyRepeatsError) as exc:
         raise CassetteCorruptError(f"Cassette {path} {exc}", path=str(path)) from None
     except Exception as exc:  # every parser failure is the same problem for the user
         raise CassetteCorruptError(
@@ -471,6 +472,7 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
     """
     expected = comparable(scrubbed)
     candidate = replace(file.text)
+    rest_expected = comparable(_with_rest_replaced(file.tool, scrubbed, replace))
     try:
         if comparable(read_text(file.path, candidate).data) == expected:
             return candidate
@@ -481,6 +483,7 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
         _into_betamax(document, scrubbed)
     else:
         _into_vcrpy(document, scrubbed)
+    _replace_unmodelled(file.tool, document, replace)
     dumped = _dump(file, document)
     if "\r\n" in file.text:  # the file's own line ends (a file made on Windows)
         dumped = dumped.replace("\r\n", "\n").replace("\n", "\r\n")
@@ -489,11 +492,77 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
     # What the model leaves out (betamax's response.url, a note) is replaced in the text.
     for text in (replace(dumped), dumped):
         try:
-            if comparable(read_text(file.path, text).data) == expected:
+            if comparable(read_text(file.path, text).data) in (expected, rest_expected):
                 return text
         except (CassetteCorruptError, NotACassetteError):
             continue
     raise ValueError(f"{file.path}: the scrubbed cassette would not read back the same")
+
+
+_RAW_PLACEHOLDER: Final = re.compile(r"<(BSS_[A-Z0-9_]+)>")
+
+
+def _replace_unmodelled(tool: str, document: Any, replace: Callable[[str], str]) -> None:
+    """Replace the known values in what the model leaves out (:func:`unmodelled_texts`:
+    vcrpy 1's ``response.url``, betamax's ``recorded_at``, notes), in place; in a URL the
+    placeholder is percent-encoded, as the scrubber writes it in a query."""
+
+    fix = _url_aware(replace)
+    request_keys, response_keys = _MODELLED[tool]
+    list_key = "http_interactions" if tool == "betamax" else "interactions"
+    for key in list(document):
+        if key != list_key:
+            document[key] = _map_strings(document[key], fix)
+    for item in document[list_key]:
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key in ("request", "response") and isinstance(value, dict):
+                known = request_keys if key == "request" else response_keys
+                for name in [name for name in value if name not in known]:
+                    value[name] = _map_strings(value[name], fix)
+            else:
+                item[key] = _map_strings(value, fix)
+
+
+def _url_aware(replace: Callable[[str], str]) -> Callable[[str], str]:
+    def fix(text: str) -> str:
+        new = replace(text)
+        if new != text and ABSOLUTE_URL.match(text):
+            new = _RAW_PLACEHOLDER.sub(r"%3C\1%3E", new)
+        return new
+
+    return fix
+
+
+def _with_rest_replaced(
+    tool: str, data: Mapping[str, Any], replace: Callable[[str], str]
+) -> dict[str, Any]:
+    """``data`` with the known values replaced in the keys of its requests and responses
+    that the scrubber leaves (vcrpy 1's ``response.url``), as :func:`_replace_unmodelled`
+    writes them."""
+    fix = _url_aware(replace)
+    request_keys, response_keys = _MODELLED[tool]
+    interactions = []
+    for interaction in data.get("interactions") or ():
+        pair = dict(interaction)
+        for side, known in (("request", request_keys), ("response", response_keys)):
+            message = pair.get(side)
+            if isinstance(message, Mapping):
+                pair[side] = {
+                    key: value if key in known else _map_strings(value, fix)
+                    for key, value in message.items()
+                }
+        interactions.append(pair)
+    return {**data, "interactions": interactions}
+
+
+def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _map_strings(item, fn) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(item, fn) for item in value]
+    return fn(value) if isinstance(value, str) else value
 
 
 def comparable(data: Mapping[str, Any]) -> list[Any]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .catalogue import json_credential_kind, json_key_rule
+from .catalogue import header_field_kind, is_headers_key, json_credential_kind, json_key_rule
 from .text_cache import CACHE_BUDGET, TextCache
 
 __all__ = [
@@ -198,17 +198,29 @@ def _summarise(
     strings: dict[str, None],
     credentials: list[tuple[str, Any]],
     plain: list[tuple[str, str]],
+    headers: bool = False,
 ) -> None:
     # _summary_of_entries(json_scalars(...)), following the kind down instead of reading
     # each path: several times faster. The scalar case is written out in each loop on
     # purpose: a call per scalar (thousands a body) is most of what a shared helper costs.
+    # ``headers``: the value is the object of a "headers" key (its keys are header names).
     if isinstance(value, JsonObject):
         for inner_key, item in value:
             strings[inner_key] = None
             is_value, key_kind = json_key_rule(inner_key)
+            if headers:
+                is_value, key_kind = False, header_field_kind(inner_key)
             inner_kind = kind if is_value else key_kind
             if isinstance(item, list):  # an object or an array
-                _summarise(item, inner_kind, inner_key, strings, credentials, plain)
+                _summarise(
+                    item,
+                    inner_kind,
+                    inner_key,
+                    strings,
+                    credentials,
+                    plain,
+                    isinstance(item, JsonObject) and is_headers_key(inner_key),
+                )
             elif inner_kind is not None:
                 credentials.append((inner_kind, item))
                 if isinstance(item, str):

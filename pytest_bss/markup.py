@@ -41,8 +41,9 @@ _TOKEN: Final = re.compile(
     r"|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<![^<>]*>",
     re.S,
 )
+# A name only where one starts (not inside a longer name: no quadratic retries).
 _ATTRIBUTE: Final = re.compile(
-    rf"(?:{_NAME}:)?(?P<name>{_NAME})\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
+    rf"(?<![\w.:\-])(?:{_NAME}:)?(?P<name>{_NAME})\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
 )
 _MARKUP_START: Final = re.compile(r"[\ufeff\s]*<[A-Za-z?!]")
 _HTML_ROOT: Final = re.compile(r"<(?:!doctype\s+html|html)\b", re.I)
@@ -53,13 +54,15 @@ def looks_like_xml(text: str) -> bool:
     """Whether ``text`` is an XML document (not HTML) by its start: cheap, no parse."""
     if _MARKUP_START.match(text) is None or ("</" not in text and "/>" not in text):
         return False
-    start = text.lstrip("\ufeff \t\r\n")
-    while start.startswith("<!--"):  # comments before the root (a loop: no backtracking)
-        end = start.find("-->")
+    at = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+    while text.startswith("<!--", at):  # comments before the root: skipped, never copied
+        end = text.find("-->", at)
         if end < 0:
             return False
-        start = start[end + 3 :].lstrip()
-    return _HTML_ROOT.match(start) is None
+        at = end + 3
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+    return _HTML_ROOT.match(text, at) is None
 
 
 def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
@@ -72,22 +75,17 @@ def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
     for match in _TOKEN.finditer(text):
         name = match["name"]
         if name is None:
-            if match["cdata"] is not None and open_end >= 0 and stack:
-                start, end = match.span("cdata")
-                yield from _element(stack, rpc_name, start, end, match["cdata"])
-                open_end = -1
-            continue
+            continue  # CDATA, a comment, a declaration: part of the element's text
         if match["close"]:
             if open_end >= 0 and stack and stack[-1] == name:
                 raw = text[open_end : match.start()]
-                value = raw.strip()
+                value = _content(raw)
                 if stack[-2:] == ["member", "name"]:
-                    rpc_name = html.unescape(value)
+                    rpc_name = value
                 elif value:
                     start = open_end + len(raw) - len(raw.lstrip())
-                    yield from _element(
-                        stack, rpc_name, start, start + len(value), html.unescape(value)
-                    )
+                    end = open_end + len(raw.rstrip())
+                    yield from _element(stack, rpc_name, start, end, value)
             if name in stack:
                 del stack[len(stack) - 1 - stack[::-1].index(name) :]
             if name == "member":
@@ -103,10 +101,29 @@ def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
                 offset = match.start("attrs")
                 yield offset + attribute.start(group), offset + attribute.end(group), kind, value
         if match["empty"]:
-            open_end = -1
-            continue
+            continue  # <br/>: the element around it is still read as text
         stack.append(name)
         open_end = match.end()
+
+
+_MARKUP_IN_TEXT: Final = re.compile(
+    r"<!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<[^<>]*>", re.S
+)
+
+
+def _content(raw: str) -> str:
+    """An element's text: entities undone, CDATA unwrapped, comments and empty elements
+    left out (a scrubber replaces the whole span, markup and all)."""
+    if "<" not in raw:
+        return html.unescape(raw.strip())
+    parts, last = [], 0
+    for match in _MARKUP_IN_TEXT.finditer(raw):
+        parts.append(html.unescape(raw[last : match.start()]))
+        if match["cdata"] is not None:
+            parts.append(match["cdata"])
+        last = match.end()
+    parts.append(html.unescape(raw[last:]))
+    return "".join(parts).strip()
 
 
 def _element(

@@ -18,7 +18,36 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["json_with_shadows", "yaml_repeated", "yaml_shadows"]
+__all__ = [
+    "MAX_SHADOWS",
+    "TooManyRepeatsError",
+    "json_with_shadows",
+    "yaml_repeated",
+    "yaml_shadows",
+]
+
+#: The most dropped values a file may hold: each is one more reading of the whole file,
+#: so a few hundred bytes of repeated keys could otherwise cost minutes (or, with a
+#: document of aliases, hours). A file with more is refused, never half read.
+MAX_SHADOWS = 16
+
+
+class TooManyRepeatsError(ValueError):
+    """More dropped values than :data:`MAX_SHADOWS`; the message completes "Cassette PATH"."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"repeats keys {count} times (a parser keeps one value of each and drops the "
+            f"others; pytest-bss reads at most {MAX_SHADOWS} dropped values): remove the "
+            "repeated keys"
+        )
+
+
+def _check_count(repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]]) -> None:
+    count = sum(len(indexes) - 1 for _, _, places, _ in repeated for indexes in places.values())
+    if count > MAX_SHADOWS:
+        raise TooManyRepeatsError(count)
+
 
 #: (mapping, pair index) from the root down to a node: the value it sits in at each level.
 _Path = tuple[tuple[Any, int], ...]
@@ -63,8 +92,7 @@ def yaml_repeated(loader: Any, root: Any) -> list[tuple[Any, Any, dict[Any, list
             continue
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            if any(getattr(key, "tag", "") == "tag:yaml.org,2002:merge" for key, _ in node.value):
-                loader.flatten_mapping(node)  # what construct_mapping does first
+            _flatten_merges(node, set())
             places = _places(
                 [key.value if isinstance(key, yaml.ScalarNode) else None for key, _ in node.value]
             )
@@ -80,10 +108,39 @@ def yaml_repeated(loader: Any, root: Any) -> list[tuple[Any, Any, dict[Any, list
     return out
 
 
+def _flatten_merges(node: Any, done: set[int]) -> None:
+    """Put the pairs a merge key (``<<``) brings into the mapping itself, before its own
+    pairs, as PyYAML does, but keep every one of them (PyYAML 6.0.3+ drops a merged pair
+    whose key node is an alias of one merged before): a key merged twice, or merged and
+    set, is then a repeated key, and each of its values is read."""
+    import yaml
+
+    if id(node) in done:
+        return
+    done.add(id(node))
+    merged: list[Any] = []
+    own: list[Any] = []
+    for key, value in node.value:
+        if getattr(key, "tag", "") != "tag:yaml.org,2002:merge":
+            own.append((key, value))
+            continue
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        if not all(isinstance(source, yaml.MappingNode) for source in sources):
+            own.append((key, value))  # PyYAML refuses it while constructing, as it should
+            continue
+        for source in sources:
+            _flatten_merges(source, done)
+            merged += source.value
+    if merged:
+        node.value = merged + own
+
+
 def yaml_shadows(
     loader: Any, root: Any, repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]]
 ) -> list[Any]:
-    """The shadow documents of a YAML document, built from its composed nodes."""
+    """The shadow documents of a YAML document, built from its composed nodes; raises
+    :class:`TooManyRepeatsError` when it has more than :data:`MAX_SHADOWS` of them."""
+    _check_count(repeated)
     originals = {mapping_id: (node, list(node.value)) for mapping_id, node, _, _ in repeated}
     places_of = {mapping_id: places for mapping_id, _, places, _ in repeated}
     out = []
@@ -120,20 +177,23 @@ def json_with_shadows(
                 child_number = made.get(id(child))
                 if child_number is not None:
                     above[child_number] = (number, index)
-        result = finish(dict(items))
+        result = dict(items)  # a new object each time (finish may give a shared b"")
         made[id(result)] = number
         keep_alive.append(result)
         return result
 
-    document = json.loads(text, object_pairs_hook=numbered)
+    plain = json.loads(text, object_pairs_hook=numbered)
     repeated = []
     for number, names in enumerate(keys):
         places = _places(names)
         if any(len(indexes) > 1 for indexes in places.values()):
             repeated.append((number, None, places, _json_path(number, above, keys)))
+    # the document itself: the plain parse, unless it has binary bodies to decode
+    document = json.loads(text, object_hook=finish) if '"base64"' in text else plain
     if not repeated:
         return document, []
     duplicates.append("in a JSON object")
+    _check_count(repeated)
     places_of = {number: places for number, _, places, _ in repeated}
     shadows = []
     for choice in _choices(repeated):

@@ -140,6 +140,8 @@ _FIELD_WORDS: Final = (
     "code",
     "sess",
     "sig",
+    "auth",  # Authorization, X-*-Auth, Authentication in an object of headers
+    "securitycenter",
     "@",
     "\\",
 )

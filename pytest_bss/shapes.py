@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from .catalogue import is_placeholder_value, shannon_entropy
+from .catalogue import is_placeholder_value, looks_random, shannon_entropy
 
 __all__ = ["SHAPES", "Shape", "basic_pair", "find_shapes", "mask_shapes", "placeholder_basic"]
 
@@ -27,7 +27,8 @@ class Shape:
 
     ``kind`` names the rule (the SARIF ``ruleId``), ``label`` is what a report says,
     ``secret_kind`` the kind the scrubber registers the value as; ``pattern``'s group
-    ``value`` is the credential, and ``check`` (when set) must accept it.
+    ``value`` is the credential (or, with ``expand``, holds the credentials), and ``check``
+    (when set) must accept each.
     """
 
     kind: str
@@ -35,6 +36,8 @@ class Shape:
     secret_kind: str
     pattern: re.Pattern[str]
     check: Callable[[str], bool] | None = None
+    #: When set, the values inside the matched ``value`` (the secret parameters of a line).
+    expand: Callable[[str], Iterator[str]] | None = None
 
 
 def _b64json(part: str) -> object:
@@ -86,8 +89,15 @@ def _real_bearer(token: str) -> bool:
 
 
 def _token_like(token: str) -> bool:
-    # "Authorization: application/json", "Authorization: required-for-all-endpoints": words
-    return _random_enough(token) and any(c.isdigit() for c in token)
+    # "Authorization: application/json", "…: approved 2024-01-15T10:30:00Z": no token
+    return _not_example(token) and looks_random(token)
+
+
+#: The parameters of an ``Authorization`` value that hold its secret, in a text.
+_SECRET_PARAMETER: Final = re.compile(
+    r"(?i)\b(?:token|oauth_token|signature|oauth_signature|response|key|apikey)"
+    r"=(?:\\?\")?(?P<value>[^\"\\\r\n,\s]{8,})"
+)
 
 
 def _not_example(token: str) -> bool:
@@ -264,10 +274,10 @@ SHAPES: Final = (
         "secret",
         re.compile(
             r"(?i)(?:^|(?<=[\s'\"]))(?:proxy-)?authorization:[ \t]*[A-Za-z][\w-]*[ \t]+"
-            r"[^\r\n]{0,400}?\b(?:token|oauth_token|signature|oauth_signature|response|key|apikey)"
-            r"=(?:\\?\")?(?P<value>[^\"\\\r\n,\s]{8,})"
+            r"(?P<value>[^\r\n]*)"
         ),
         _random_enough,
+        lambda line: (match["value"] for match in _SECRET_PARAMETER.finditer(line)),
     ),
 )
 
@@ -326,11 +336,12 @@ def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
         return
     for shape in SHAPES:
         for match in shape.pattern.finditer(text):
-            value = match["value"]
-            if is_placeholder_value(value):
-                continue
-            if shape.check is None or shape.check(value):
-                yield shape, value
+            values = shape.expand(match["value"]) if shape.expand else (match["value"],)
+            for value in values:
+                if is_placeholder_value(value):
+                    continue
+                if shape.check is None or shape.check(value):
+                    yield shape, value
 
 
 def mask_shapes(text: str) -> str:

@@ -10,15 +10,18 @@ and location. :func:`measure` scores the audit and the scrubber against those la
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pytest_bss.audit import Finding, audit_file, canary_secrets
 from pytest_bss.cli import main as cli_main
+from pytest_bss.exceptions import CassetteCorruptError
 from pytest_bss.formats import NotACassetteError, find_cassettes, read_cassette
 
 CORPUS = Path(__file__).parent / "data" / "real_cassettes"
@@ -94,12 +97,34 @@ def _holds(path: Path, value: str) -> bool:
     return False
 
 
+_PLACEHOLDER_IN_URI = re.compile(r"%3CBSS_[A-Z0-9_]+%3E|<BSS_[A-Z0-9_]+>")
+
+
+def _same_but_credentials(before: Any, after: Any, values: list[str]) -> bool:
+    """Whether the scrubbed file loads as the original did, but for the labelled credentials
+    a URI held (a query token is replaced in the request URI and in the Location that gave
+    it alike, so replay still matches)."""
+    if not isinstance(before, list) or not isinstance(after, list) or len(before) != len(after):
+        return before == after
+
+    def masked(uri: str) -> str:
+        for value in sorted(values, key=len, reverse=True):
+            uri = uri.replace(value, "<X>").replace(quote(value, safe=""), "<X>")
+        return _PLACEHOLDER_IN_URI.sub("<X>", uri)
+
+    return [(m, masked(u)) for m, u in before] == [(m, masked(u)) for m, u in after]
+
+
 def _loaded(path: Path) -> Any:
     """What the file's own tool loads of it: (method, uri) of each interaction."""
     try:
         file = read_cassette(path)
     except NotACassetteError:  # another recorder's format: listed as skipped, not read
         return _OTHER_FORMAT
+    except CassetteCorruptError:
+        if _vcrpy_loads(path):
+            return "pytest-bss cannot read what vcrpy loads"
+        return _OTHER_FORMAT  # vcrpy refuses it too (vcrpy 0.x's python/object tags)
     if file.tool == "betamax":
         document = json.loads(path.read_text(encoding="utf-8"))
         return [
@@ -117,6 +142,18 @@ def _loaded(path: Path) -> Any:
 
 
 _OTHER_FORMAT = "not a cassette of vcrpy or betamax"
+
+
+def _vcrpy_loads(path: Path) -> bool:
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import jsonserializer, yamlserializer
+
+    serializer = jsonserializer if path.suffix == ".json" else yamlserializer
+    try:
+        FilesystemPersister.load_cassette(str(path), serializer)
+    except Exception:
+        return False
+    return True
 
 
 def measure(corpus: Path = CORPUS) -> Score:
@@ -160,7 +197,8 @@ def measure(corpus: Path = CORPUS) -> Score:
         cli_main(["scrub", str(copy)])
         for name, file_labels in sorted(truth.items()):
             path = copy / name
-            if _loaded(path) != _loaded(corpus / name):
+            values = [label["value"] for label in file_labels["credentials"]]
+            if not _same_but_credentials(_loaded(corpus / name), _loaded(path), values):
                 score.broken.append(name)
             if any(f.category != "unreadable" for f in audit_file(path, secrets)):
                 continue  # still flagged: scrub refused it, and said so

@@ -326,3 +326,133 @@ def test_markup_that_used_to_backtrack_is_read_at_once() -> None:
     assert looks_like_xml("<!---->" * 30 + "<x/>")
     assert list(xml_credentials("<r/>" + "<?" * 50_000)) == []
     assert list(xml_credentials("<r/>" + "<!--" * 50_000)) == []
+
+
+# -- attack round 2 ----------------------------------------------------------------------
+
+
+def test_too_many_dropped_values_are_refused_not_read_for_minutes(tmp_path: Path) -> None:
+    from pytest_bss.exceptions import CassetteCorruptError
+    from pytest_bss.formats import read_cassette
+    from pytest_bss.repeated_keys import MAX_SHADOWS
+
+    repeats = ', "k": 1' * (MAX_SHADOWS + 2)
+    path = tmp_path / "many.json"
+    path.write_text('{"interactions": [], "version": 1' + repeats + "}")
+
+    with pytest.raises(CassetteCorruptError, match="remove the repeated keys"):
+        read_cassette(path)
+
+
+def test_a_shared_empty_binary_body_does_not_hide_a_dropped_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = base64.b64encode(json.dumps({"password": S}).encode()).decode()
+    path = tmp_path / "b.json"
+    path.write_text(
+        '{"interactions":[{"request":{"method":"POST","uri":"https://a.test/login",'
+        f'"body":{{"base64":"{body}","base64":""}},'
+        '"headers":{"Content-Type":["application/json"]},"note":{"base64":""}},'
+        '"response":{"status":{"code":200,"message":"OK"},"headers":{},"body":{"string":"ok"}}}],'
+        '"interactions":[{"request":{"method":"GET","uri":"https://a.test/ping","body":null,'
+        '"headers":{}},"response":{"status":{"code":200,"message":"OK"},"headers":{},'
+        '"body":{"string":"ok"}}}],"version":1}'
+    )
+
+    assert scrub_then_audit_file(path, capsys)[0] == 1
+
+
+def test_a_merged_value_under_an_aliased_key_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "merged.yaml"
+    path.write_text(
+        "x-k: {&k Authorization: [none]}\n"
+        "x-a: &a {*k : [Token <BSS_ACCESS_TOKEN_9>]}\n"
+        f"x-b: &b {{*k : [Token {S}]}}\n"
+        "interactions:\n"
+        "- request: {method: GET, uri: 'https://a.test/x', body: null, headers: {<<: [*a, *b]}}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ok}}\n"
+        "version: 1\n"
+    )
+
+    audited, after = scrub_then_audit_file(path, capsys)
+
+    assert audited == 1
+    assert after == 0
+    assert S not in path.read_text()
+
+
+def test_every_secret_parameter_of_an_authorization_line_is_found() -> None:
+    line = (
+        'Authorization: OAuth oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog", '
+        'oauth_signature="tnnArxj06cWHq44gCs1OSKk%2FjY%3D", oauth_signature_method="HMAC-SHA1", '
+        f'oauth_timestamp="1318622958", oauth_token="370773112-{S}", oauth_version="1.0"'
+    )
+    data = cassette(response_body=f"POST /1.1/statuses/update.json HTTP/1.1\n{line}\n")
+
+    scrubbed = json.dumps(clean_after_scrub(data))
+
+    assert S not in scrubbed
+    assert "tnnArxj06cWHq44gCs1OSKk" not in scrubbed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<Login><password><![CDATA[]]>{S}</password></Login>",
+        f"<password><br/>{S}</password>",
+        f"<password>{S[:9]}<![CDATA[{S[9:]}]]></password>",
+    ],
+)
+def test_xml_text_around_cdata_and_empty_elements_is_read(body: str) -> None:
+    data = cassette(request_body=body)
+
+    assert S not in json.dumps(clean_after_scrub(data))
+    assert S[:9] not in json.dumps(clean_after_scrub(data))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"transactions": [{"authorization": "53433"}]}),  # a payment's approval code
+        "Charge ch_1 Card Authorization: approved 2024-01-15T10:30:00Z",
+    ],
+)
+def test_payment_authorizations_are_no_credentials(body: str) -> None:
+    assert credentials(cassette(response_body=body)) == []
+
+
+def test_headers_written_as_json_are_read_as_headers() -> None:
+    data = cassette(response_body=json.dumps({"headers": {"Authorization": S, "X-Api-Key": S}}))
+
+    assert {what for _, what in credentials(data)} == {
+        "secret in a JSON field",
+        "api_key in a JSON field",
+    }
+    assert S not in json.dumps(clean_after_scrub(data))
+
+
+@pytest.mark.parametrize("name", ["visitor_sid", "uniq_sid", "sso_uuid", "visitor_ticket"])
+def test_a_session_word_beats_a_visitor_word(name: str) -> None:
+    from pytest_bss.catalogue import cookie_kind
+
+    assert cookie_kind(name, "Zq8Lm2Xw9Tb4Nc7Hd1Jp3Vf") == "credential"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.example.test/verify/550e8400-e29b-41d4-a716-446655440000",
+        "https://app.example.test/m;Zq8Lm2Xw9Tb4Nc7Hd1Jp3Vf",
+    ],
+)
+def test_capability_urls_with_uuids_or_parameters(url: str) -> None:
+    assert not is_placeholder_value(url)
+
+
+def test_long_attribute_names_are_read_at_once() -> None:
+    from pytest_bss.markup import xml_credentials
+
+    # each extra character of a name with no "=" after it used to restart the search
+    assert list(xml_credentials("<r a" + "a" * 40_000 + "></r>")) == []

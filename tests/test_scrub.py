@@ -919,8 +919,8 @@ def test_find_leaks_names_the_place_and_the_form(
             Leak(0, "request.uri", "userinfo", "url"),
         ),
         (
-            cassette((request(), response(b"\x1b\x00\xff", {"Content-Encoding": ["zstd"]}))),
-            Leak(0, "response.body", "unverifiable body", "zstd-encoded"),
+            cassette((request(), response(b"\x1b\x00\xff", {"Content-Encoding": ["compress"]}))),
+            Leak(0, "response.body", "unverifiable body", "compress-encoded"),
         ),
     ],
 )
