@@ -56,6 +56,7 @@ Kinds are either :data:`SECRET_KINDS` (never readable anywhere) or
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import unicodedata
@@ -107,10 +108,10 @@ __all__ = [
     "looks_random",
     "not_secret_field",
     "secret_field_kind",
-    "session_id_kind",
     "set_cookie_lines",
     "shannon_entropy",
     "split_scheme",
+    "value_field_kind",
 ]
 
 # --- names --------------------------------------------------------------------------------
@@ -228,6 +229,12 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if len(text) >= 3 and len(set(text)) == 1 and (text[0].isalnum() or text[0] in "*•#.-_"):
         return True
+    if (
+        3 <= len(text) <= 4
+        and text.isdigit()
+        and all(ord(b) == ord(a) + 1 for a, b in itertools.pairwise(text))
+    ):
+        return True  # "123", "1234": a stand-in, too short to be a token
     if _ELIDED.search(text) or _ENV_NAME.fullmatch(text) or _mostly_sequences(text):
         return True
     if not text.isascii():  # "sécret": the words without their accents
@@ -840,7 +847,8 @@ def form_field_kind(
 ) -> str | None:
     """The kind of a form field, or ``None``; ``oauth``: the form carries an OAuth field;
     ``query``: the form is a query string (where ``key`` with a random-looking ``value``
-    is an API key, and a ``client_id`` that does not look random is no credential)."""
+    is an API key, and a ``client_id`` that does not look random is no credential);
+    :func:`value_field_kind` names more fields by their value."""
     key = field_key(name)
     if key == "code":
         return "code" if oauth else None
@@ -852,14 +860,22 @@ def form_field_kind(
     if identifier == "client_key" and query and value is not None and not looks_random(value):
         return None  # ?client_id=GCM_ANDROID_DARK: an OAuth client id, public by design
     kind = identifier or secret_field_kind(name)
-    return kind or (session_id_kind(name, value) if value is not None else None)
+    return kind or (value_field_kind(name, value) if value is not None else None)
 
 
-def session_id_kind(name: str, value: str) -> str | None:
-    """``"session"`` for a field named ``*sid`` (``ssid``, ``sessid``; not ``sid`` alone,
-    a resource id in many APIs) holding a random-looking value, else ``None``."""
+def value_field_kind(name: str, value: str) -> str | None:
+    """The kind of a field whose name alone does not make it a credential position but,
+    holding a random-looking value, does: ``*sid`` (``ssid``, ``sessid``; not ``sid``
+    alone, a resource id in many APIs) a session, ``*Signature`` (``UIDSignature``; a
+    signature in text is prose) a secret, ``*CookieValue`` a cookie."""
     key = field_key(name)
-    return "session" if key.endswith("sid") and key != "sid" and looks_random(value) else None
+    if not key.endswith(("sid", "signature", "cookievalue")) or key == "sid":
+        return None
+    if not looks_random(value):
+        return None
+    if key.endswith("sid"):
+        return "session"
+    return "secret" if key.endswith("signature") else "cookie"
 
 
 def json_field_kind(key: str) -> str | None:

@@ -56,6 +56,8 @@ from .catalogue import (
     form_field_kind,
     is_own_placeholder,
     is_placeholder_value,
+    looks_random,
+    value_field_kind,
 )
 from .jsondoc import (
     JsonObject,
@@ -626,12 +628,18 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
                         and not is_placeholder_value(str(value))
                     ):
                         yield kind, "json field"
+                for key, value in summary.plain:
+                    value_kind = value_field_kind(key, value)
+                    if value_kind is not None and not is_placeholder_value(value):
+                        yield value_kind, "json field"
                 continue
         if looks_like_xml(nested):
             for *_, xml_kind, _ in xml_credentials(nested):
                 yield xml_kind, "xml field"
         if (depth == 0 and form) or (depth > 0 and "=" in nested and FORM_TEXT.fullmatch(nested)):
-            for _, field_kind, _ in form_credentials(nested):
+            for _, field_kind, value in form_credentials(nested):
+                if field_kind == "client_key" and not looks_random(value):
+                    continue  # an OAuth client id, public by design (scrub replaces it all the same)
                 yield field_kind, "form field"
         if depth > 0 and "://" in nested and ABSOLUTE_URL.match(nested):
             _, _, query, _, fragment = split_url(nested)

@@ -25,7 +25,7 @@ from .catalogue import (
     is_placeholder_value,
     json_credential_kind,
     secret_field_kind,
-    session_id_kind,
+    value_field_kind,
 )
 
 __all__ = ["escape_placeholders", "looks_like_xml", "xml_credentials"]
@@ -133,7 +133,7 @@ def _element(
     if rpc_name is not None and "value" in stack:
         # XML-RPC: <member><name>password</name><value><string>…</string></value></member>
         path = (rpc_name,)
-    kind = json_credential_kind(path) or session_id_kind(path[-1], value)
+    kind = json_credential_kind(path) or value_field_kind(path[-1], value)
     if kind is not None and not is_placeholder_value(value):
         yield start, end, kind, value
 

@@ -77,6 +77,7 @@ from .catalogue import (
     json_credential_kind,
     json_identifier_kind,
     split_scheme,
+    value_field_kind,
 )
 from .decoding import (
     ABSOLUTE_URL,
@@ -140,6 +141,8 @@ _FIELD_WORDS: Final = (
     "code",
     "sess",
     "sig",
+    "sid",
+    "cookie",
     "auth",  # Authorization, X-*-Auth, Authentication in an object of headers
     "securitycenter",
     "@",
@@ -377,6 +380,8 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
         kind = None if is_key else json_credential_kind(path)
+        if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:
+            kind = value_field_kind(path[-1], _loads_str(token) or "")
         if kind is not None:
             secret = _loads_str(token) if token[0] == '"' else token
             if secret and not is_placeholder_value(secret):

@@ -456,3 +456,32 @@ def test_long_attribute_names_are_read_at_once() -> None:
 
     # each extra character of a name with no "=" after it used to restart the search
     assert list(xml_credentials("<r a" + "a" * 40_000 + "></r>")) == []
+
+
+# -- set F ---------------------------------------------------------------------------------
+
+
+def test_signatures_and_cookie_values_in_json_by_their_values() -> None:
+    login = {
+        "UIDSignature": "Zq8Lm2Xw9Tb4Nc7Hd1Jp3Vf5Gk2=",
+        "sessionInfo": {"cookieName": "glt_3_abc", "cookieValue": "st2.s.AcbH" + S + "x9Q"},
+        "emailSignature": "Kind regards, the team",  # prose: no credential
+    }
+    data = cassette(response_body=json.dumps(login))
+
+    assert sorted(credentials(data)) == [
+        ("response.body", "cookie value"),
+        ("response.body", "secret in a JSON field"),
+    ]
+    assert S not in json.dumps(clean_after_scrub(data))
+
+
+@pytest.mark.parametrize("value", ["123", "1234"])
+def test_a_three_or_four_character_run_is_a_stand_in(value: str) -> None:
+    assert credentials(cassette(response_body=json.dumps({"access_token": value}))) == []
+
+
+def test_an_oauth_client_id_that_is_a_uuid_is_public() -> None:
+    form = "grant_type=refresh_token&client_id=3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60&x=1"
+
+    assert credentials(cassette(request_body=form)) == []
