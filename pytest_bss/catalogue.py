@@ -112,6 +112,7 @@ __all__ = [
     "shannon_entropy",
     "split_scheme",
     "value_field_kind",
+    "value_field_name",
 ]
 
 # --- names --------------------------------------------------------------------------------
@@ -868,10 +869,15 @@ def value_field_kind(name: str, value: str) -> str | None:
     holding a random-looking value, does: ``*sid`` (``ssid``, ``sessid``; not ``sid``
     alone, a resource id in many APIs) a session, ``*Signature`` (``UIDSignature``; a
     signature in text is prose) a secret, ``*CookieValue`` a cookie."""
+    kind = value_field_name(name)
+    return kind if kind is not None and looks_random(value) else None
+
+
+@functools.lru_cache(maxsize=_NAMES)
+def value_field_name(name: str) -> str | None:
+    """The kind :func:`value_field_kind` gives ``name`` when its value looks random."""
     key = field_key(name)
-    if not key.endswith(("sid", "signature", "cookievalue")) or key == "sid":
-        return None
-    if not looks_random(value):
+    if key == "sid" or not key.endswith(("sid", "signature", "cookievalue")):
         return None
     if key.endswith("sid"):
         return "session"

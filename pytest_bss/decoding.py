@@ -43,6 +43,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Final, cast
 from urllib.parse import unquote, unquote_plus
 
@@ -58,6 +59,7 @@ from .catalogue import (
     is_placeholder_value,
     looks_random,
     value_field_kind,
+    value_field_name,
 )
 from .jsondoc import (
     JsonObject,
@@ -628,10 +630,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
                         and not is_placeholder_value(str(value))
                     ):
                         yield kind, "json field"
-                for key, value in summary.plain:
-                    value_kind = value_field_kind(key, value)
-                    if value_kind is not None and not is_placeholder_value(value):
-                        yield value_kind, "json field"
+                yield from _value_fields(summary.plain)
                 continue
         if looks_like_xml(nested):
             for *_, xml_kind, _ in xml_credentials(nested):
@@ -658,6 +657,20 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
 
 #: An absolute URL inside a text (an HTML link, a ``Link`` header, a sentence).
 EMBEDDED_URL: Final = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+
+
+def _value_fields(plain: tuple[tuple[str, str], ...]) -> Iterator[tuple[str, str]]:
+    """(kind, "json field") of the strings whose key and value together make a credential
+    (:func:`~pytest_bss.catalogue.value_field_kind`); the keys are looked at once each."""
+    names = [key for key in dict.fromkeys(map(itemgetter(0), plain)) if value_field_name(key)]
+    if not names:  # the common case
+        return
+    wanted = set(names)
+    for key, value in plain:
+        if key in wanted:
+            kind = value_field_kind(key, value)
+            if kind is not None and not is_placeholder_value(value):
+                yield kind, "json field"
 
 
 def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
