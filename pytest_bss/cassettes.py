@@ -192,7 +192,7 @@ def parse_text(
                 duplicates.append(f"line {repeated[0][1].start_mark.line + 1}")
             document = loader.construct_document(node)
             if repeated and shadows is not None:
-                shadows += yaml_shadows(loader, node, repeated)
+                shadows += yaml_shadows(loader, node, repeated, len(text))
             return document
         finally:
             loader.dispose()

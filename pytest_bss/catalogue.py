@@ -226,7 +226,9 @@ def is_masked(value: str, *, words: bool = True) -> bool:
     text = value.strip().strip("'\"")
     if not text or is_own_placeholder(text):
         return False
-    if _BRACKETED.fullmatch(text) or _MASK_ONLY.fullmatch(text) or _MASK_RUN.search(text):
+    if _BRACKETED.fullmatch(text) and not looks_random(text.strip("<>[](){}$%:")):
+        return True  # <ACCESS_TOKEN>, ${API_KEY}; not $aact_prod_… (a key with a "$")
+    if _MASK_ONLY.fullmatch(text) or _MASK_RUN.search(text):
         return True
     if len(text) >= 3 and len(set(text)) == 1 and (text[0].isalnum() or text[0] in "*•#.-_"):
         return True
@@ -870,7 +872,12 @@ def value_field_kind(name: str, value: str) -> str | None:
     alone, a resource id in many APIs) a session, ``*Signature`` (``UIDSignature``; a
     signature in text is prose) a secret, ``*CookieValue`` a cookie."""
     kind = value_field_name(name)
+    if kind == "session" and _TWILIO_SID.fullmatch(value):
+        return None  # Twilio's AC…/MG… ids: an account's name, in every URL it has
     return kind if kind is not None and looks_random(value) else None
+
+
+_TWILIO_SID: Final = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
 
 
 @functools.lru_cache(maxsize=_NAMES)

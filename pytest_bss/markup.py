@@ -36,7 +36,7 @@ _NAME: Final = r"[A-Za-z_][\w.\-]*"
 # run of unclosed "<?" or "<!--" is read once, not once for each).
 _TOKEN: Final = re.compile(
     rf"<(?P<close>/)?(?:{_NAME}:)?(?P<name>{_NAME})"
-    r"(?P<attrs>(?:\s(?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*)?)(?P<empty>/)?>"
+    r"(?P<attrs>(?:\s(?:[^<>\"'/]|\"[^\"<]*\"|'[^'<]*')*)?)(?P<empty>/)?>"
     r"|<!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)"
     r"|<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<![^<>]*>",
     re.S,

@@ -38,14 +38,19 @@ class TooManyRepeatsError(ValueError):
     def __init__(self, count: int) -> None:
         super().__init__(
             f"repeats keys {count} times (a parser keeps one value of each and drops the "
-            f"others; pytest-bss reads at most {MAX_SHADOWS} dropped values): remove the "
-            "repeated keys"
+            f"others; pytest-bss reads the file again for each, at most {MAX_SHADOWS} times "
+            "and 64 MB in all): remove the repeated keys"
         )
 
 
-def _check_count(repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]]) -> None:
+#: Characters of readings in all (the file once for each dropped value): 16 readings of a
+#: 4 MB file, one of a 64 MB file.
+SHADOW_BUDGET = 64_000_000
+
+
+def _check_count(repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]], size: int) -> None:
     count = sum(len(indexes) - 1 for _, _, places, _ in repeated for indexes in places.values())
-    if count > MAX_SHADOWS:
+    if count > MAX_SHADOWS or count * size > SHADOW_BUDGET:
         raise TooManyRepeatsError(count)
 
 
@@ -136,11 +141,14 @@ def _flatten_merges(node: Any, done: set[int]) -> None:
 
 
 def yaml_shadows(
-    loader: Any, root: Any, repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]]
+    loader: Any,
+    root: Any,
+    repeated: list[tuple[Any, Any, dict[Any, list[int]], Any]],
+    size: int = 0,
 ) -> list[Any]:
     """The shadow documents of a YAML document, built from its composed nodes; raises
     :class:`TooManyRepeatsError` when it has more than :data:`MAX_SHADOWS` of them."""
-    _check_count(repeated)
+    _check_count(repeated, size)
     originals = {mapping_id: (node, list(node.value)) for mapping_id, node, _, _ in repeated}
     places_of = {mapping_id: places for mapping_id, _, places, _ in repeated}
     out = []
@@ -193,7 +201,7 @@ def json_with_shadows(
     if not repeated:
         return document, []
     duplicates.append("in a JSON object")
-    _check_count(repeated)
+    _check_count(repeated, len(text))
     places_of = {number: places for number, _, places, _ in repeated}
     shadows = []
     for choice in _choices(repeated):

@@ -446,7 +446,11 @@ def _scrub_body_fields(
 def _scrub_xml(text: str, secrets: SecretSet) -> tuple[str, int]:
     """The credential elements and attributes of an XML text replaced where they stand,
     their placeholders escaped (``&lt;BSS_PASSWORD&gt;``) so the text stays XML."""
-    found = list(xml_credentials(text))
+    # outermost spans only (an attribute inside an element's text goes with it)
+    found: list[tuple[int, int, str, str]] = []
+    for span in sorted(xml_credentials(text), key=lambda item: (item[0], -item[1])):
+        if not found or span[0] >= found[-1][1]:
+            found.append(span)
     for start, end, kind, value in reversed(found):
         placeholder = secrets.add(kind, value)
         if not text.endswith("<![CDATA[", 0, start):  # in CDATA, "<" is text as it is

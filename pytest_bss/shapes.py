@@ -89,8 +89,9 @@ def _real_bearer(token: str) -> bool:
 
 
 def _token_like(token: str) -> bool:
-    # "Authorization: application/json", "…: approved 2024-01-15T10:30:00Z": no token
-    return _not_example(token) and looks_random(token)
+    # "Authorization: application/json", "…: approved 2024-01-15T10:30:00Z": no token;
+    # "SharedKey account01:42Zq…": judged after the account (its "01:42" is no time)
+    return _not_example(token) and (looks_random(token) or looks_random(token.rpartition(":")[2]))
 
 
 #: The parameters of an ``Authorization`` value that hold its secret, in a text.
@@ -120,7 +121,9 @@ SHAPES: Final = (
         "private key",
         "secret",
         re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*(?P<value>[A-Za-z0-9+/=\s\\n]{16,}?)"
+            # the body, then an END line; whitespace in one place only (no cubic retries)
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*+"
+            r"(?P<value>[A-Za-z0-9+/=\\][A-Za-z0-9+/=\\\s]{14,}[A-Za-z0-9+/=])"
             r"\s*-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"
         ),
     ),
@@ -137,10 +140,8 @@ SHAPES: Final = (
         "gcs_upload_session",
         "Google Cloud Storage upload session",
         "session",
-        re.compile(
-            r"(?i:googleapis\.com)/upload/[^\s\"'<>]*?[?&]upload_id="
-            r"(?P<value>[A-Za-z0-9_\-]{20,})"
-        ),
+        # Google's name for it; S3's multipart id is "uploadId" (and needs a signature)
+        re.compile(r"[?&]upload_id=(?P<value>[A-Za-z0-9_\-]{20,})"),
         _random_enough,
     ),
     Shape(

@@ -471,3 +471,64 @@ def test_an_oauth_client_id_that_is_a_uuid_is_public() -> None:
     form = "grant_type=refresh_token&client_id=3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60&x=1"
 
     assert credentials(cassette(request_body=form)) == []
+
+
+# -- attack round 3 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<root><password>{S}<br /></password></root>",
+        f'<root><sessionToken>{S}<span class="x"/></sessionToken></root>',
+        f'<root><password>{S}<x secret="Zq8Xk2Lm9Np4Rt7V"/>tail</password><other>keep me</other></root>',
+    ],
+)
+def test_self_closing_tags_with_attributes_and_nested_spans(body: str) -> None:
+    import xml.dom.minidom
+
+    written = clean_after_scrub(cassette(response_body=body))["interactions"][0]["response"]
+    text = written["body"]["string"]
+
+    assert S not in text
+    xml.dom.minidom.parseString(text)  # noqa: S318 - our own text: still XML
+    assert "<other>keep me</other>" in text or "<other>" not in body
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "$aact_prod_000MzkwODA2MWY2OGM3MWRlMDU2NWM3MzJlNzZmNGZhZGY6OjQ1",
+        "{Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5}",
+    ],
+)
+def test_a_random_token_inside_template_marks_is_no_placeholder(value: str) -> None:
+    assert not is_placeholder_value(value)
+    assert is_placeholder_value("${API_KEY}")
+    assert is_placeholder_value("<ACCESS_TOKEN>")
+
+
+def test_a_shared_key_line_whose_account_ends_in_digits() -> None:
+    body = (
+        "--batch_1\r\nContent-Type: application/http\r\n\r\nDELETE /c/b1 HTTP/1.1\r\n"
+        "Authorization: SharedKey mystorage01:42Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk2Lm4N8pQ=\r\n"
+        "\r\n--batch_1--"
+    )
+
+    scrubbed = json.dumps(clean_after_scrub(cassette(request_body=body)))
+
+    assert "42Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6" not in scrubbed
+
+
+def test_regexes_that_used_to_backtrack() -> None:
+    from pytest_bss.shapes import find_shapes
+
+    # cubic on whitespace after BEGIN, quadratic on repeated upload paths: now at once
+    assert list(find_shapes("-----BEGIN PRIVATE KEY-----" + " " * 4000 + "x")) == []
+    assert list(find_shapes("upload_id= " + "googleapis.com/upload/" * 20_000)) == []
+
+
+def test_a_twilio_sid_is_an_account_name_not_a_session() -> None:
+    data = cassette(response_body=json.dumps({"account_sid": "AC3f9b2c7d1e8a4f6b0c5d9e2a7b1c4f8e"}))
+
+    assert credentials(data) == []
