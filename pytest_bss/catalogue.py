@@ -78,6 +78,7 @@ __all__ = [
     "NOT_CREDENTIAL_HEADERS",
     "NOT_SECRET_HEADERS",
     "OAUTH_CONTEXT",
+    "OWN_PLACEHOLDERS",
     "PLACEHOLDER_WORDS",
     "QUERY_SIGNATURES",
     "REDACTION_WORDS",
@@ -131,6 +132,8 @@ def field_key(name: str) -> str:
 # --- placeholders -------------------------------------------------------------------------
 
 _OWN: Final = re.compile(r"<BSS_[A-Z][A-Z0-9_]*>")
+#: Our placeholders inside a text, their names in group 1 (to write them escaped).
+OWN_PLACEHOLDERS: Final = re.compile(r"<(BSS_[A-Z][A-Z0-9_]*)>")
 _BRACKETED: Final = re.compile(
     r"<[^<>]*>|\[[^\[\]]*\]|\(\s*[A-Za-z _-]*\s*\)|\{\{[^{}]*\}\}|\$\{[^{}]*\}|\{[A-Za-z_][\w.-]*\}"
     r"|%[A-Za-z_]+%|\$[A-Za-z_][A-Za-z0-9_]*|:[a-z_]+"

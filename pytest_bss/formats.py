@@ -38,6 +38,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from .cassettes import MAX_CASSETTE_BYTES, HostileCassetteError, parse_error, parse_text
+from .catalogue import OWN_PLACEHOLDERS
 from .decoding import ABSOLUTE_URL, decode_message
 from .exceptions import CassetteCorruptError
 from .repeated_keys import TooManyRepeatsError
@@ -499,9 +500,6 @@ def render(file: CassetteFile, scrubbed: dict[str, Any], replace: Callable[[str]
     raise ValueError(f"{file.path}: the scrubbed cassette would not read back the same")
 
 
-_RAW_PLACEHOLDER: Final = re.compile(r"<(BSS_[A-Z0-9_]+)>")
-
-
 def _replace_unmodelled(tool: str, document: Any, replace: Callable[[str], str]) -> None:
     """Replace the known values in what the model leaves out (:func:`unmodelled_texts`:
     vcrpy 1's ``response.url``, betamax's ``recorded_at``, notes), in place; in a URL the
@@ -529,7 +527,7 @@ def _url_aware(replace: Callable[[str], str]) -> Callable[[str], str]:
     def fix(text: str) -> str:
         new = replace(text)
         if new != text and ABSOLUTE_URL.match(text):
-            new = _RAW_PLACEHOLDER.sub(r"%3C\1%3E", new)
+            new = OWN_PLACEHOLDERS.sub(r"%3C\1%3E", new)
         return new
 
     return fix

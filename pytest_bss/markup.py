@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from .catalogue import (
+    OWN_PLACEHOLDERS,
     is_placeholder_value,
     json_credential_kind,
     secret_field_kind,
@@ -47,7 +48,6 @@ _ATTRIBUTE: Final = re.compile(
 )
 _MARKUP_START: Final = re.compile(r"[\ufeff\s]*<[A-Za-z?!]")
 _HTML_ROOT: Final = re.compile(r"<(?:!doctype\s+html|html)\b", re.I)
-_OWN_RAW: Final = re.compile(r"<(BSS_[A-Z0-9_]+)>")
 
 
 def looks_like_xml(text: str) -> bool:
@@ -141,4 +141,4 @@ def _element(
 def escape_placeholders(text: str) -> str:
     """Our placeholders (``<BSS_PASSWORD>``) written into an XML text, escaped so that it
     stays well-formed (``&lt;BSS_PASSWORD&gt;``, which reads back as the placeholder)."""
-    return _OWN_RAW.sub(r"&lt;\1&gt;", text)
+    return OWN_PLACEHOLDERS.sub(r"&lt;\1&gt;", text)
