@@ -196,14 +196,17 @@ class AuditReport:
         return [f for f in self.findings if f.confidence == "suspicious"]
 
 
-def canary_secrets(environ: Mapping[str, str] | None = None) -> SecretSet:
-    """A :class:`SecretSet` of whichever ``BSS_*`` credentials are set (maybe none)."""
+def canary_secrets(
+    environ: Mapping[str, str] | None = None, *, in_place_below: int = 0
+) -> SecretSet:
+    """A :class:`SecretSet` of whichever ``BSS_*`` credentials are set (maybe none);
+    ``in_place_below`` as in :class:`SecretSet`."""
     env = os.environ if environ is None else environ
-    secrets = SecretSet()
+    secrets = SecretSet(in_place_below=in_place_below)
     for kind, var in zip(_CANARY_KINDS, CANARY_VARS, strict=True):
         value = env.get(var, "").strip()
         if value:
-            secrets.add(kind, value)
+            secrets.add(kind, value, pinned=True)
     return secrets
 
 
@@ -246,6 +249,10 @@ def audit_cassette(file: CassetteFile, secrets: SecretSet) -> AuditReport:
     (:func:`unread_findings`): nothing in the file goes unchecked."""
     report = audit_report(file.data, secrets, path=str(file.path))
     extra = unread_findings(file, secrets) + name_findings(file.path, secrets)
+    if report.credentials:  # the value found, wherever else it stands in the file
+        from .copies import copy_findings
+
+        extra += copy_findings(file, report)
     for shadow in file.shadows:  # the values a parser drops of a repeated key
         shadowed = audit_report(shadow.data, secrets, path=str(file.path))
         extra += shadowed.findings + unread_findings(shadow, secrets, comments=False)

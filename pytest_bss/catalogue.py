@@ -142,6 +142,7 @@ _MASK_ONLY: Final = re.compile(r"[*xX•#.\-_ ]{3,}")
 _MASK_RUN: Final = re.compile(r"[*•]{4,}")
 _X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
 _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SEPARATORS: Final = re.compile(r"[-_.: ]")
 #: Shortened for show: ``ntn_...``, ``sk_live_…``.
 _ELIDED: Final = re.compile(r"\.\.\.|…")
 #: The name of a variable that holds the value, not the value: ``__MY_APP_TEST_TOKEN_2``.
@@ -203,6 +204,7 @@ PLACEHOLDER_WORDS: Final = REDACTION_WORDS | frozenset(
         "bearer", "basic", "session", "cookie", "value", "string", "str", "code", "device",
         "private", "public", "personal", "temp", "new", "old", "default", "example",
         "sample", "test", "testing", "tester", "mock", "stub", "demo", "foo", "bar", "baz",
+        "foobar",
         "qux", "changeme", "change", "none", "null", "nil", "undefined", "todo",
         "tbd", "unknown", "invalid", "valid", "expired", "bogus", "junk", "blah", "bad",
         "wrong", "incorrect",
@@ -235,6 +237,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if len(text) >= 3 and len(set(text)) == 1 and (text[0].isalnum() or text[0] in "*•#.-_"):
         return True
+    if len(set(_SEPARATORS.sub("", text))) == 1 and len(text) >= 8:
+        return True  # 00000000-000000000000000000000000000000: one character, separated
     if (
         3 <= len(text) <= 4
         and text.isdigit()
@@ -252,7 +256,20 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
-    return words and all(word in PLACEHOLDER_WORDS for word in found)
+    return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
+
+
+def _compound(word: str) -> bool:
+    """Whether a one-case word is placeholder words run together (``invalidpassword``,
+    ``mysecrettoken``): every piece two letters or more."""
+    if not 6 <= len(word) <= 64 or not word.isalpha():
+        return False
+    ends = [True] + [False] * len(word)  # ends[i]: word[:i] splits into placeholder words
+    for end in range(2, len(word) + 1):
+        ends[end] = any(
+            ends[start] and word[start:end] in PLACEHOLDER_WORDS for start in range(end - 1)
+        )
+    return ends[-1]
 
 
 def is_placeholder_value(value: object, *, words: bool = True) -> bool:
@@ -290,6 +307,8 @@ _UUID: Final = re.compile(
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
 _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+#: A parameter set to a number (``max-age=63072000``): not a secret.
+_NAMED_NUMBER: Final = re.compile(r"[A-Za-z][A-Za-z_\-]*=\d+")
 _MEDIA_TYPE: Final = re.compile(
     r"(?:application|text|image|audio|video|multipart|message|font|model)/[\w.+\-]+(?:;|$)"
 )
@@ -319,6 +338,8 @@ def looks_random(value: str) -> bool:
     if "://" in text or text.startswith(("/", "./")) or text.count("/") > 3:
         return False
     if _MEDIA_TYPE.match(text):  # application/vnd.github.v3.full+json
+        return False
+    if _NAMED_NUMBER.fullmatch(text):  # max-age=63072000
         return False
     digits = any(c.isdigit() for c in text)
     lower = any(c.islower() for c in text)
@@ -379,13 +400,16 @@ TOKEN_HEADER_PATTERNS: Final = (
         ),
         "api_key",
     ),
+    # X-Session, X-Foo-Session-Id; without the x-: Session-Id, Session-Header (Smartabase)
     (re.compile(r"x-(?:[a-z0-9]+-)*session(?:-?id|-?token|-?key)?"), "session"),
+    (re.compile(r"(?:[a-z0-9]+-)*session(?:-?id|-?token|-?key|-header)"), "session"),
     (re.compile(r"(?:x-)?(?:[a-z0-9]+-)*(?:[a-z0-9]+)?token"), "access_token"),
     (re.compile(r"x-(?:[a-z0-9]+-)+auth(?:-?key)?"), "access_token"),
 )
 #: Headers (lowercase) that are never credentials although their name would say so.
 NOT_CREDENTIAL_HEADERS: Final = frozenset(
     {
+        "trakt-api-key",  # Trakt: the app's public OAuth client_id, by Trakt's own docs
         "x-csrf-token",
         "x-xsrf-token",
         "x-csrftoken",
@@ -439,6 +463,10 @@ NOT_SECRET_HEADERS: Final = frozenset(
         "x-cache",
         "x-timer",
         "x-runtime",
+        "strict-transport-security",  # max-age=63072000
+        "cache-control",
+        "age",
+        "keep-alive",
         *NOT_CREDENTIAL_HEADERS,
     }
 )

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import glob
 import json
 import os
@@ -40,8 +39,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from vcr.serializers import compat
 
 from .audit import (
     CANARY_VARS,
@@ -53,10 +50,10 @@ from .audit import (
     canary_secrets,
     cassette_files,
     learn_unread,
-    plain_bodies,
     shown_path,
 )
 from .cassettes import atomic_write, cassette_lock
+from .copies import as_saved_text
 from .exceptions import CassetteCorruptError
 from .formats import (
     CASSETTE_SUFFIXES,
@@ -379,8 +376,9 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _scrub(args: argparse.Namespace) -> int:
     files, skipped = _files(_default_paths(args.paths))
-    # One set for the whole run: a token found in one file is replaced in all of them.
-    secrets = canary_secrets()
+    # One set for the whole run: a token found in one file is replaced in all of them;
+    # a learned value under 6 characters only where it was found (see SecretSet).
+    secrets = canary_secrets(in_place_below=6)
     pseudonymiser = _pseudonymiser() if args.personal_data else None
     counts = {"rewritten": 0, "clean": 0, "refused": 0, "skipped": len(skipped)}
     for skip in skipped:
@@ -409,7 +407,7 @@ def _learn(files: list[Path], secrets: SecretSet) -> None:
     for path in files:
         try:
             for read in _readings(read_cassette(path)):
-                scrub_interactions(_as_text(read.data), secrets)
+                scrub_interactions(as_saved_text(read.data), secrets)
                 learn_unread(read, secrets)
         except Exception:  # noqa: S112 - the scrub of that file reports it, never a value
             continue
@@ -435,7 +433,7 @@ def _scrub_file(
         for finding in audit_file(path, secrets):  # says why, without the file's content
             print(f"{shown_path(path, secrets)}: refused: {finding.what}")
         return "refused"
-    data = _as_text(file.data)
+    data = as_saved_text(file.data)
     scrubbed, count = scrub_interactions(data, secrets)
     replace = secrets.replace
     if personal is not None:
@@ -444,12 +442,12 @@ def _scrub_file(
         scrubbed, pseudonymised = pseudonymise_interactions(scrubbed, personal)
         count += pseudonymised
         replace = _then_pseudonyms(secrets.replace, personal.given())
-    scrubbed = _as_text(scrubbed)
+    scrubbed = as_saved_text(scrubbed)
     count += learn_unread(file, secrets)  # replaced in the file's text by render
     for shadow in file.shadows:  # a repeated key's other values: replaced in the text too
-        count += scrub_interactions(_as_text(shadow.data), secrets)[1]
+        count += scrub_interactions(as_saved_text(shadow.data), secrets)[1]
         if personal is not None:
-            count += pseudonymise_interactions(_as_text(shadow.data), personal)[1]
+            count += pseudonymise_interactions(as_saved_text(shadow.data), personal)[1]
         count += learn_unread(shadow, secrets)
     if count == 0:
         findings = _left(file, secrets, personal)
@@ -547,20 +545,6 @@ def _pseudonymiser() -> Any:
             "BSS_BASE_URL, as when recording); it must never be committed"
         )
     return Pseudonymiser(key)
-
-
-def _as_text(data: dict[str, Any]) -> dict[str, Any]:
-    """Bodies as vcrpy saves them: text where they are UTF-8, plain bytes otherwise."""
-    out = plain_bodies(copy.deepcopy(data))
-    out["interactions"] = [
-        {
-            **interaction,
-            "request": compat.convert_to_unicode(interaction["request"]),
-            "response": compat.convert_to_unicode(interaction["response"]),
-        }
-        for interaction in out["interactions"]
-    ]
-    return out
 
 
 # --- unused -----------------------------------------------------------------------------

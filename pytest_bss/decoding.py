@@ -224,7 +224,8 @@ def charset_codec(name: str) -> str | None:
 
 def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText | None:
     """The text of a bytes body: by its byte-order mark, its declared charset, else UTF-8
-    (UTF-16/32 when zero bytes say so; Latin-1 for a ``text/*`` body that is not UTF-8).
+    (UTF-16/32 when zero bytes say so; Latin-1 for a ``text/*`` body that is not UTF-8,
+    and for a textual body its declared charset cannot read).
 
     A UTF-16 or UTF-32 mark counts only when the ``Content-Type`` is textual
     (:func:`is_textual`); a UTF-8 mark always does.
@@ -252,9 +253,11 @@ def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText |
     try:
         return BodyText(data.decode(codec), codec)
     except (UnicodeDecodeError, LookupError):
-        if not declared and media_type(headers)[0].startswith("text/"):
-            # No charset, not UTF-8: HTTP/1.1's old default for text/* (RFC 2616, 3.7.1),
-            # in which every byte is a character, so the body is written back as it was.
+        if (not declared and media_type(headers)[0].startswith("text/")) or (declared and textual):
+            # No charset, not UTF-8: HTTP/1.1's old default for text/* (RFC 2616, 3.7.1).
+            # A charset the bytes break (a Windows-1250 page sent as UTF-8): read the same
+            # way. Every byte is a character, so the body is written back as it was, and a
+            # credential (ASCII, or UTF-8 read as Latin-1: secret_set._forms) still shows.
             return BodyText(data.decode("latin-1"), "latin-1")
         return None
 

@@ -13,8 +13,9 @@ status message, bodies -- raw; percent-encoded (``quote(v, safe="")``, ``quote(v
 ``quote_plus(v)``, upper- and lowercase hex); JSON-escaped (``ensure_ascii`` on and off,
 ``\\/``, ``\\uXXXX`` in either case, and the .NET escaping of ``+ < > & ' "``);
 HTML-escaped (``html.escape`` with and without quotes, ``&#39;``, non-ASCII as ``&#NNN;``);
-hex of the UTF-8 bytes (either case); and base64 (standard and url-safe, padded or not, of
-the UTF-8 and the Latin-1 bytes). A percent-encoded form, or any form in a URL or a
+hex of the UTF-8 bytes (either case); base64 (standard and url-safe, padded or not, of
+the UTF-8 and the Latin-1 bytes); and, for a non-ASCII value, its UTF-8 bytes read as
+Latin-1 (a body whose bytes its charset cannot read is read so). A percent-encoded form, or any form in a URL or a
 form-encoded body, becomes ``%3CBSS_...%3E``; anything else the bare placeholder.
 
 The length rule. *Secrets* are ``password``, ``client_secret``, the tokens, ``code``,
@@ -32,7 +33,11 @@ name an account, they do not unlock it). The length is that of the raw value:
   counts as not alphanumeric); under 6: only in credential positions, so a username
   ``api`` never touches ``/api/accounts``;
 * a cookie value shorter than 16 is a preference such as ``lang=en``: replaced in cookie
-  headers only, and not reported elsewhere.
+  headers only, and not reported elsewhere;
+* ``pytest-bss scrub`` only: a value *learned* from a cassette (not a ``BSS_*`` canary:
+  those are ``pinned``) shorter than 6 characters is replaced in its credential position
+  only, whatever its kind (a folder run learns ``password=1`` from one file; it must not
+  refuse every file that holds a ``1``).
 """
 
 from __future__ import annotations
@@ -307,6 +312,8 @@ def _forms(value: str) -> dict[str, str]:
             text = b64.decode("ascii")
             forms.setdefault(text, "base64")
             forms.setdefault(text.rstrip("="), "base64")
+    if not value.isascii():  # in a body read as Latin-1 (decoding.body_text)
+        forms.setdefault(encodings[0].decode("latin-1"), "raw")
     hexed = encodings[0].hex()
     forms.setdefault(hexed, "hex")
     forms.setdefault(hexed.upper(), "hex")
@@ -319,10 +326,18 @@ class SecretSet:
     Thread-safe. Token-like kinds (``access_token``, ``refresh_token``, ``id_token``,
     ``cookie``, ``code``) are numbered in the order they are first added; the others
     share one placeholder per kind. ``repr()`` shows how many values, never one.
+
+    ``in_place_below``: a value *learned* from a cassette (not ``pinned``: a configured
+    credential or a ``BSS_*`` canary is) and shorter than this is replaced only where it was
+    found. ``pytest-bss scrub`` of a folder sets 6: a ``password=1`` in one file must not
+    fail every file that holds a ``1``. The plugin keeps 0: every value it learns while
+    recording is looked for everywhere, and a short one found elsewhere refuses the write.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_place_below: int = 0) -> None:
         self._lock = threading.Lock()
+        self._in_place_below = in_place_below
+        self._pinned: set[str] = set()
         self._placeholders: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
         self._counters: dict[str, int] = {}
@@ -334,21 +349,26 @@ class SecretSet:
         """A set holding the four credentials of ``config``."""
         secrets = cls()
         for kind, value in config.secrets().items():
-            secrets.add(kind, value)
+            secrets.add(kind, value, pinned=True)
         return secrets
 
-    def add(self, kind: str, value: str, *, anywhere: bool = False) -> str:
+    def add(self, kind: str, value: str, *, anywhere: bool = False, pinned: bool = False) -> str:
         """Register ``value`` as a ``kind`` and return its placeholder.
 
         Adding a known value again returns the placeholder it already has. An empty
         value or a placeholder is ignored and returned as it is. ``anywhere``: replace the
         value wherever it appears, whatever its length (a token of a known shape).
+        ``pinned``: a configured credential, looked for everywhere however short (see the
+        class).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown secret kind {kind!r}; expected one of {', '.join(KINDS)}")
         if not value or is_placeholder(value):
             return value
         with self._lock:
+            if pinned and value not in self._pinned:
+                self._pinned.add(value)
+                self._matchers.clear()
             if anywhere and value not in self._anywhere:
                 self._anywhere.add(value)
                 self._matchers.clear()
@@ -433,6 +453,8 @@ class SecretSet:
         by_kind: dict[str, list[str]] = {}
         out = []
         for value, kind in self._kinds.items():
+            if self._only_in_place(value):
+                continue
             by_kind.setdefault(kind, []).append(value)
             mode = "anywhere" if value in self._anywhere else _mode(kind, len(value))
             if mode:
@@ -443,6 +465,14 @@ class SecretSet:
                     pair = f"{a}:{b}"
                     out.append((pair, kind, placeholder, _mode(kind, len(pair))))
         return out
+
+    def _only_in_place(self, value: str) -> bool:
+        """A short learned value: replaced where it was found, not looked for elsewhere."""
+        return (
+            len(value) < self._in_place_below
+            and value not in self._pinned
+            and value not in self._anywhere
+        )
 
     def _matcher(
         self, base_urls: Sequence[str] = (), neutral_base: str = NEUTRAL_BASE

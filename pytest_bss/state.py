@@ -295,7 +295,7 @@ class BssState:
 
             self._env_secrets = SecretSet()
             for kind, value in self.env_credentials():
-                self._env_secrets.add(kind, value)
+                self._env_secrets.add(kind, value, pinned=True)
         return known + self._env_secrets.items()
 
     def start_redacting(self) -> None:

@@ -532,3 +532,124 @@ def test_a_twilio_sid_is_an_account_name_not_a_session() -> None:
     data = cassette(response_body=json.dumps({"account_sid": "AC3f9b2c7d1e8a4f6b0c5d9e2a7b1c4f8e"}))
 
     assert credentials(data) == []
+
+
+# --- set G -----------------------------------------------------------------------------
+
+
+def test_a_session_header_without_the_x_prefix() -> None:
+    data = cassette(
+        request_headers={"session-header": ["Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3"]},
+        response_headers={"Strict-Transport-Security": ["max-age=63072000"]},
+    )
+
+    assert credentials(data) == [
+        ("request.headers.session-header", "session token in a token header")
+    ]
+    assert [f.what for f in audit_report(data, SecretSet()).suspicious] == []
+    clean_after_scrub(data)
+
+
+@pytest.mark.parametrize(
+    "value", ["foobar", "invalidpassword", "mysecrettoken", "00000000-000000000000000000000000"]
+)
+def test_more_stand_ins_of_other_projects(value: str) -> None:
+    assert is_placeholder_value(value)
+
+
+@pytest.mark.parametrize("value", ["hunter2x", "correcthorse", "Wq3Zr7Lm9Xw4Tb6N", "abcabcabc"])
+def test_words_that_are_no_run_of_placeholder_words(value: str) -> None:
+    assert not is_placeholder_value(value)
+
+
+def test_trakt_api_key_is_the_apps_public_client_id() -> None:
+    key = "57e188bcb9750c79ed452e1674925bc6848bd126e02bb15350211be74c6547af"
+
+    assert credentials(cassette(request_headers={"trakt-api-key": [key]})) == []
+
+
+def _write(path: Path, data: dict[str, Any]) -> Path:
+    from vcr.serializers import yamlserializer
+
+    path.write_text(yamlserializer.serialize(data), encoding="utf-8")
+    return path
+
+
+def test_a_short_value_learned_in_one_file_does_not_refuse_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.cli import main
+
+    _write(
+        tmp_path / "login.yaml",
+        cassette(
+            method="POST",
+            request_body="username=someone&password=1",
+            request_headers={"Content-Type": ["application/x-www-form-urlencoded"]},
+        ),
+    )
+    other = _write(tmp_path / "other.yaml", cassette(response_body='{"count": 1, "page": 1}'))
+    before = other.read_bytes()
+
+    status = main(["scrub", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "1 rewritten, 1 already clean, 0 refused" in out
+    assert other.read_bytes() == before
+    assert "password=1" not in (tmp_path / "login.yaml").read_text()
+
+
+def test_a_body_its_declared_charset_cannot_read_is_read_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.audit import audit_path
+    from pytest_bss.cli import main
+
+    token = "ghp_Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3Vf5Gk2Sa0Ye8U"  # a GitHub token's shape
+    body = "Zażółć gęślą jaźń ".encode("cp1250") + f"<p>{token}</p>".encode()
+    data = cassette(response_headers={"Content-Type": ["text/html; charset=UTF-8"]})
+    data["interactions"][0]["response"]["body"]["string"] = body
+    path = _write(tmp_path / "page.yaml", data)
+
+    report = audit_path(path, SecretSet())
+
+    assert [f.category for f in report.findings] == ["structural"]
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    from vcr.serializers import yamlserializer
+
+    after = yamlserializer.deserialize(path.read_text())["interactions"][0]["response"]
+    assert after["body"]["string"].startswith("Zażółć gęślą jaźń ".encode("cp1250"))
+    assert token.encode() not in after["body"]["string"]
+
+
+def test_the_audit_names_every_copy_of_a_credential_it_found() -> None:
+    from pytest_bss.audit import audit_cassette
+    from pytest_bss.formats import read_text
+
+    token = "89L8H1NHdZQgDrAwCZrsSnIJFwE"
+    login = cassette(
+        method="POST",
+        response_body=(
+            "<?xml version='1.0'?><methodResponse><params><param><value><struct><member>"
+            f"<name>token</name><value><string>{token}</string></value></member>"
+            "</struct></value></param></params></methodResponse>"
+        ),
+    )
+    search = cassette(
+        method="POST",
+        request_body=(
+            "<?xml version='1.0'?><methodCall><methodName>Search</methodName><params>"
+            f"<param><value><string>{token}</string></value></param></params></methodCall>"
+        ),
+        response_body=json.dumps({"link": f"https://dl.example.test/sid-{token}/file.zip"}),
+    )
+    data = {"version": 1, "interactions": login["interactions"] + search["interactions"]}
+    from vcr.serializers import yamlserializer
+
+    file = read_text(Path("copies.yaml"), yamlserializer.serialize(data))
+
+    found = [(f.interaction, f.place) for f in audit_cassette(file, SecretSet()).credentials]
+
+    assert found == [(0, "response.body"), (1, "request.body"), (1, "response.body")]
+    assert token not in json.dumps(clean_after_scrub(data))
