@@ -68,7 +68,7 @@ from .formats import (
 from .plugin import AUTH_CASSETTE, USED_CACHE_KEY
 from .project import Project, find_project, project_at
 from .review import DEFAULT_MAX_BODY
-from .scrub import scrub_interactions
+from .scrub import learn_values, scrub_interactions
 from .secret_set import SecretSet
 from .shapes import mask_shapes
 
@@ -407,7 +407,7 @@ def _learn(files: list[Path], secrets: SecretSet) -> None:
     for path in files:
         try:
             for read in _readings(read_cassette(path)):
-                scrub_interactions(as_saved_text(read.data), secrets)
+                learn_values(as_saved_text(read.data), secrets)
                 learn_unread(read, secrets)
         except Exception:  # noqa: S112 - the scrub of that file reports it, never a value
             continue

@@ -51,10 +51,10 @@ def copy_findings(file: CassetteFile, report: AuditReport) -> list[Finding]:
     """A finding for each place of ``file`` where the value of a credential the scrubber
     finds in it stands again, outside the places ``report`` already names."""
     from .audit import Finding, learn_unread
-    from .scrub import scrub_interactions
+    from .scrub import learn_values
 
     learned = SecretSet()
-    scrub_interactions(as_saved_text(file.data), learned)
+    learn_values(as_saved_text(file.data), learned)
     learn_unread(file, learned)
     values = SecretSet()
     for kind, value, _ in learned.items():

@@ -781,4 +781,13 @@ def scrub_interactions(
     return out, count
 
 
+def learn_values(data: Mapping[str, Any], secrets: SecretSet) -> None:
+    """Register in ``secrets`` every credential :func:`scrub_interactions` would find in
+    ``data`` (its credential positions and token shapes), rewriting nothing: without the
+    free-text pass, no matcher is built, which a folder run would rebuild for every file."""
+    for interaction in data.get("interactions") or ():
+        _structural(_decode_request(interaction["request"]), secrets, is_request=True)
+        _structural(_decode_response(interaction["response"]), secrets, is_request=False)
+
+
 _MESSAGES: Final = ("request", "response")
