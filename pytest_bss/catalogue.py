@@ -30,8 +30,9 @@ JSON keys at any depth): :func:`secret_field_kind` by exact name
 :data:`NOT_CREDENTIAL_FIELDS` (pagination cursors, CSRF tokens). ``key`` counts in a query
 string only, and only with a value that :func:`looks_random`; ``code`` only in a form
 that also carries an :data:`OAUTH_CONTEXT` field (BSS uses ``code`` for account codes);
-``username`` and ``client_id`` (:data:`IDENTIFIER_FIELDS`) count in forms, and in JSON
-only when their value is a known value.
+``username`` and ``client_key`` (:data:`IDENTIFIER_FIELDS`) count in forms, and with
+``client_id`` in JSON only when their value is a known value (an OAuth ``client_id`` is
+public by design: RFC 6749, 2.2).
 
 **Shapes** (:mod:`pytest_bss.shapes`): token formats found anywhere in any
 text, whatever field they are in: GitHub, GitLab, Slack, Stripe, AWS, Google, npm,
@@ -86,6 +87,7 @@ __all__ = [
     "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
     "SET_COOKIE_FOLD",
+    "SIGNATURE_WORDS",
     "TOKEN_HEADERS",
     "TOKEN_HEADER_PATTERNS",
     "TRACKING_COOKIES",
@@ -118,14 +120,16 @@ __all__ = [
 
 # --- names --------------------------------------------------------------------------------
 
-_DROP: Final = str.maketrans("", "", "_-. ")
+_DROP: Final = str.maketrans("", "", "_-. []")
 # Names repeat (every item of a JSON list has the same keys): the name rules are cached.
 _NAMES: Final = 8192
 
 
 @functools.lru_cache(maxsize=_NAMES)
 def field_key(name: str) -> str:
-    """``name`` lowercased without ``_ - .`` and spaces: the form every name is compared in."""
+    """``name`` lowercased without ``_ - .``, spaces and brackets: the form every name is
+    compared in (a PHP or Rails form name: ``user[password]`` is ``userpassword``, a
+    password; ``page[token]`` is ``pagetoken``, a cursor)."""
     return name.translate(_DROP).lower()
 
 
@@ -207,6 +211,7 @@ PLACEHOLDER_WORDS: Final = REDACTION_WORDS | frozenset(
         "foobar",
         "qux", "changeme", "change", "none", "null", "nil", "undefined", "todo",
         "tbd", "unknown", "invalid", "valid", "expired", "bogus", "junk", "blah", "bad",
+        "deprecated", "unused", "disabled",
         "wrong", "incorrect",
         "sk", "pk", "rk", "live", "ssws", "jwt", "hash", "signature", "sig", "credential",
         "credentials", "aws", "github", "slack", "stripe", "google", "webhook", "ghp", "gho",
@@ -307,6 +312,8 @@ _UUID: Final = re.compile(
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
 _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+#: Standard base64 of 40+ characters with a ``+`` or padding: many ``/`` in it are no path.
+_BASE64_BLOCK: Final = re.compile(r"(?=[A-Za-z0-9/]*[+=])[A-Za-z0-9+/]{38,}={0,2}")
 #: A parameter set to a number (``max-age=63072000``): not a secret.
 _NAMED_NUMBER: Final = re.compile(r"[A-Za-z][A-Za-z_\-]*=\d+")
 _MEDIA_TYPE: Final = re.compile(
@@ -335,8 +342,10 @@ def looks_random(value: str) -> bool:
         return False
     if _IBAN_SHAPE.fullmatch(text) and _is_iban(text):
         return False
-    if "://" in text or text.startswith(("/", "./")) or text.count("/") > 3:
+    if "://" in text:
         return False
+    if (text.startswith(("/", "./")) or text.count("/") > 3) and not _BASE64_BLOCK.fullmatch(text):
+        return False  # a path; base64 may start with "/" and hold many
     if _MEDIA_TYPE.match(text):  # application/vnd.github.v3.full+json
         return False
     if _NAMED_NUMBER.fullmatch(text):  # max-age=63072000
@@ -551,6 +560,7 @@ TRACKING_COOKIES: Final = frozenset(
         "loidcreated",
         "edgebucket",
         "session_tracker",
+        "ncbi_sid",  # NCBI's anonymous usage tracking (its logins use other cookies)
         "guest_id",
         "guest_id_ads",
         "guest_id_marketing",
@@ -710,6 +720,8 @@ SECRET_FIELDS: Final = {
 #: Field name endings (by :func:`field_key`) -> kind, tried longest first.
 SECRET_FIELD_SUFFIXES: Final = (
     ("password", "password"),
+    ("passwordconfirmation", "password"),
+    ("passwordconfirm", "password"),
     ("passwd", "password"),
     ("passphrase", "password"),
     ("secretaccesskey", "secret"),
@@ -749,6 +761,8 @@ NOT_CREDENTIAL_FIELDS: Final = frozenset(
         "continuationtoken",
         "nexttoken",
         "synctoken",
+        "changetoken",  # Dataverse / SharePoint change tracking: a sync cursor
+        "thoughtsignature",  # Gemini: the model's encrypted reasoning state, not a login
         "resumetoken",
         "paginationtoken",
         "pagingtoken",
@@ -881,7 +895,7 @@ def form_field_kind(
 ) -> str | None:
     """The kind of a form field, or ``None``; ``oauth``: the form carries an OAuth field;
     ``query``: the form is a query string (where ``key`` with a random-looking ``value``
-    is an API key, and a ``client_id`` that does not look random is no credential);
+    is an API key); ``client_id`` is none (public by design);
     :func:`value_field_kind` names more fields by their value."""
     key = field_key(name)
     if key == "code":
@@ -890,9 +904,12 @@ def form_field_kind(
         return "api_key" if query and value is not None and looks_random(value) else None
     if query and key in QUERY_SIGNATURES:
         return "secret"
+    if key == "clientid":
+        # An OAuth client id is public by design (RFC 6749, 2.2: "not a secret"), in a
+        # query (?client_id=GCM_ANDROID_DARK) or a form; replacing it changed what replay
+        # matches on. A known one (BSS_CLIENT_KEY, the plugin's) is replaced as a known value.
+        return None
     identifier = IDENTIFIER_FIELDS.get(key)
-    if identifier == "client_key" and query and value is not None and not looks_random(value):
-        return None  # ?client_id=GCM_ANDROID_DARK: an OAuth client id, public by design
     kind = identifier or secret_field_kind(name)
     return kind or (value_field_kind(name, value) if value is not None else None)
 
@@ -915,11 +932,21 @@ _TWILIO_SID: Final = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
 def value_field_name(name: str) -> str | None:
     """The kind :func:`value_field_kind` gives ``name`` when its value looks random."""
     key = field_key(name)
+    if key in NOT_CREDENTIAL_FIELDS:
+        return None
+    if key in SIGNATURE_WORDS:
+        return "secret"
     if key == "sid" or not key.endswith(("sid", "signature", "cookievalue")):
         return None
     if key.endswith("sid"):
         return "session"
     return "secret" if key.endswith("signature") else "cookie"
+
+
+#: Fields (by :func:`field_key`) that are a signature, in English and in other languages
+#: (STP's ``firma``): a credential when the value looks random (a replayable request
+#: signature, a signed link's ``sig``).
+SIGNATURE_WORDS: Final = frozenset({"sig", "firma", "assinatura", "signatur", "podpis"})
 
 
 def json_field_kind(key: str) -> str | None:

@@ -253,11 +253,14 @@ def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText |
     try:
         return BodyText(data.decode(codec), codec)
     except (UnicodeDecodeError, LookupError):
-        if (not declared and media_type(headers)[0].startswith("text/")) or (declared and textual):
+        if (not declared and media_type(headers)[0].startswith("text/")) or (
+            declared and textual and b"\x00" not in data
+        ):
             # No charset, not UTF-8: HTTP/1.1's old default for text/* (RFC 2616, 3.7.1).
             # A charset the bytes break (a Windows-1250 page sent as UTF-8): read the same
             # way. Every byte is a character, so the body is written back as it was, and a
-            # credential (ASCII, or UTF-8 read as Latin-1: secret_set._forms) still shows.
+            # credential (ASCII, or UTF-8 read as Latin-1: secret_set._forms) still shows;
+            # not with zero bytes (UTF-16 or UTF-32 in disguise), where it would not.
             return BodyText(data.decode("latin-1"), "latin-1")
         return None
 
@@ -471,6 +474,10 @@ def form_body(headers: Mapping[str, Any], text: str) -> bool:
     return FORM_TEXT.fullmatch(text) is not None
 
 
+#: What a form field's name never holds: before it is some other text.
+_NOT_A_NAME: Final = re.compile(r"[\r\n\t?/:\"'{}<>]")
+
+
 def form_credentials(text: str, *, query: bool = False) -> Iterator[tuple[int, str, str]]:
     """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed.
 
@@ -482,8 +489,11 @@ def form_credentials(text: str, *, query: bool = False) -> Iterator[tuple[int, s
     for index, (name, sep, raw) in enumerate(pieces):
         if not sep:
             continue
+        # in a text that is no form ("…uri: https://…?page[token]"), the name is what
+        # follows the last character no field name holds
+        field = _NOT_A_NAME.split(unquote_plus(name))[-1]
         value = unquote_plus(raw)
-        kind = form_field_kind(unquote_plus(name), oauth=oauth, query=query, value=value)
+        kind = form_field_kind(field, oauth=oauth, query=query, value=value)
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield index, kind, value
 
@@ -691,11 +701,20 @@ def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
 _LOOSE_JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|([\"\\/bfnrt]))")
 _SHORT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _HTML_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){3,}")
-#: Three pairs of hex digits that could each be a byte of printable text (0x20 and up). A
+#: Eight bytes or more: hex-encoded text worth reading again (a credential position or a
+#: token in hex is longer; shorter runs are ids and hashes, and in a large base64 blob
+#: they made a copy of the blob to search again).
+_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){8,}")
+#: Eight pairs of hex digits that could each be a byte of printable text (0x20 and up). A
 #: run that decodes to printable text has them, so a text without them has no hex layer
 #: (digit runs such as ids and dates, "006000", are mostly 0x00-0x1f bytes).
-_PRINTABLE_HEX: Final = re.compile(r"(?:[2-9A-Fa-f][0-9A-Fa-f]){3}")
+_PRINTABLE_HEX: Final = re.compile(r"(?:[2-9A-Fa-f][0-9A-Fa-f]){8}")
+#: A "+" that may stand for the space a scheme or a header line needs (``Bearer+…``).
+_PLUS_SPACE: Final = re.compile(
+    r"(?i)(?:bearer|basic|digest|token|ssws|bot|apikey|authorization:?)\+"
+)
+#: Up to this length a text with a "+" also gets its form-decoded layer whatever it holds.
+_PLUS_LAYER_MAX: Final = 65536
 
 
 def _loose_json_unescape(text: str) -> str:
@@ -744,11 +763,14 @@ def layers(text: str, *, json_document: bool = False) -> Iterator[tuple[str, str
         if "\\" in text:
             decoded.append((_loose_json_unescape(text), "json-escaped"))
     else:
-        if "%" in text or "+" in text:
-            decoded += [
-                (unquote(text), "percent-encoded"),
-                (unquote_plus(text), "percent-encoded"),
-            ]
+        if "%" in text:
+            decoded.append((unquote(text), "percent-encoded"))
+        if "%" in text or (
+            "+" in text and (len(text) <= _PLUS_LAYER_MAX or _PLUS_SPACE.search(text))
+        ):
+            # "+" for a space: not in a large base64 blob (an image), where every "+" made
+            # a copy of it to search again, unless a scheme stands before a "+"
+            decoded.append((unquote_plus(text), "percent-encoded"))
         if "\\" in text:
             decoded.append((_loose_json_unescape(text), "json-escaped"))
         if "&" in text and _HTML_ENTITY.search(text):

@@ -19,7 +19,8 @@ These are the *credential positions*:
   there on;
 * ``Cookie`` values and the value of each ``Set-Cookie`` (names and attributes kept);
 * form fields in form-encoded bodies, ``multipart/form-data`` parts, query strings and URL
-  fragments named ``username``, ``password``, ``client_id``, ``client_key``,
+  fragments named ``username``, ``password``, ``client_key`` (not ``client_id``: an OAuth
+  client id is public by design, RFC 6749, 2.2),
   ``client_secret``, ``access_token``, ``refresh_token``, ``id_token``, and ``code`` when
   the same form also carries an OAuth field (``grant_type``, ``redirect_uri``,
   ``client_id``, ``state``, ``code_verifier``, ``response_type``) -- BSS uses ``code`` for
@@ -72,6 +73,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 from .catalogue import (
     AUTH_HEADERS,
     SET_COOKIE_FOLD,
+    SIGNATURE_WORDS,
     header_kind,
     is_placeholder_value,
     json_credential_kind,
@@ -141,6 +143,7 @@ _FIELD_WORDS: Final = (
     "code",
     "sess",
     "sig",
+    *SIGNATURE_WORDS,  # firma, podpis ...
     "sid",
     "cookie",
     "auth",  # Authorization, X-*-Auth, Authentication in an object of headers
@@ -484,7 +487,7 @@ def _free_json(text: str, matcher: _Matcher, secrets: SecretSet, depth: int = 0)
 
     def string(token: str) -> str:
         nonlocal count
-        if "\\" not in token and matcher.pattern.search(token) is None:
+        if "\\" not in token and not matcher.might_match(token):
             return token  # the common case: nothing to replace, no JSON inside
         value = _loads_str(token)
         if value is None:
@@ -529,7 +532,7 @@ def _free_body(
     if looks_like_json(text):
         if (
             "\\" not in text
-            and matcher.pattern.search(text) is None
+            and not matcher.might_match(text)
             and _JSON_KNOWN_HINT.search(text) is None
         ):
             return text, 0

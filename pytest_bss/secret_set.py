@@ -50,7 +50,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, quote_plus
 
 from .catalogue import (
@@ -142,21 +142,93 @@ class _Hit:
     replace: bool = True  # False: a short secret, reported and never replaced
 
 
-def _alternatives(hits: Mapping[str, tuple[_Hit, bool]]) -> list[str]:
+#: Forms this long (and not bounded) are looked for by their first :data:`_PREFIX`
+#: characters, then compared whole: ``re`` compiles a pattern slowly and in time linear in
+#: its length, and the forms of a hundred long tokens (signatures, JWTs) made a pattern of
+#: hundreds of kilobytes that took seconds to compile, once per run and per file learnt.
+_LONG: Final = 48
+_PREFIX: Final = 24
+
+
+def _alternatives(forms: Mapping[str, bool]) -> list[str]:
+    """Regex alternatives for literal ``forms`` (form -> bounded), grouped by their first
+    character, longer forms first."""
     by_first: dict[str, list[str]] = {}
-    for text in sorted(hits, key=len, reverse=True):
+    for text in sorted(forms, key=len, reverse=True):
         first, rest = re.escape(text[0]), re.escape(text[1:])
-        bounded = hits[text][1]
         by_first.setdefault(first, []).append(
-            f"{_BEFORE.format(first=first)}{rest}{_AFTER}" if bounded else rest
+            f"{_BEFORE.format(first=first)}{rest}{_AFTER}" if forms[text] else rest
         )
     return [f"{first}(?:{'|'.join(rests)})" for first, rests in by_first.items()]
 
 
-class _Matcher:
-    """Compiled regexes for every form of every known value (and the base URLs).
+class _Scanner:
+    """One search over many literal forms and the placeholders to keep, left to right, the
+    longest form at a position winning; over text, or (``encoded``) over UTF-8 bytes.
 
-    ``pattern`` finds what is replaced; ``report_pattern`` what is only reported (secrets
+    Short forms are alternatives of ``pattern`` whole; a long one by its first
+    :data:`_PREFIX` characters, and a match there is compared with the long forms that
+    start so. ``pattern.search`` finding nothing means nothing can match.
+    """
+
+    def __init__(self, keep: Sequence[str], forms: Mapping[str, bool], *, encoded: bool) -> None:
+        short = {text: bounded for text, bounded in forms.items() if bounded or len(text) < _LONG}
+        by_prefix: dict[str, list[str]] = {}
+        for text in sorted(forms.keys() - short.keys(), key=len, reverse=True):
+            by_prefix.setdefault(text[:_PREFIX], []).append(text)
+        prefixes = {prefix: False for prefix in by_prefix if prefix not in short}
+        source = "|".join([*keep, *_alternatives({**short, **prefixes})])
+        short_source = "|".join([*keep, *_alternatives(short)]) if short or keep else ""
+        self._encoded = encoded
+        self.pattern: re.Pattern[Any] = re.compile(self._code(source))
+        self._short: re.Pattern[Any] | None = (
+            re.compile(self._code(short_source)) if by_prefix and short_source else None
+        )
+        self._prefixes = {self._code(prefix) for prefix in prefixes}
+        self._forms = {self._code(text) for text in short}
+        self._long: dict[str | bytes, list[str | bytes]] = {}
+        for prefix, texts in by_prefix.items():
+            self._long[self._code(prefix)] = [self._code(text) for text in texts]
+        self._lengths = sorted({len(prefix) for prefix in self._long})
+
+    def _code(self, text: str) -> str | bytes:
+        return text.encode("utf-8", "surrogatepass") if self._encoded else text
+
+    def matches(self, text: str | bytes) -> Iterator[tuple[int, int]]:
+        """(start, end) of every match, left to right, without overlaps."""
+        pos = 0
+        search = self.pattern.search
+        while (match := search(text, pos)) is not None:
+            start, end = match.span()
+            found = match[0]
+            if found not in self._forms and found not in self._prefixes:
+                longest = 0  # a placeholder to keep: it wins, as it comes first
+            else:
+                longest = self._long_at(text, start) if self._long else 0
+            if longest:
+                end = start + longest
+            elif found in self._prefixes:  # a long form's start, but not the form
+                short = self._short.match(text, start) if self._short else None
+                if short is None:
+                    pos = start + 1
+                    continue
+                end = short.end()
+            yield start, end
+            pos = end if end > start else start + 1
+
+    def _long_at(self, text: str | bytes, start: int) -> int:
+        best = 0
+        for length in self._lengths:
+            for form in self._long.get(text[start : start + length], ()):
+                if len(form) > best and text.startswith(form, start):  # type: ignore[arg-type]
+                    best = len(form)
+        return best
+
+
+class _Matcher:
+    """Scanners for every form of every known value (and the base URLs).
+
+    ``pattern`` finds what is replaced; the report scanner what is only reported (secrets
     shorter than 16 characters), so that a short value never hides a longer one that
     overlaps it. Every alternative starts with a literal character, which lets ``re``
     skip positions that cannot start a match, and forms are grouped by that character.
@@ -165,66 +237,77 @@ class _Matcher:
 
     def __init__(self, hits: Mapping[str, tuple[_Hit, bool]], protect: Sequence[str]) -> None:
         self._hits = {text: hit for text, (hit, _) in hits.items()}
-        keep = [*_KEEP, *map(re.escape, protect)]
-        replaced = {t: h for t, h in hits.items() if h[0].replace}
-        reported = {t: h for t, h in hits.items() if not h[0].replace}
-        self._source = "|".join(keep + _alternatives(replaced))
-        self.pattern = re.compile(self._source)
-        self._report_source = "|".join(keep + _alternatives(reported)) if reported else ""
-        self.report_pattern = re.compile(self._report_source) if reported else None
-        self._bytes_patterns: list[re.Pattern[bytes]] | None = None
+        self._keep = [*_KEEP, *map(re.escape, protect)]
+        self._replaced = {t: bounded for t, (hit, bounded) in hits.items() if hit.replace}
+        self._reported = {t: bounded for t, (hit, bounded) in hits.items() if not hit.replace}
+        self._scanner = _Scanner(self._keep, self._replaced, encoded=False)
+        self.pattern = self._scanner.pattern
+        self._report = (
+            _Scanner(self._keep, self._reported, encoded=False) if self._reported else None
+        )
+        self._bytes_scanners: list[_Scanner] | None = None
+
+    def might_match(self, text: str) -> bool:
+        """False when no replaced form can be in ``text`` (a quick test before the work)."""
+        return self.pattern.search(text) is not None
 
     @property
-    def bytes_patterns(self) -> list[re.Pattern[bytes]]:
-        if self._bytes_patterns is None:
-            sources = [self._source, self._report_source]
-            self._bytes_patterns = [
-                re.compile(s.encode("utf-8", "surrogatepass")) for s in sources if s
+    def bytes_scanners(self) -> list[_Scanner]:
+        if self._bytes_scanners is None:
+            self._bytes_scanners = [
+                _Scanner(self._keep, forms, encoded=True)
+                for forms in (self._replaced, self._reported)
+                if forms or forms is self._replaced
             ]
-        return self._bytes_patterns
+        return self._bytes_scanners
 
     def sub(self, text: str, *, url_like: bool) -> tuple[str, int]:
         count = 0
-
-        def replace(match: re.Match[str]) -> str:
-            nonlocal count
-            hit = self._hits.get(match[0])
+        pieces: list[str] = []
+        last = 0
+        for start, end in self._scanner.matches(text):
+            hit = self._hits.get(text[start:end])
             if hit is None:  # a placeholder or the neutral base: keep it
-                return match[0]
+                continue
             count += bool(hit.kind)
-            return hit.encoded if url_like else hit.replacement
-
-        return self.pattern.sub(replace, text), count
+            pieces += (text[last:start], hit.encoded if url_like else hit.replacement)
+            last = end
+        if not pieces:
+            return text, 0
+        pieces.append(text[last:])
+        return "".join(pieces), count
 
     def sub_bytes(self, data: bytes) -> tuple[bytes, int]:
         """Replace in a body that is not text: the UTF-8 forms, then the Latin-1 ones."""
         count = 0
-
-        def replace(match: re.Match[bytes]) -> bytes:
-            nonlocal count
-            hit = self._hits.get(match[0].decode("utf-8", "surrogatepass"))
+        pieces: list[bytes] = []
+        last = 0
+        for start, end in self.bytes_scanners[0].matches(data):
+            hit = self._hits.get(data[start:end].decode("utf-8", "surrogatepass"))
             if hit is None:
-                return match[0]
+                continue
             count += bool(hit.kind)
-            return hit.replacement.encode("utf-8", "surrogatepass")
-
-        data = self.bytes_patterns[0].sub(replace, data)
+            pieces += (data[last:start], hit.replacement.encode("utf-8", "surrogatepass"))
+            last = end
+        if pieces:
+            pieces.append(data[last:])
+            data = b"".join(pieces)
         text, latin = self.sub(data.decode("latin-1"), url_like=False)
         return text.encode("latin-1"), count + latin
 
     def find(self, text: str) -> Iterator[_Hit]:
-        for pattern in (self.pattern, self.report_pattern):
-            if pattern is None:
+        for scanner in (self._scanner, self._report):
+            if scanner is None:
                 continue
-            for match in pattern.finditer(text):
-                hit = self._hits.get(match[0])
+            for start, end in scanner.matches(text):
+                hit = self._hits.get(text[start:end])
                 if hit is not None and hit.kind:
                     yield hit
 
     def find_bytes(self, data: bytes) -> Iterator[_Hit]:
-        for pattern in self.bytes_patterns:
-            for match in pattern.finditer(data):
-                hit = self._hits.get(match[0].decode("utf-8", "surrogatepass"))
+        for scanner in self.bytes_scanners:
+            for start, end in scanner.matches(data):
+                hit = self._hits.get(data[start:end].decode("utf-8", "surrogatepass"))
                 if hit is not None and hit.kind:
                     yield hit
         yield from self.find(data.decode("latin-1"))

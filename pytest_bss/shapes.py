@@ -289,53 +289,60 @@ _HINTS: Final = re.compile(
 )
 
 
-# _HINTS as plain words (the regex tries every alternative at every position: slow on a
-# big body); the case-insensitive ones in the lowercased text, which for ASCII is the same.
-_HINT_WORDS: Final = (
-    "PRIVATE KEY",
-    "upload_id=",
-    "/bot",
-    "ST-",
-    "PGT-",
-    "TGT-",
-    *(f"gh{c}_" for c in "pousr"),
-    "github_pat_",
-    *(f"gl{prefix}-" for prefix in ("pat", "dt", "rt", "ptt")),
-    *(f"xox{c}-" for c in "abposr"),
-    "_live_",
-    "_test_",
-    "AKIA",
-    "ASIA",
-    "AIza",
-    "npm_",
-    "sk-",
-    "SG.",
-    "SSWS",
-    "eyJ",
-)
-_LOWER_HINT_WORDS: Final = (
-    "bearer",
-    "basic",
-    "authorization:",
-    *(f"secret{a}access{b}key" for a in ("", "_") for b in ("", "_")),
-)
+#: Per shape, the words one of which its match holds (the lowercase ones looked for in
+#: the lowercased text): in a large text, a shape whose words are absent is not searched
+#: (each search tries every position; a base64 image holds some hint of some shape).
+_SHAPE_WORDS: Final = {
+    "private_key": (("PRIVATE KEY",), ()),
+    "telegram_bot_token": (("/bot",), ()),
+    "gcs_upload_session": (("upload_id=",), ()),
+    "cas_ticket": (("ST-", "PGT-", "TGT-"), ()),
+    "github_token": ((*(f"gh{c}_" for c in "pousr"), "github_pat_"), ()),
+    "gitlab_token": (tuple(f"gl{prefix}-" for prefix in ("pat", "dt", "rt", "ptt")), ()),
+    "slack_token": (tuple(f"xox{c}-" for c in "abposr"), ()),
+    "stripe_key": (("_live_", "_test_"), ()),
+    "aws_access_key_id": (("AKIA", "ASIA"), ()),
+    "aws_secret_access_key": ((), ("secretaccesskey", "secret_accesskey", "secretaccess_key",
+                                   "secret_access_key")),
+    "google_api_key": (("AIza",), ()),
+    "npm_token": (("npm_",), ()),
+    "openai_key": (("sk-",), ()),
+    "sendgrid_key": (("SG.",), ()),
+    "okta_token": (("SSWS",), ()),
+    "jwt": (("eyJ",), ()),
+    "bearer_token": ((), ("bearer",)),
+    "basic_credentials": ((), ("basic",)),
+    "authorization_line": ((), ("authorization:",)),
+    "authorization_parameter": ((), ("authorization:",)),
+}  # fmt: skip
 
 
-def _has_hint(text: str) -> bool:
+def _searched(text: str) -> list[Shape]:
+    """The shapes worth searching ``text`` for: all in a short text, else those whose
+    words it holds."""
     if len(text) < 512 or not text.isascii():  # short, or case folding beyond ASCII
-        return _HINTS.search(text) is not None
-    if any(word in text for word in _HINT_WORDS):
-        return True
-    low = text.lower()
-    return any(word in low for word in _LOWER_HINT_WORDS)
+        return list(SHAPES) if _HINTS.search(text) is not None else []
+    low: str | None = None
+    out = []
+    for shape in SHAPES:
+        words, lower = _SHAPE_WORDS.get(shape.kind, ((), ()))
+        if not words and not lower:
+            out.append(shape)  # a shape without words: always searched
+            continue
+        if any(word in text for word in words):
+            out.append(shape)
+            continue
+        if lower:
+            low = text.lower() if low is None else low
+            if any(word in low for word in lower):
+                out.append(shape)
+    return out
 
 
 def find_shapes(text: str) -> Iterator[tuple[Shape, str]]:
     """(shape, value) of every credential of a known shape in ``text`` that is not a
     placeholder (:func:`is_placeholder_value`)."""
-    if not _has_hint(text):  # the common case
-        return
-    for shape in SHAPES:
+    for shape in _searched(text):  # none in the common case
         for match in shape.pattern.finditer(text):
             values = shape.expand(match["value"]) if shape.expand else (match["value"],)
             for value in values:

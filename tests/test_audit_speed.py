@@ -9,7 +9,6 @@ audits with an earlier revision.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -134,21 +133,45 @@ def test_text_that_is_no_json_has_no_entries() -> None:
     assert decoding.json_entries("{not json") is None
 
 
-HINTS = re.compile(shapes._HINTS.pattern)
+# Synthetic tokens of each shape, never real ones.
+SHAPED = [
+    "ghp_" + "Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk2Lm4N",
+    "xoxb-" + "1234567890-Zq8Xk2Lm9Np4",
+    "sk-" + "Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk2L",
+    "AKIA" + "ZQ8XK2LM9NP4RT7V",
+    "AIza" + "Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk2Lm4N",
+    "BeArEr Zq8Xk2Lm9Np4Rt7Vw1Yb3",
+    "Basic dXNlcjpaWjhYazJMbTlOcDQ=",
+    "SECRET_ACCESS_KEY=Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk2Lm4N8pQ",
+    "authorization: Token Zq8Xk2Lm9Np4Rt7Vw1Yb3",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.Zq8Xk2Lm9Np4Rt7Vw1Yb3",
+    "?upload_id=Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5",
+    "/bot123456789:Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5Ef6Gh0Jk",
+    "ST-1234-Zq8Xk2Lm9Np4Rt7V",
+    "SSWS Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5",
+    "sk_live_Zq8Xk2Lm9Np4Rt7Vw1",
+]
+
+
+def test_every_shape_has_its_words() -> None:
+    assert set(shapes._SHAPE_WORDS) == {shape.kind for shape in shapes.SHAPES}
 
 
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(["ghp_", "xoxb-", "sk-", "eyJ", "BeArEr", "ba\u017fic", "SECRET_ACCESSKEY"])
-        | st.text(alphabet="abcxyzAKIASG._-", max_size=8),
+        st.sampled_from([*SHAPED, "ba\u017fic", "xoxb-", "eyJ"])
+        | st.text(alphabet="abcxyzAKIASG._-+/= ", max_size=8),
         max_size=6,
     ),
     st.integers(min_value=0, max_value=600),
 )
-def test_the_hint_words_agree_with_the_hint_pattern(pieces: list[str], padding: int) -> None:
-    text = "." * padding + "".join(pieces)  # long texts take the word path
-    assert shapes._has_hint(text) == (HINTS.search(text) is not None)
+def test_a_shape_left_out_by_its_words_has_no_match(pieces: list[str], padding: int) -> None:
+    text = "." * padding + " ".join(pieces)  # long texts take the word path
+    searched = {shape.kind for shape in shapes._searched(text)}
+    for shape in shapes.SHAPES:
+        if shape.kind not in searched:
+            assert shape.pattern.search(text) is None, shape.kind
 
 
 def test_the_cached_name_rules_answer_as_the_rules() -> None:

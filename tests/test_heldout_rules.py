@@ -653,3 +653,83 @@ def test_the_audit_names_every_copy_of_a_credential_it_found() -> None:
 
     assert found == [(0, "response.body"), (1, "request.body"), (1, "response.body")]
     assert token not in json.dumps(clean_after_scrub(data))
+
+
+# --- set H -----------------------------------------------------------------------------
+
+# A synthetic 256-byte RSA-shaped signature in base64: starts with "/", holds many "/".
+RSA_SIG = "/h9+zPq+S5f0KSMuV0FCT9GfO30d4Fp/S+8iNySSY5QmMeDD9ZA2YFjZPoPy/L4AKYBnvklWu" * 4 + "Zq=="
+
+
+@pytest.mark.parametrize("field", ["firma", "sig", "requestSignature"])
+def test_a_request_signature_in_json_also_in_other_languages(field: str) -> None:
+    data = cassette(method="POST", request_body=json.dumps({"empresa": "X", field: RSA_SIG}))
+
+    assert credentials(data) == [("request.body", "secret in a JSON field")]
+    assert RSA_SIG not in json.dumps(clean_after_scrub(data))
+
+
+def test_base64_with_slashes_is_random_and_a_path_is_not() -> None:
+    assert looks_random(RSA_SIG)
+    assert not looks_random("/api/v1/accounts/12345/invoices/2026")
+    assert not looks_random("usr/local/lib/python3/site-packages")
+
+
+def test_php_and_rails_form_names() -> None:
+    body = "data%5Bemail%5D=a%40b.test&data%5Bpassword%5D=Zq8Xk2Lm9Np4&data%5Bpassword_confirmation%5D=Zq8Xk2Lm9Np4"
+    data = cassette(
+        method="POST",
+        uri="https://api.example.test/Affiliate?page%5Btoken%5D=SERVICE%3Aunknown",
+        request_body=body,
+        request_headers={"Content-Type": ["application/x-www-form-urlencoded"]},
+    )
+
+    assert credentials(data) == [("request.body", "password in a form field")]
+    scrubbed = clean_after_scrub(data)
+    assert "Zq8Xk2Lm9Np4" not in json.dumps(scrubbed)
+    assert (
+        scrubbed["interactions"][0]["request"]["uri"] == data["interactions"][0]["request"]["uri"]
+    )
+
+
+def test_an_oauth_client_id_is_public_and_replay_keeps_matching() -> None:
+    uri = (
+        "https://auth.example.test/oauth2/authorize?client_id=3g4d5l5kivuqi7oia68gib7uso"
+        "&response_type=code&scope=openid"
+    )
+    data = cassette(uri=uri, request_body={"client_id": "homemobile", "state": "x"})
+
+    assert credentials(data) == []
+    scrubbed, _ = scrub_interactions(data, SecretSet())
+    assert scrubbed["interactions"][0]["request"]["uri"] == uri
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("changeToken", "CQAAALG1TAAAAAAAxSo+AAAAAAAqAAAAkIWQAD5WNUOlXyT8mQ/TP/8RLgAAAA"),
+        ("thoughtSignature", "ClgBEU0yD8z3tYzbgjZ1jc6lL1fwUvm9/8OzTwh5uyHd3oc/nSNCBpsRWAFc+"),
+        ("unique_token", "deprecated"),
+    ],
+)
+def test_cursors_model_state_and_words_are_no_credentials(name: str, value: str) -> None:
+    assert credentials(cassette(response_body=json.dumps({name: value}))) == []
+
+
+def test_ncbi_sid_is_a_tracking_cookie() -> None:
+    data = cassette(
+        response_headers={"Set-Cookie": ["ncbi_sid=E8B0DE944CD2BB26_80D8SID; path=/"]},
+    )
+
+    assert credentials(data) == []
+
+
+def test_a_large_base64_image_is_read_once_not_layer_by_layer() -> None:
+    from pytest_bss.decoding import nested_texts
+
+    image = base64.b64encode(bytes(range(256)) * 1024).decode()  # 350 KB, "+" and "/"
+    body = json.dumps({"content": f'<img src="data:image/png;base64,{image}">'})
+
+    sizes = [len(text) for text, _, _ in nested_texts(body) if len(text) > 100_000]
+
+    assert len(sizes) <= 3  # the document, its escapes undone, the string: no copies

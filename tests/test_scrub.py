@@ -356,7 +356,7 @@ def test_a_short_cookie_value_is_not_replaced_outside_cookie_headers() -> None:
     [
         ("username", "<BSS_USERNAME>"),
         ("password", "<BSS_PASSWORD>"),
-        ("client_id", "<BSS_CLIENT_KEY>"),
+        ("client_key", "<BSS_CLIENT_KEY>"),
         ("client_secret", "<BSS_CLIENT_SECRET>"),
         ("access_token", "<BSS_ACCESS_TOKEN_1>"),
         ("refresh_token", "<BSS_REFRESH_TOKEN_1>"),

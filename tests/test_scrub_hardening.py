@@ -229,7 +229,9 @@ def test_credentials_in_a_multipart_form_are_scrubbed() -> None:
     [
         ("application/json; charset=x-no-such-charset", b'{"access_token": "x"}'),
         ("application/json", b'{"note": "\xff\xfe\xfa"}'),
-        ("text/plain; charset=utf-8", b"\xc3\x28 broken"),
+        # zero bytes: UTF-16 under a UTF-8 label, not read as Latin-1 (where a credential
+        # would not show)
+        ("text/plain; charset=utf-8", b"\xc3\x28\x00b\x00r\x00o\x00k\x00e\x00n"),
         ("application/x-www-form-urlencoded", b"password=\xff"),
     ],
 )
@@ -239,6 +241,19 @@ def test_a_text_body_that_cannot_be_decoded_is_refused(content_type: str, body: 
     leaks = find_leaks(data, SecretSet())
 
     assert [leak.kind for leak in leaks] == ["unverifiable body"]
+
+
+def test_a_text_body_its_declared_charset_cannot_read_is_read_as_latin_1() -> None:
+    body = b"\xc3\x28 broken, token " + TOKEN.encode()
+    data = cassette((request(), response(body, {"Content-Type": ["text/plain; charset=utf-8"]})))
+    secrets = SecretSet()
+    secrets.add("access_token", TOKEN)
+
+    scrubbed, count = scrub_interactions(data, secrets)
+
+    assert count == 1
+    assert scrubbed["interactions"][0]["response"]["body"]["string"].startswith(b"\xc3\x28 broken")
+    assert find_leaks(scrubbed, secrets) == []
 
 
 def test_a_binary_body_is_not_refused() -> None:

@@ -447,8 +447,10 @@ def test_a_public_oauth_client_id_in_a_query_is_no_credential() -> None:
     from pytest_bss.decoding import form_credentials
 
     assert list(form_credentials("clientId=GCM_ANDROID_DARK&locale=en", query=True)) == []
-    found = list(form_credentials(f"client_id={TOKEN}", query=True))
-    assert [kind for _, kind, _ in found] == ["client_key"]
+    # a random-looking one too (a Cognito app client id): public by design, RFC 6749, 2.2
+    assert list(form_credentials(f"client_id={TOKEN}", query=True)) == []
+    found = list(form_credentials(f"client_id={TOKEN}&client_secret={TOKEN}", query=False))
+    assert [kind for _, kind, _ in found] == ["client_secret"]
 
 
 def test_the_git_diff_driver_title_masks_a_token_in_a_file_name() -> None:
