@@ -511,11 +511,14 @@ def multipart_boundary(headers: Mapping[str, Any]) -> str | None:
     return params.get("boundary") or None
 
 
-def multipart_credentials(text: str, boundary: str) -> Iterator[tuple[int, int, str, str]]:
+def multipart_credentials(
+    text: str, boundary: str, known: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, int, str, str]]:
     """(start, end, kind, value) of every credential part value not scrubbed.
 
     A part is a credential when its ``Content-Disposition`` ``name`` is a credential form
-    field (:func:`~pytest_bss.catalogue.form_field_kind`).
+    field (:func:`~pytest_bss.catalogue.form_field_kind`), or a ``client_id`` holding a
+    value ``known`` accepts (an OAuth client id is public, a configured client key is not).
     """
     delimiter = "--" + boundary
     parts: list[tuple[str, int, int]] = []
@@ -543,6 +546,8 @@ def multipart_credentials(text: str, boundary: str) -> Iterator[tuple[int, int, 
     for name, start, end in parts:
         kind = form_field_kind(name, oauth=oauth)
         value = text[start:end]
+        if kind is None and known is not None and field_key(name) == "clientid" and known(value):
+            kind = "client_key"
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield start, end, kind, value
 
@@ -701,14 +706,14 @@ def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
 _LOOSE_JSON_ESCAPE: Final = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|([\"\\/bfnrt]))")
 _SHORT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _HTML_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-#: Eight bytes or more: hex-encoded text worth reading again (a credential position or a
+#: Six bytes or more: hex-encoded text worth reading again (a credential position or a
 #: token in hex is longer; shorter runs are ids and hashes, and in a large base64 blob
 #: they made a copy of the blob to search again).
-_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){8,}")
-#: Eight pairs of hex digits that could each be a byte of printable text (0x20 and up). A
+_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){6,}")
+#: Six pairs of hex digits that could each be a byte of printable text (0x20 and up). A
 #: run that decodes to printable text has them, so a text without them has no hex layer
 #: (digit runs such as ids and dates, "006000", are mostly 0x00-0x1f bytes).
-_PRINTABLE_HEX: Final = re.compile(r"(?:[2-9A-Fa-f][0-9A-Fa-f]){8}")
+_PRINTABLE_HEX: Final = re.compile(r"(?:[2-9A-Fa-f][0-9A-Fa-f]){6}")
 #: A "+" that may stand for the space a scheme or a header line needs (``Bearer+…``).
 _PLUS_SPACE: Final = re.compile(
     r"(?i)(?:bearer|basic|digest|token|ssws|bot|apikey|authorization:?)\+"

@@ -214,6 +214,13 @@ def _body_value_leaks(
             for hit in matcher.find(sniffed) if sniffed is not None else ():
                 yield _hit_leak(place, hit, "compressed")
         return
+    if isinstance(body, bytes | bytearray):
+        decoded = body_text(body, message.get("headers") or {})
+        if decoded is not None and (decoded.charset != "utf-8" or decoded.bom):
+            # Read by another charset: its text may hide what the bytes hold (a UTF-8
+            # password in a windows-1252 body, ASCII under a UTF-16 mark): the bytes too.
+            for hit in matcher.find_bytes(bytes(body)):
+                yield _hit_leak(place, hit, None)
     for nested, _, decoding in nested_texts(text):
         for hit in matcher.find(nested):
             yield _hit_leak(place, hit, decoding)

@@ -74,6 +74,7 @@ from .catalogue import (
     AUTH_HEADERS,
     SET_COOKIE_FOLD,
     SIGNATURE_WORDS,
+    field_key,
     header_kind,
     is_placeholder_value,
     json_credential_kind,
@@ -211,6 +212,14 @@ def _scrub_form_fields(
 ) -> tuple[str, int]:
     found = {index: (kind, value) for index, kind, value in form_credentials(text, query=query)}
     pieces = text.split("&")
+    for index, piece in enumerate(pieces):
+        # an OAuth client_id is public, but a known one (BSS_CLIENT_KEY) is replaced here,
+        # however short (the length rule leaves a short identifier to its positions)
+        name, sep, raw = piece.partition("=")
+        if sep and index not in found and field_key(unquote_plus(name)) == "clientid":
+            value = unquote_plus(raw)
+            if value in secrets and not is_placeholder_value(value):
+                found[index] = (secrets.kind_of(value) or "client_key", value)
     count = 0
     for index, piece in enumerate(pieces):
         name, sep, raw = piece.partition("=")
@@ -464,7 +473,7 @@ def _scrub_xml(text: str, secrets: SecretSet) -> tuple[str, int]:
 
 
 def _scrub_multipart(text: str, boundary: str, secrets: SecretSet) -> tuple[str, int]:
-    found = list(multipart_credentials(text, boundary))
+    found = list(multipart_credentials(text, boundary, secrets.__contains__))
     for start, end, kind, value in reversed(found):
         text = text[:start] + secrets.add(kind, value) + text[end:]
     return text, len(found)

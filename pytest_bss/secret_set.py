@@ -176,7 +176,10 @@ class _Scanner:
         by_prefix: dict[str, list[str]] = {}
         for text in sorted(forms.keys() - short.keys(), key=len, reverse=True):
             by_prefix.setdefault(text[:_PREFIX], []).append(text)
-        prefixes = {prefix: False for prefix in by_prefix if prefix not in short}
+        # A prefix that is also a short form is still looked for unbounded (a bounded
+        # form must not hide the long one that starts with it); a match of it that is no
+        # long form falls back on the short forms, bounded as they are.
+        prefixes = {prefix: False for prefix in by_prefix if short.get(prefix, True)}
         source = "|".join([*keep, *_alternatives({**short, **prefixes})])
         short_source = "|".join([*keep, *_alternatives(short)]) if short or keep else ""
         self._encoded = encoded
@@ -185,7 +188,7 @@ class _Scanner:
             re.compile(self._code(short_source)) if by_prefix and short_source else None
         )
         self._prefixes = {self._code(prefix) for prefix in prefixes}
-        self._forms = {self._code(text) for text in short}
+        self._forms = {self._code(text) for text in short if text not in prefixes}
         self._long: dict[str | bytes, list[str | bytes]] = {}
         for prefix, texts in by_prefix.items():
             self._long[self._code(prefix)] = [self._code(text) for text in texts]

@@ -733,3 +733,57 @@ def test_a_large_base64_image_is_read_once_not_layer_by_layer() -> None:
     sizes = [len(text) for text, _, _ in nested_texts(body) if len(text) > 100_000]
 
     assert len(sizes) <= 3  # the document, its escapes undone, the string: no copies
+
+
+# -- attack on this round -----------------------------------------------------------------
+
+
+def test_a_long_form_starting_with_a_bounded_short_form_is_still_found() -> None:
+    user, password = "svc_account1", "svc_account1-Zq8vLw3pXk9TnB2rYc7H"
+    secrets = SecretSet()
+    secrets.add("username", user, pinned=True)
+    secrets.add("password", password, pinned=True)
+    body = b"\x89PNG\xff\x00\x01" + password.encode().hex().encode() + b"\x00\xff"
+    data = cassette(response_headers={"Content-Type": ["image/png"]})
+    data["interactions"][0]["response"]["body"]["string"] = body
+
+    scrubbed, count = scrub_interactions(data, secrets)
+
+    assert count == 1
+    assert (
+        password.encode().hex().encode()
+        not in scrubbed["interactions"][0]["response"]["body"]["string"]
+    )
+    assert find_structural_leaks(scrubbed) == []
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_a_short_configured_client_key_sent_as_client_id_is_replaced(multipart: bool) -> None:
+    from pytest_bss.leaks import find_leaks
+
+    secrets = SecretSet()
+    secrets.add("client_key", "k12a", pinned=True)
+    if multipart:
+        body = '--b0\r\nContent-Disposition: form-data; name="client_id"\r\n\r\nk12a\r\n--b0--\r\n'
+        headers = {"Content-Type": ["multipart/form-data; boundary=b0"]}
+    else:
+        body = "grant_type=client_credentials&client_id=k12a"
+        headers = {"Content-Type": ["application/x-www-form-urlencoded"]}
+    data = cassette(method="POST", request_body=body, request_headers=headers)
+
+    scrubbed, _ = scrub_interactions(data, secrets)
+
+    assert "k12a" not in json.dumps(scrubbed)
+    assert find_leaks(scrubbed, secrets) == []
+
+
+def test_a_value_a_declared_charset_hides_is_found_in_the_bytes() -> None:
+    from pytest_bss.leaks import find_leaks
+
+    password = "Grüße-łódź€-Qx7zPw"
+    secrets = SecretSet()
+    secrets.add("password", password, pinned=True)
+    data = cassette(response_headers={"Content-Type": ["text/plain; charset=windows-1252"]})
+    data["interactions"][0]["response"]["body"]["string"] = b"pw " + password.encode()
+
+    assert [leak.kind for leak in find_leaks(data, secrets)] == ["password"]
