@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus import CORPUS, Score, measure
+from corpus import CORPUS, measure
 
 CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefgh")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
@@ -44,37 +44,21 @@ KNOWN_SURVIVORS = {
 KNOWN_BROKEN = {"heldout_h": ["pyoffers_affiliate.json"]}
 
 
-@pytest.fixture(scope="module", params=CORPORA, ids=[c.name for c in CORPORA])
-def score(request: pytest.FixtureRequest) -> tuple[str, Score]:
-    folder: Path = request.param
-    return folder.name, measure(folder)
-
-
-def test_audit_finds_nearly_every_labelled_credential(score: tuple[str, Score]) -> None:
-    _, result = score
-    assert result.recall >= 0.95, result.missed
-
-
-def test_audit_flags_few_clean_files(score: tuple[str, Score]) -> None:
-    name, result = score
-    assert result.precision >= PRECISION_FLOORS[name], sorted(
-        result.flagged_files - result.dirty_files
-    )
-
-
-def test_no_credential_survives_scrub_in_a_file_that_then_audits_clean(
-    score: tuple[str, Score],
-) -> None:
-    name, result = score
-    assert result.survivors == KNOWN_SURVIVORS.get(name, [])
-
-
-def test_every_loadable_cassette_is_read_and_no_file_is_skipped_silently(
-    score: tuple[str, Score],
-) -> None:
-    assert (score[1].unreadable, score[1].skipped) == ([], [])
-
-
-def test_every_scrubbed_file_still_loads_in_its_own_tool(score: tuple[str, Score]) -> None:
-    name, result = score
-    assert result.broken == KNOWN_BROKEN.get(name, [])
+@pytest.mark.parametrize("folder", CORPORA, ids=[c.name for c in CORPORA])
+def test_audit_and_scrub_on_real_cassettes_of_other_projects(folder: Path) -> None:
+    """Every bar of issue 12 on one corpus, measured once (a corpus takes seconds; one test
+    per bar measured it again on each xdist worker that ran one)."""
+    name, result = folder.name, measure(folder)
+    failures = []
+    if result.recall < 0.95:
+        failures.append(f"recall {result.recall:.2f} < 0.95, missed: {result.missed}")
+    if result.precision < PRECISION_FLOORS[name]:
+        clean = sorted(result.flagged_files - result.dirty_files)
+        failures.append(f"file precision {result.precision:.2f}, flagged but clean: {clean}")
+    if result.survivors != KNOWN_SURVIVORS.get(name, []):
+        failures.append(f"survived scrub in a file that then audits clean: {result.survivors}")
+    if (result.unreadable, result.skipped) != ([], []):
+        failures.append(f"unreadable: {result.unreadable}, skipped: {result.skipped}")
+    if result.broken != KNOWN_BROKEN.get(name, []):
+        failures.append(f"scrubbed files that no longer load the same: {result.broken}")
+    assert failures == []
