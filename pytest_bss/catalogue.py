@@ -624,10 +624,16 @@ _CREDENTIAL_COOKIE_NAMES: Final = frozenset({"sid", "ssid", "connectsid", "id", 
 VISITOR_COOKIE_WORDS: Final = ("uniq", "visitor", "uuid", "tracking", "analytics")
 
 
+#: A cookie named by a 32-digit hex hash: the OpenShift (HAProxy) router's route
+#: affinity cookie, which only says which pod served the client.
+_ROUTE_HASH_NAME: Final = re.compile(r"[0-9a-f]{32}")
+
+
 def _tracking_cookie(low: str) -> bool:
     return (
         low in TRACKING_COOKIES
         or low.startswith(TRACKING_COOKIE_PREFIXES)
+        or _ROUTE_HASH_NAME.fullmatch(low) is not None
         or "csrf" in low
         or "xsrf" in low
         or (

@@ -1,7 +1,7 @@
 """Audit and scrub on real cassettes of other projects (issue 12; see tests/corpus.py).
 
 ``real_cassettes``: nine projects, the corpus the catalogue was first tuned on.
-``heldout_a`` to ``heldout_h``: 53 more projects, each set measured
+``heldout_a`` to ``heldout_i``: 63 more projects, each set measured
 once before anything was changed for it (docs/cli.md has those first numbers), then tuned
 on: from then on they guard against regressions like the first corpus.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, measure
 
-CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefgh")]
+CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghi")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
 #: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
 #: call, docs/cli.md), so one false positive there is 0.20.
@@ -27,6 +27,7 @@ PRECISION_FLOORS = {
     "heldout_f": 0.90,
     "heldout_g": 0.90,
     "heldout_h": 0.90,
+    "heldout_i": 0.90,
 }
 _WZ = "response.body (html WIZ_global_data WZsZ1e)"
 #: Left alone, with the reason (docs/cli.md). heldout_h: a Google page-data value the

@@ -787,3 +787,13 @@ def test_a_value_a_declared_charset_hides_is_found_in_the_bytes() -> None:
     data["interactions"][0]["response"]["body"]["string"] = b"pw " + password.encode()
 
     assert [leak.kind for leak in find_leaks(data, secrets)] == ["password"]
+
+
+# --- set I -----------------------------------------------------------------------------
+
+
+def test_an_openshift_route_affinity_cookie_is_routing() -> None:
+    cookie = "2eef5f4c257f6bca76e8da5586743beb=75698ca04a07007fb30d5b2346e9bff6; path=/; HttpOnly"
+    data = cassette(response_headers={"set-cookie": [cookie]})
+
+    assert credentials(data) == []
