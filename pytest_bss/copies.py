@@ -50,7 +50,7 @@ def as_saved_text(data: dict[str, Any]) -> dict[str, Any]:
 def copy_findings(file: CassetteFile, report: AuditReport) -> list[Finding]:
     """A finding for each place of ``file`` where the value of a credential the scrubber
     finds in it stands again, outside the places ``report`` already names."""
-    from .audit import Finding, learn_unread
+    from .audit import Finding, learn_unread, plain_bodies
     from .scrub import learn_values
 
     learned = SecretSet()
@@ -62,8 +62,6 @@ def copy_findings(file: CassetteFile, report: AuditReport) -> list[Finding]:
             values.add(kind, value, pinned=True)
     if not len(values):
         return []
-    from .audit import plain_bodies
-
     named = {(f.interaction, f.place) for f in report.findings}
     found: list[Finding] = []
     for index, interaction in enumerate(plain_bodies(file.data).get("interactions") or ()):

@@ -478,10 +478,13 @@ def form_body(headers: Mapping[str, Any], text: str) -> bool:
 _NOT_A_NAME: Final = re.compile(r"[\r\n\t?/:\"'{}<>]")
 
 
-def form_credentials(text: str, *, query: bool = False) -> Iterator[tuple[int, str, str]]:
+def form_credentials(
+    text: str, *, query: bool = False, known: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, str, str]]:
     """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed.
 
-    ``query``: ``text`` is a query string or fragment (where ``key`` may be an API key).
+    ``query``: ``text`` is a query string or fragment (where ``key`` may be an API key);
+    ``known``: as in :func:`multipart_credentials`.
     """
     pieces = [piece.partition("=") for piece in text.split("&")]
     names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
@@ -493,7 +496,9 @@ def form_credentials(text: str, *, query: bool = False) -> Iterator[tuple[int, s
         # follows the last character no field name holds
         field = _NOT_A_NAME.split(unquote_plus(name))[-1]
         value = unquote_plus(raw)
-        kind = form_field_kind(field, oauth=oauth, query=query, value=value)
+        kind = form_field_kind(field, oauth=oauth, query=query, value=value) or _known_client(
+            field, value, known
+        )
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield index, kind, value
 
@@ -546,10 +551,17 @@ def multipart_credentials(
     for name, start, end in parts:
         kind = form_field_kind(name, oauth=oauth)
         value = text[start:end]
-        if kind is None and known is not None and field_key(name) == "clientid" and known(value):
-            kind = "client_key"
+        kind = kind or _known_client(name, value, known)
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             yield start, end, kind, value
+
+
+def _known_client(name: str, value: str, known: Callable[[str], bool] | None) -> str | None:
+    """``client_key`` for a ``client_id`` field holding a value ``known`` accepts: an OAuth
+    client id is public, a configured client key (``BSS_CLIENT_KEY``) is not."""
+    if known is not None and field_key(name) == "clientid" and known(value):
+        return "client_key"
+    return None
 
 
 def _secret(kind: str) -> bool:

@@ -31,6 +31,7 @@ from .catalogue import (
 )
 from .decoding import (
     USERINFO,
+    BodyText,
     authorization_credentials,
     body_text,
     cookie_credential,
@@ -96,8 +97,9 @@ def _leak_fix(kind: str) -> str:
     return SHORT_SECRET_FIX.format(what=_WHAT.get(kind, kind.replace("_", " ")))
 
 
-def _readable_body(side: str, message: _Message, body: Any, found: list[_Where]) -> str | None:
-    """The text of a body for the checks; an unreadable one is added to ``found``."""
+def _readable_body(side: str, message: _Message, body: Any, found: list[_Where]) -> BodyText | None:
+    """The text of a body for the checks, with the charset that read it (UTF-8 for a body
+    stored as text); an unreadable one is added to ``found``."""
     headers = message.get("headers") or {}
     place = f"{side}.body"
     encoding = header(headers, "content-encoding").strip().lower()
@@ -109,12 +111,12 @@ def _readable_body(side: str, message: _Message, body: Any, found: list[_Where])
         found.append((place, "unverifiable body", form))
         return None
     if isinstance(body, str):
-        return body.removeprefix(_BOM)
+        return BodyText(body.removeprefix(_BOM), "utf-8")
     if not isinstance(body, bytes | bytearray):
         return None
     decoded = body_text(body, headers)
     if decoded is not None:
-        return decoded.text
+        return decoded
     mime, params = media_type(headers)
     if "charset" in params:
         found.append((place, "unverifiable body", "bytes its declared charset cannot read"))
@@ -160,7 +162,8 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
         for shape, _ in shape_credentials(status["message"]):
             yield f"{side}.status", shape.kind, "token shape"
     found: list[_Where] = []
-    text = _readable_body(side, message, body, found)
+    decoded = _readable_body(side, message, body, found)
+    text = decoded.text if decoded is not None else None
     yield from found
     if text is None and isinstance(body, bytes | bytearray) and body:
         # Bytes no charset reads: compressed without a Content-Encoding to say so (read
@@ -205,8 +208,8 @@ def _value_leaks(place: str, text: str, matcher: _Matcher) -> Iterator[_Found]:
 def _body_value_leaks(
     place: str, message: _Message, body: Any, matcher: _Matcher, secrets: SecretSet
 ) -> Iterator[_Found]:
-    text = _readable_body("", message, body, [])
-    if text is None:
+    decoded = _readable_body("", message, body, [])
+    if decoded is None:
         if isinstance(body, bytes | bytearray):
             for hit in matcher.find_bytes(bytes(body)):
                 yield _hit_leak(place, hit, None)
@@ -214,14 +217,12 @@ def _body_value_leaks(
             for hit in matcher.find(sniffed) if sniffed is not None else ():
                 yield _hit_leak(place, hit, "compressed")
         return
-    if isinstance(body, bytes | bytearray):
-        decoded = body_text(body, message.get("headers") or {})
-        if decoded is not None and (decoded.charset != "utf-8" or decoded.bom):
-            # Read by another charset: its text may hide what the bytes hold (a UTF-8
-            # password in a windows-1252 body, ASCII under a UTF-16 mark): the bytes too.
-            for hit in matcher.find_bytes(bytes(body)):
-                yield _hit_leak(place, hit, None)
-    for nested, _, decoding in nested_texts(text):
+    if isinstance(body, bytes | bytearray) and (decoded.charset != "utf-8" or decoded.bom):
+        # Read by another charset: its text may hide what the bytes hold (a UTF-8
+        # password in a windows-1252 body, ASCII under a UTF-16 mark): the bytes too.
+        for hit in matcher.find_bytes(bytes(body)):
+            yield _hit_leak(place, hit, None)
+    for nested, _, decoding in nested_texts(decoded.text):
         for hit in matcher.find(nested):
             yield _hit_leak(place, hit, decoding)
         if looks_like_json(nested):

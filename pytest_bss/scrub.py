@@ -74,7 +74,6 @@ from .catalogue import (
     AUTH_HEADERS,
     SET_COOKIE_FOLD,
     SIGNATURE_WORDS,
-    field_key,
     header_kind,
     is_placeholder_value,
     json_credential_kind,
@@ -210,16 +209,13 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
 def _scrub_form_fields(
     text: str, secrets: SecretSet, depth: int = 0, *, query: bool = False
 ) -> tuple[str, int]:
-    found = {index: (kind, value) for index, kind, value in form_credentials(text, query=query)}
+    # a known client_id (BSS_CLIENT_KEY) is replaced however short: the length rule leaves
+    # a short identifier to its positions
+    found = {
+        index: (kind, value)
+        for index, kind, value in form_credentials(text, query=query, known=secrets.__contains__)
+    }
     pieces = text.split("&")
-    for index, piece in enumerate(pieces):
-        # an OAuth client_id is public, but a known one (BSS_CLIENT_KEY) is replaced here,
-        # however short (the length rule leaves a short identifier to its positions)
-        name, sep, raw = piece.partition("=")
-        if sep and index not in found and field_key(unquote_plus(name)) == "clientid":
-            value = unquote_plus(raw)
-            if value in secrets and not is_placeholder_value(value):
-                found[index] = (secrets.kind_of(value) or "client_key", value)
     count = 0
     for index, piece in enumerate(pieces):
         name, sep, raw = piece.partition("=")

@@ -282,13 +282,6 @@ SHAPES: Final = (
     ),
 )
 
-_HINTS: Final = re.compile(
-    r"PRIVATE KEY|/bot|ST-|PGT-|TGT-|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|_(?:live|test)_"
-    r"|upload_id=|AKIA|ASIA|(?i:secret_?access_?key)|AIza|npm_|sk-|SG\.|SSWS|eyJ|(?i:bearer|basic)"
-    r"|(?i:authorization:)"
-)
-
-
 #: Per shape, the words one of which its match holds (the lowercase ones looked for in
 #: the lowercased text): in a large text, a shape whose words are absent is not searched
 #: (each search tries every position; a base64 image holds some hint of some shape).
@@ -315,6 +308,15 @@ _SHAPE_WORDS: Final = {
     "authorization_line": ((), ("authorization:",)),
     "authorization_parameter": ((), ("authorization:",)),
 }  # fmt: skip
+
+
+#: Any shape's words, for a short text (one search instead of a loop over the shapes).
+_HINTS: Final = re.compile(
+    "|".join(
+        [re.escape(word) for words, _ in _SHAPE_WORDS.values() for word in words]
+        + [f"(?i:{re.escape(word)})" for _, lower in _SHAPE_WORDS.values() for word in lower]
+    )
+)
 
 
 def _searched(text: str) -> list[Shape]:
