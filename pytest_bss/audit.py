@@ -67,7 +67,7 @@ from .decoding import (
     json_summary,
     looks_like_json,
     message_body,
-    nested_texts,
+    notable_texts,
     shape_credentials,
     sniffed_text,
     split_url,
@@ -306,7 +306,7 @@ def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
     for text in texts:
         for shape, value in shape_credentials(text):
             secrets.add(shape.secret_kind, value, anywhere=True)
-        for nested, _, _ in nested_texts(text):
+        for nested, _, _ in notable_texts(text):
             query = split_url(nested)[2] if ABSOLUTE_URL.match(nested) else nested
             for _, kind, value in form_credentials(query, query=True):
                 secrets.add(kind, value, anywhere=True)
@@ -671,7 +671,7 @@ def _scan(
     for kind, where in credential_positions(text, form=as_form):
         leak = Leak(0, place, kind, where)
         yield _describe(leak, {}), _category(leak), kind
-    for nested, depth, decoding in nested_texts(text, max_depth=MAX_DEPTH):
+    for nested, depth, decoding in notable_texts(text, max_depth=MAX_DEPTH):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
             yield from _pair_canaries(nested, secrets)
 
@@ -809,7 +809,7 @@ def _may_be_masked(name: str) -> bool:
 
 
 def _soft_text(place: str, text: str) -> Iterator[tuple[str, str, str]]:
-    for nested, depth, _ in nested_texts(text, max_depth=MAX_DEPTH):
+    for nested, depth, _ in notable_texts(text, max_depth=MAX_DEPTH):
         if depth > MAX_DEPTH:
             continue
         if looks_like_json(nested):

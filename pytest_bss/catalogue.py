@@ -316,6 +316,13 @@ _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _BASE64_BLOCK: Final = re.compile(r"(?=[A-Za-z0-9/]*[+=])[A-Za-z0-9+/]{38,}={0,2}")
 #: A parameter set to a number (``max-age=63072000``): not a secret.
 _NAMED_NUMBER: Final = re.compile(r"[A-Za-z][A-Za-z_\-]*=\d+")
+#: A name made of three or more lowercase words of up to 12 letters (a word may end in a
+#: digit or two; a segment may be a short number) joined by ``_``, ``-`` or ``.``:
+#: ``youtube_watch_html5_desktop``, ``eu-west-1.compute.internal``. A generated token does
+#: not split into such words (its letters and digits mix inside each part).
+_WORD_NAME: Final = re.compile(
+    r"(?:[a-z]{1,12}[0-9]{0,2}|[0-9]{1,4})(?:[_.\-](?:[a-z]{1,12}[0-9]{0,2}|[0-9]{1,4})){2,}"
+)
 _MEDIA_TYPE: Final = re.compile(
     r"(?:application|text|image|audio|video|multipart|message|font|model)/[\w.+\-]+(?:;|$)"
 )
@@ -350,6 +357,8 @@ def looks_random(value: str) -> bool:
         return False
     if _NAMED_NUMBER.fullmatch(text):  # max-age=63072000
         return False
+    if _WORD_NAME.fullmatch(text):
+        return False  # csid=youtube_watch_html5_desktop: words, not a token
     digits = any(c.isdigit() for c in text)
     lower = any(c.islower() for c in text)
     upper = any(c.isupper() for c in text)
@@ -575,6 +584,73 @@ TRACKING_COOKIES: Final = frozenset(
         "fpc",
         "x-ms-gateway-slice",
         "stsservicecookie",
+        # more Google / YouTube / DoubleClick ad, experiment and preference cookies
+        "gps",
+        "geup",
+        "visitor_privacy_metadata",
+        "ide",
+        "test_cookie",
+        "__gads",
+        "__gpi",
+        "__eoi",
+        # Microsoft / Bing and Clarity analytics
+        "muid",
+        "muidb",
+        "_clck",
+        "_clsk",
+        "_uetsid",
+        "_uetvid",
+        "mscc",
+        "srchd",
+        "srchuid",
+        "srchusr",
+        # LinkedIn, HubSpot, Quantcast, Criteo, Pinterest, TikTok, Reddit, Snap ad cookies
+        "bscookie",
+        "li_gc",
+        "li_sugr",
+        "lms_ads",
+        "lms_analytics",
+        "usermatchhistory",
+        "analyticssynchistory",
+        "__hstc",
+        "__hssc",
+        "__hssrc",
+        "hubspotutk",
+        "__qca",
+        "cto_bundle",
+        "_pin_unauth",
+        "_ttp",
+        "_rdt_uuid",
+        "_scid",
+        # Adobe Analytics / Experience Cloud
+        "s_cc",
+        "s_sq",
+        "s_vi",
+        "s_fid",
+        "demdex",
+        "dextp",
+        # consent banners
+        "cookieconsent_status",
+        "optanonconsent",
+        "optanonalertboxclosed",
+        "euconsent-v2",
+        "eupubconsent-v2",
+        "cookieconsent",
+        # bot management and load balancers (Datadome, Google Cloud, Azure Front Door,
+        # ingress-nginx, Apache, DigitalOcean)
+        "datadome",
+        "gclb",
+        "aslbsa",
+        "aslbsacors",
+        "ingresscookie",
+        "routeid",
+        "do-lb",
+        # Flickr's bucket / experiment cookie, Stack Exchange's and Wikipedia's visitor ones
+        "xb",
+        "prov",
+        "wmf-last-access",
+        "wmf-last-access-global",
+        "geoip",
     }
 )
 #: Cookie name prefixes (lowercase) of tracking and routing cookies.
@@ -595,6 +671,20 @@ TRACKING_COOKIE_PREFIXES: Final = (
     "bm_sz",
     "_abck",
     "adrum",  # AppDynamics end-user monitoring
+    "_gcl_",
+    "_pk_",  # Matomo
+    "_ym_",  # Yandex Metrica
+    "_hp2_",  # Heap
+    "ajs_",  # Segment
+    "_vwo",
+    "_vis_opt_",  # VWO
+    "optimizely",
+    "amcv_",
+    "amcvs_",  # Adobe Experience Cloud ids
+    "cookielawinfo-",
+    "akavpau_",  # Akamai visitor prioritisation
+    "nsc_",  # Citrix NetScaler persistence
+    "flrb",  # Flickr's buckets (flrbp, flrbs, flrbgrp, ...)
 )
 #: ``Set-Cookie`` attributes (lowercase): never cookies, even in a ``Cookie`` header.
 COOKIE_ATTRIBUTES: Final = frozenset(

@@ -112,6 +112,7 @@ __all__ = [
     "multipart_boundary",
     "multipart_credentials",
     "nested_texts",
+    "notable_texts",
     "replace_body",
     "set_header",
     "shape_credentials",
@@ -611,7 +612,7 @@ def shape_credentials(text: str) -> list[tuple[Shape, str]]:
 
 def _shapes(text: str) -> tuple[tuple[Shape, str], ...]:
     found: dict[tuple[str, str], Shape] = {}
-    for nested, depth, decoding in nested_texts(text):
+    for nested, depth, decoding in notable_texts(text):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
             for shape, value in find_shapes(nested):
                 found.setdefault((shape.kind, value), shape)
@@ -641,7 +642,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
     if boundary is not None:
         for _, _, part_kind, _ in multipart_credentials(text, boundary):
             yield part_kind, "multipart field"
-    for nested, depth, _ in nested_texts(text):
+    for nested, depth, _ in notable_texts(text):
         if depth > MAX_DEPTH:
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
             continue
@@ -721,7 +722,7 @@ _HTML_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z
 #: Six bytes or more: hex-encoded text worth reading again (a credential position or a
 #: token in hex is longer; shorter runs are ids and hashes, and in a large base64 blob
 #: they made a copy of the blob to search again).
-_HEX_RUN: Final = re.compile(r"(?:[0-9A-Fa-f]{2}){6,}")
+_HEX_RUN: Final = re.compile(r"[0-9A-Fa-f]{12,}")
 #: Six pairs of hex digits that could each be a byte of printable text (0x20 and up). A
 #: run that decodes to printable text has them, so a text without them has no hex layer
 #: (digit runs such as ids and dates, "006000", are mostly 0x00-0x1f bytes).
@@ -735,6 +736,14 @@ _PLUS_LAYER_MAX: Final = 65536
 
 
 def _loose_json_unescape(text: str) -> str:
+    try:  # most texts are a JSON string's inside: the C decoder reads them at once
+        decoded = json.loads(f'"{text}"', strict=False)
+    except ValueError:  # a stray quote or escape: read what can be read
+        pass
+    else:
+        if isinstance(decoded, str):
+            return decoded
+
     def replace(match: re.Match[str]) -> str:
         if match[1]:
             return chr(int(match[1], 16))
@@ -748,7 +757,10 @@ def _unhex(text: str) -> str:
 
 
 def _unhex_match(match: re.Match[str]) -> str:
-    return _unhex_run(match[0])
+    run = match[0]  # read by pairs from its start: an odd last digit stays as it is
+    if len(run) % 2:
+        return _unhex_run(run[:-1]) + run[-1]
+    return _unhex_run(run)
 
 
 @functools.lru_cache(maxsize=4096)  # a body repeats its ids and codes
@@ -809,13 +821,42 @@ def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str
     ``max_depth + 1`` and not opened: a caller that must see everything treats it as
     unverifiable.
     """
-    found: tuple[tuple[str, int, str | None], ...] = _NESTED.get(
-        (text, max_depth), len(text), lambda: tuple(_nested_texts(text, max_depth))
+    return iter(_nested(text, max_depth)[0])
+
+
+def notable_texts(
+    text: str, *, max_depth: int = MAX_DEPTH
+) -> Iterator[tuple[str, int, str | None]]:
+    """:func:`nested_texts` without the plain strings inside ``text`` (a JSON string or
+    form value, no layer) that hold nothing a check reads further: no layer, JSON, form,
+    markup or URL. What the structural checks walk: a JSON body's thousand names and
+    numbers-as-text are looked at once, here, not once per check."""
+    return iter(_nested(text, max_depth)[1])
+
+
+_Nested = tuple[tuple[tuple[str, int, str | None], ...], tuple[tuple[str, int, str | None], ...]]
+
+
+def _nested(text: str, max_depth: int) -> _Nested:
+    found: _Nested = _NESTED.get(
+        (text, max_depth), len(text), lambda: _walk_nested(text, max_depth)
     )
-    return iter(found)
+    return found
 
 
-def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | None]]:
+def _walk_nested(text: str, max_depth: int) -> _Nested:
+    everything: list[tuple[str, int, str | None]] = []
+    notable: list[tuple[str, int, str | None]] = []
+    for entry, may_nest in _nested_texts(text, max_depth):
+        everything.append(entry)
+        nested, depth, form = entry
+        if may_nest or depth == 0 or form is not None or "<" in nested or "://" in nested:
+            notable.append(entry)
+    return tuple(everything), tuple(notable)
+
+
+def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[tuple[str, int, str | None], bool]]:
+    # ((text, depth, form), whether it may have texts inside)
     seen: set[str] = set()
     stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
     while stack:
@@ -823,13 +864,14 @@ def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | N
         if current in seen:
             continue
         seen.add(current)
-        yield current, depth, form
         if _MAY_NEST.search(current) is None:  # most strings of a JSON body: nothing inside
+            yield (current, depth, form), False
             continue
+        yield (current, depth, form), True
         children = [(child, f) for child, f in _children(current) if child not in seen]
         if depth >= max_depth:
             if children:
-                yield current, max_depth + 1, form
+                yield (current, max_depth + 1, form), True
             continue
         stack.extend((child, depth + 1, f) for child, f in reversed(children))
 

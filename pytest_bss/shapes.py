@@ -319,10 +319,20 @@ _HINTS: Final = re.compile(
 )
 
 
+def _lowered(text: str) -> str:
+    """``text`` lowercased so that ``word in`` it whenever a case-blind pattern finds
+    ``word`` in ``text``: the three characters outside ASCII that ``re`` matches to an ASCII
+    letter but ``str.lower`` leaves elsewhere (found by trying every code point) folded."""
+    low = text.lower()
+    if text.isascii():
+        return low
+    return low.replace("\u0131", "i").replace("\u017f", "s").replace("i\u0307", "i")
+
+
 def _searched(text: str) -> list[Shape]:
     """The shapes worth searching ``text`` for: all in a short text, else those whose
     words it holds."""
-    if len(text) < 512 or not text.isascii():  # short, or case folding beyond ASCII
+    if len(text) < 512:  # short: one search for any shape's words
         return list(SHAPES) if _HINTS.search(text) is not None else []
     low: str | None = None
     out = []
@@ -335,7 +345,7 @@ def _searched(text: str) -> list[Shape]:
             out.append(shape)
             continue
         if lower:
-            low = text.lower() if low is None else low
+            low = _lowered(text) if low is None else low
             if any(word in low for word in lower):
                 out.append(shape)
     return out

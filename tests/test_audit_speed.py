@@ -82,6 +82,68 @@ def test_nested_texts_are_the_plain_walk(document: object, max_depth: int) -> No
     assert list(decoding.nested_texts(text, max_depth=max_depth)) == expected  # cached
 
 
+# Strings a check reads further (URL, userinfo, markup, form, JSON, hex) and plain ones.
+NOTABLE_PIECES = st.sampled_from(
+    [
+        "https://u:p4ssw0rdZq8Xk2Lm@h.invalid/x?access_token=Zq8Xk2Lm9Np4Rt7Vw1Yb3",
+        "see https://h.invalid/?key=Zq8Xk2Lm9Np4Rt7Vw1Yb3Cd5&sig=Ab9Xk2Lm9Np4Rt7Vw1",
+        "<a><password>Zq8Xk2Lm9Np4Rt7Vw1Yb3</password></a>",
+        "token=Zq8Xk2Lm9Np4Rt7Vw1Yb3&x=1",
+        "owner7@example.com",
+        "Account 12",
+        "5a6b7c8d9e0f5a6b",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        NOTABLE_PIECES | TEXT,
+        lambda inner: st.dictionaries(
+            st.sampled_from(["password", "url", "key"]) | TEXT, inner, max_size=4
+        ),
+    )
+)
+def test_the_notable_texts_give_every_check_what_all_texts_give(document: object) -> None:
+    text = json.dumps({"body": json.dumps(document), "raw": document})
+    every = list(decoding.nested_texts(text))
+    notable = list(decoding.notable_texts(text))
+    assert [entry for entry in every if entry in notable] == notable  # a subset, in order
+    plain = {entry for entry in every if entry[1] > 0 and entry[2] is None and entry not in notable}
+    for nested, _, _ in plain:  # what no check reads: nothing inside, no markup or URL
+        assert list(decoding._children(nested)) == []
+        assert "<" not in nested
+        assert "://" not in nested
+        assert not decoding.looks_like_json(nested)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decoding, "notable_texts", decoding.nested_texts)
+        expected = (list(decoding._positions(text, False, None)), decoding._shapes(text))
+    assert (list(decoding._positions(text, False, None)), decoding._shapes(text)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from('ab\\"/nu0Ae\u00e9'), max_size=30))
+def test_the_json_unescape_fast_path_reads_as_the_loose_one(text: str) -> None:
+    loose = decoding._LOOSE_JSON_ESCAPE.sub(
+        lambda m: chr(int(m[1], 16)) if m[1] else decoding._SHORT_ESCAPES.get(m[2], m[2]), text
+    )
+    fast = decoding._loose_json_unescape(text)
+    # the same, but for a surrogate pair, which the JSON decoder joins into one character
+    assert fast == loose or fast.encode("utf-16", "surrogatepass") == loose.encode(
+        "utf-16", "surrogatepass"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789abcdefAF-x"), max_size=40))
+def test_hex_runs_are_read_by_pairs_from_their_start(text: str) -> None:
+    import re
+
+    by_pairs = re.sub(r"(?:[0-9A-Fa-f]{2}){6,}", lambda m: decoding._unhex_run(m[0]), text)
+    assert decoding._unhex(text) == by_pairs
+
+
 @settings(max_examples=200, deadline=None)
 @given(JSON)
 def test_json_entries_are_the_scalars_of_the_document(document: object) -> None:
@@ -160,7 +222,10 @@ def test_every_shape_has_its_words() -> None:
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(
-        st.sampled_from([*SHAPED, "ba\u017fic", "xoxb-", "eyJ"])
+        st.sampled_from(
+            # non-ASCII pieces whose case-blind match folds to ASCII, and plain non-ASCII
+            [*SHAPED, "ba\u017fic", "Author\u0131zation:", "BASIC", "\u00e9", "xoxb-", "eyJ"]
+        )
         | st.text(alphabet="abcxyzAKIASG._-+/= ", max_size=8),
         max_size=6,
     ),

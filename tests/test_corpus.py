@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, measure
 
-CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghi")]
+CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghij")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
 #: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
-#: call, docs/cli.md), so one false positive there is 0.20.
+#: call, docs/cli.md), so one false positive there is 0.20. heldout_j keeps two flagged
+#: clean files (docs/cli.md): an anonymous YouTube watch page, whose browser API key,
+#: signed stream URLs and click-through keys the server hands to every visitor, and
+#: Rdio's signed ``r`` cookie, whose payload holds nothing but a flag.
 PRECISION_FLOORS = {
     "real_cassettes": 0.90,
     "heldout_a": 0.90,
@@ -28,6 +31,7 @@ PRECISION_FLOORS = {
     "heldout_g": 0.90,
     "heldout_h": 0.90,
     "heldout_i": 0.90,
+    "heldout_j": 0.85,
 }
 _WZ = "response.body (html WIZ_global_data WZsZ1e)"
 #: Left alone, with the reason (docs/cli.md). heldout_h: a Google page-data value the
