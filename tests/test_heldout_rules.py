@@ -797,3 +797,50 @@ def test_an_openshift_route_affinity_cookie_is_routing() -> None:
     data = cassette(response_headers={"set-cookie": [cookie]})
 
     assert credentials(data) == []
+
+
+# --- set J -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "flrbp=1441461339-217715e19d15a1ebb58cf342b87b7b173722dcd6; path=/; domain=.flickr.invalid",
+        "GEUP=d2667d3b1cb6912f5dd443b65e1287c6aQEAAAA=; path=/; domain=.youtube.invalid",
+        "_uetsid=5c4b1f0a2d3e11ef9a8b0d6c7e5f4a3b; path=/",  # ends in "sid", an ad id
+        "AMCV_0123456789ABCDEF%40AdobeOrg=1585540135%7CMCMID%7C6384218712938; path=/",
+    ],
+)
+def test_well_known_tracking_and_bucket_cookies_are_no_credentials(cookie: str) -> None:
+    data = cassette(response_headers={"set-cookie": [cookie]})
+
+    assert credentials(data) == []
+
+
+def test_a_random_cookie_of_an_unknown_name_is_still_a_credential() -> None:
+    cookie = "masterchief=4f0c2a9b7e1d3c5a8b6f0e2d4c6a8b0e; path=/"  # ModDB's session (set I)
+    data = cassette(response_headers={"set-cookie": [cookie]})
+
+    assert credentials(data) != []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["youtube_watch_html5_desktop", "eu-west-1.compute.internal", "prod-api-v2.cluster3.local"],
+)
+def test_a_name_made_of_words_does_not_look_random(value: str) -> None:
+    assert not looks_random(value)
+    data = cassette(uri=f"https://ads.example.invalid/ad/g/1?csid={value}&nw=10613")
+    assert credentials(data) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "private-vcta4hekm3xl1k3bfskkb12z",  # Elastic App Search key: a word, then random
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "a1b2_c3d4_e5f6_g7h8_i9j0",  # letters and digits mixed inside each part
+    ],
+)
+def test_tokens_with_separators_still_look_random(value: str) -> None:
+    assert looks_random(value)
