@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ def _is_jwt(text: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=16384)  # a page's words repeat, in each of its layers too
 def basic_pair(text: str) -> str | None:
     """The ``user:password`` text a base64 string encodes, or ``None``."""
     text = text.rstrip("=")
