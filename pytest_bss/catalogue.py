@@ -70,6 +70,7 @@ __all__ = [
     "COOKIE_ATTRIBUTES",
     "COOKIE_HEADERS",
     "CREDENTIAL_COOKIE_WORDS",
+    "CREDENTIAL_NOUNS",
     "FORM_FIELDS",
     "IDENTIFIER_FIELDS",
     "IDENTIFIER_KINDS",
@@ -147,6 +148,12 @@ _MASK_RUN: Final = re.compile(r"[*•]{4,}")
 _X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
 _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SEPARATORS: Final = re.compile(r"[-_.: ]")
+#: Three or more lowercase words joined by ``-`` or ``_``: ``xero-client-secret``.
+_NAMED_STAND_IN: Final = re.compile(r"[a-z]+(?:[-_][a-z]+){2,}")
+#: What a credential is called: a stand-in made of a name and words ends in one of these.
+CREDENTIAL_NOUNS: Final = frozenset(
+    {"token", "secret", "key", "password", "passwd", "pwd", "passphrase", "code", "session"}
+)
 #: Shortened for show: ``ntn_...``, ``sk_live_…``.
 _ELIDED: Final = re.compile(r"\.\.\.|…")
 #: The name of a variable that holds the value, not the value: ``__MY_APP_TEST_TOKEN_2``.
@@ -261,6 +268,13 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
+    if (
+        words
+        and _NAMED_STAND_IN.fullmatch(text)
+        and found[-1] in CREDENTIAL_NOUNS
+        and all(word in PLACEHOLDER_WORDS for word in found[1:])
+    ):
+        return True  # xero-access-token, acme_client_secret: a name, then the field's words
     return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
 
 
@@ -288,7 +302,22 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     scheme, sep, rest = text.partition(" ")
     if sep and scheme.isalpha() and (is_own_placeholder(rest) or _BRACKETED.fullmatch(rest)):
         return True  # "Bearer <BSS_ACCESS_TOKEN_1>", "Token <TOKEN>"
+    if _TYPED_ID.fullmatch(text):
+        return True  # {"token": "svd_fltr_16da937bc6e0cdb8"}: Vantage's name for an object's id
+    if _DATADOG_CLIENT_TOKEN.fullmatch(text):
+        return True  # a browser's dd-api-key: public, served to every visitor of the page
     return not text or is_own_placeholder(text) or is_masked(value, words=words)
+
+
+#: An object's id that says its type: lowercase words, then 8 to 20 hex digits
+#: (``wrkspc_576fafc861f024a4``, ``kbnts_eff_rprt_4f2737fec20a66c8``). APIs that call an
+#: object's id its ``token`` (Vantage) send it in the URL path of every request for the
+#: object; replacing it changed what replay matches on. 80 bits or fewer are an id's
+#: size; a vendor's secret of this shape would need a rule in :mod:`pytest_bss.shapes`.
+_TYPED_ID: Final = re.compile(r"[a-z]{2,12}(?:_[a-z]{2,12})*_[0-9a-f]{8,20}")
+#: A Datadog client token (``pub`` and 32 hex digits): made to be public, in a page's
+#: Content-Security-Policy report URI or its RUM script (an API key has no prefix).
+_DATADOG_CLIENT_TOKEN: Final = re.compile(r"pub[0-9a-f]{32}")
 
 
 #: An absolute http(s) URL without userinfo; a path segment, fragment or query part that
@@ -710,8 +739,11 @@ _CREDENTIAL_COOKIE_NAMES: Final = frozenset({"sid", "ssid", "connectsid", "id", 
 
 
 #: Words in a cookie's name (by :func:`field_key`) that say it tells visitors apart, not
-#: users: ``dzr_uniq_id``, ``visitor_id``, ``_uuid``.
-VISITOR_COOKIE_WORDS: Final = ("uniq", "visitor", "uuid", "tracking", "analytics")
+#: users: ``dzr_uniq_id``, ``visitor_id``, ``_uuid``, Salesforce's ``BrowserId``, Xero's
+#: ``Device``.
+VISITOR_COOKIE_WORDS: Final = (
+    "uniq", "visitor", "uuid", "tracking", "analytics", "browser", "device"
+)  # fmt: skip
 
 
 #: A cookie named by a 32-digit hex hash: the OpenShift (HAProxy) router's route
@@ -726,6 +758,8 @@ def _tracking_cookie(low: str) -> bool:
         or _ROUTE_HASH_NAME.fullmatch(low) is not None
         or "csrf" in low
         or "xsrf" in low
+        or "antiforgery" in low  # ASP.NET Core's .AspNetCore.Antiforgery.<hash>
+        or low == "__requestverificationtoken"  # ASP.NET MVC's anti-forgery cookie
         or (
             any(word in field_key(low) for word in VISITOR_COOKIE_WORDS)
             and not any(word in field_key(low) for word in CREDENTIAL_COOKIE_WORDS)
@@ -1035,7 +1069,10 @@ def value_field_name(name: str) -> str | None:
     if key == "sid" or not key.endswith(("sid", "signature", "cookievalue")):
         return None
     if key.endswith("sid"):
-        return "session"
+        # a word ending in "sid" (ssid, PHPSESSID), not an "Id" after a word ending in
+        # "s": Salesforce's ApexClassId, a class_id
+        words = _WORDS.findall(name)
+        return "session" if words and words[-1].lower().endswith("sid") else None
     return "secret" if key.endswith("signature") else "cookie"
 
 

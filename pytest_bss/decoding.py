@@ -490,6 +490,7 @@ def form_credentials(
     pieces = [piece.partition("=") for piece in text.split("&")]
     names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
     oauth = bool(names & OAUTH_CONTEXT)
+    found = []
     for index, (name, sep, raw) in enumerate(pieces):
         if not sep:
             continue
@@ -501,7 +502,12 @@ def form_credentials(
             field, value, known
         )
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
-            yield index, kind, value
+            found.append((index, kind, value))
+    if query and not any(_secret(kind) for _, kind, _ in found):
+        # a user name in a link (addthis.com/bookmark.php?username=fdamain) names an
+        # account and unlocks nothing; beside a password or secret it is a login's half
+        found = [entry for entry in found if entry[1] != "username"]
+    yield from found
 
 
 _BOUNDARY_PART: Final = re.compile(

@@ -844,3 +844,83 @@ def test_a_name_made_of_words_does_not_look_random(value: str) -> None:
 )
 def test_tokens_with_separators_still_look_random(value: str) -> None:
     assert looks_random(value)
+
+
+# --- set K -----------------------------------------------------------------------------
+
+
+def test_an_id_after_a_word_ending_in_s_is_no_session() -> None:
+    body = json.dumps(
+        {"records": [{"Id": "70917000002tUkpAAE", "ApexClassId": "01p1700000PXJMRAA5"}]}
+    )
+    assert credentials(cassette(response_body=body)) == []
+    sid = json.dumps({"PHPSESSID": "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3"})  # a word ending in "sid"
+    assert credentials(cassette(response_body=sid)) != []
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        ".AspNetCore.Antiforgery.3YREhQdkuHQ=CfDJ8CnXzG7UPapGgSMv5mpOJFaJ3Wmvm6uzBjq8SYiK; path=/",
+        "__RequestVerificationToken=Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3Vf5Gk2Sa0; path=/",
+        "BrowserId=Xjzx-JhQEeuZ6_mzp25D6w; domain=.force.invalid; path=/",
+        "Device=67b265eeeb1f4512bce3ac014a10e5c2; path=/; HttpOnly",
+    ],
+)
+def test_anti_forgery_browser_and_device_cookies_are_no_credentials(cookie: str) -> None:
+    data = cassette(response_headers={"set-cookie": [cookie]})
+
+    assert credentials(data) == []
+
+
+def test_a_user_name_in_a_link_is_none_beside_a_password_it_is() -> None:
+    link = '<a href="http://share.example.invalid/bookmark.php?v=152&amp;username=fdamain">'
+    assert credentials(cassette(response_body=link)) == []
+    login = "https://bss.tenant.invalid/login?username=fdamain&password=Wq3Zr7Lm9Xw4"
+    places = {place for place, _ in credentials(cassette(uri=login))}
+    assert places == {"request.uri"}
+    assert len(credentials(cassette(uri=login))) == 2  # the password, and its user name
+
+
+@pytest.mark.parametrize(
+    "value", ["xero-access-token", "xero-client-secret", "acme_refresh_token", "xero-id-token"]
+)
+def test_a_projects_name_then_the_fields_words_is_a_stand_in(value: str) -> None:
+    assert is_placeholder_value(value)
+    body = f"grant_type=refresh_token&refresh_token={value}&client_secret={value}"
+    data = cassette(
+        method="POST",
+        request_headers={"content-type": ["application/x-www-form-urlencoded"]},
+        request_body=body,
+    )
+    assert credentials(data) == []
+
+
+@pytest.mark.parametrize(
+    "value", ["correct-horse-battery", "orange-staple-token", "tr0ub4dor-access-token"]
+)
+def test_words_that_do_not_restate_a_credential_are_no_stand_in(value: str) -> None:
+    assert not is_placeholder_value(value)
+
+
+def test_an_objects_typed_id_in_a_token_field_is_kept_and_replay_still_matches() -> None:
+    uri = "https://api.vantage.invalid/v2/saved_filters/svd_fltr_16da937bc6e0cdb8"
+    body = json.dumps(
+        {"token": "svd_fltr_16da937bc6e0cdb8", "workspace_token": "wrkspc_576fafc861f024a4"}
+    )
+    data = cassette(uri=uri, response_body=body)
+
+    assert credentials(data) == []
+    scrubbed, _ = scrub_interactions(data, SecretSet())
+    assert scrubbed["interactions"][0]["request"]["uri"] == uri
+    secret = json.dumps({"token": "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3Vf5Gk2Sa0Y"})  # a token is one still
+    assert credentials(cassette(response_body=secret)) != []
+
+
+def test_a_datadog_client_token_in_a_csp_report_uri_is_public() -> None:
+    csp = "report-uri https://intake.example.invalid/api/v2/logs?dd-api-key=pub6a4daf9be897fccfebb14341baa5d70c"
+    data = cassette(response_headers={"content-security-policy": [csp]})
+
+    assert credentials(data) == []
+    key = csp.replace("pub6a4daf9be897fccfebb14341baa5d70c", "6a4daf9be897fccfebb14341baa5d70c")
+    assert credentials(cassette(response_headers={"content-security-policy": [key]})) != []
