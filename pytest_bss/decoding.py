@@ -864,9 +864,9 @@ def _walk_nested(text: str, max_depth: int) -> _Nested:
 def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[tuple[str, int, str | None], bool]]:
     # ((text, depth, form), whether it may have texts inside)
     seen: set[str] = set()
-    stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
+    stack: list[tuple[str, int, str | None, bool]] = [(text, 0, None, True)]
     while stack:
-        current, depth, form = stack.pop()
+        current, depth, form, opens = stack.pop()
         if current in seen:
             continue
         seen.add(current)
@@ -874,30 +874,37 @@ def _nested_texts(text: str, max_depth: int) -> Iterator[tuple[tuple[str, int, s
             yield (current, depth, form), False
             continue
         yield (current, depth, form), True
-        children = [(child, f) for child, f in _children(current) if child not in seen]
+        if not opens:
+            continue
+        children = [(c, f, o) for c, f, o in _children(current) if c not in seen]
         if depth >= max_depth:
             if children:
                 yield (current, max_depth + 1, form), True
             continue
-        stack.extend((child, depth + 1, f) for child, f in reversed(children))
+        stack.extend((child, depth + 1, f, o) for child, f, o in reversed(children))
 
 
 #: A text without these has no layer (:func:`layers`), is no JSON and holds no form.
 _MAY_NEST: Final = re.compile(r'[%+\\&={\["]|(?:[2-9A-Fa-f][0-9A-Fa-f]){3}')
 
 
-def _children(text: str) -> Iterator[tuple[str, str | None]]:
+def _children(text: str) -> Iterator[tuple[str, str | None, bool]]:
+    # (child, the form its decoding undid, whether the walk opens it in turn)
     if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
         return
     summary = json_summary(text) if looks_like_json(text) else None
     for layer, form in layers(text, json_document=summary is not None):
         if form is not None:
-            yield layer, form
+            # A JSON document's unescaped copy is read whole (token shapes), not opened:
+            # its strings are each walked below, and decoding the copy again and again
+            # (a Reddit listing's HTML, escaped twice, then percent-encoded) made dozens
+            # of copies of a megabyte body, a minute's walk.
+            yield layer, form, summary is None
     if summary is not None:
         # Each string once: a later repeat would be skipped by nested_texts anyway.
         for value in summary.strings:
             if value != text:
-                yield value, None
+                yield value, None, True
         return
     if "=" not in text:  # no form, in a query or not
         return
@@ -911,4 +918,4 @@ def _children(text: str) -> Iterator[tuple[str, str | None]]:
             for piece in query.split("&"):
                 value = unquote_plus(piece.partition("=")[2])
                 if value and value != text:
-                    yield value, None
+                    yield value, None, True

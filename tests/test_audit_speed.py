@@ -29,17 +29,18 @@ JSON = st.recursive(
 )
 
 
-def plain_children(text: str) -> Iterator[tuple[str, str | None]]:
-    """decoding._children without its shortcuts (no fast path, every JSON string)."""
+def plain_children(text: str) -> Iterator[tuple[str, str | None, bool]]:
+    """decoding._children without its shortcuts (no fast path, every JSON string); a JSON
+    document's unescaped copy is not opened (its strings are)."""
     document = decoding.load_json(text) if decoding.looks_like_json(text) else None
     is_json = document is not None
     for layer, form in decoding.layers(text, json_document=is_json):
         if form is not None:
-            yield layer, form
+            yield layer, form, not is_json
     if is_json:
         for _, _, value in decoding.json_scalars(document):
             if isinstance(value, str) and value and value != text:
-                yield value, None
+                yield value, None, True
         return
     parts = decoding.split_url(text)
     for query in (parts[2], parts[4]) if decoding.ABSOLUTE_URL.match(text) else (text,):
@@ -47,24 +48,26 @@ def plain_children(text: str) -> Iterator[tuple[str, str | None]]:
             for piece in query.split("&"):
                 value = unquote_plus(piece.partition("=")[2])
                 if value and value != text:
-                    yield value, None
+                    yield value, None, True
 
 
 def plain_nested_texts(text: str, max_depth: int) -> Iterator[tuple[str, int, str | None]]:
     seen: set[str] = set()
-    stack: list[tuple[str, int, str | None]] = [(text, 0, None)]
+    stack: list[tuple[str, int, str | None, bool]] = [(text, 0, None, True)]
     while stack:
-        current, depth, form = stack.pop()
+        current, depth, form, opens = stack.pop()
         if current in seen:
             continue
         seen.add(current)
         yield current, depth, form
-        children = [(child, f) for child, f in plain_children(current) if child not in seen]
+        if not opens:
+            continue
+        children = [(c, f, o) for c, f, o in plain_children(current) if c not in seen]
         if depth >= max_depth:
             if children:
                 yield current, max_depth + 1, form
             continue
-        stack.extend((child, depth + 1, f) for child, f in reversed(children))
+        stack.extend((child, depth + 1, f, o) for child, f, o in reversed(children))
 
 
 @settings(max_examples=300, deadline=None)
@@ -273,3 +276,14 @@ def test_a_parallel_audit_reports_what_an_in_process_one_does(
     assert audit.audit_files(files, environ=env, jobs=2) == in_process
     assert isinstance(in_process[-1], Skipped)
     assert [len(r.findings) for r in in_process[:-1]] == [3, 3, 3, 6, 3]  # type: ignore[union-attr]
+
+
+def test_a_json_documents_unescaped_copy_is_not_decoded_again() -> None:
+    # Reddit's listings: HTML escaped twice in JSON strings, with percent-encoded links.
+    html = "&amp;lt;a href=&quot;/r/x?q=%26amp%3B&quot;&amp;gt;x\\u0026amp;y&amp;lt;/a&amp;gt;"
+    text = json.dumps({"description_html": html, "other": html.upper()})
+    copies = [t for t, _, _ in decoding.nested_texts(text) if t.startswith("{")]
+    # the document, and its json-escaped copy read whole for token shapes: no copy of a copy
+    assert len(copies) == 2
+    strings = [t for t, depth, _ in decoding.nested_texts(text) if t.startswith("<a href")]
+    assert strings  # each string is still decoded, layer after layer
