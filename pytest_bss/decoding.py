@@ -739,6 +739,8 @@ _PLUS_SPACE: Final = re.compile(
 )
 #: Up to this length a text with a "+" also gets its form-decoded layer whatever it holds.
 _PLUS_LAYER_MAX: Final = 65536
+#: Above this many characters, a text's decoded copies are read but not decoded again.
+_OPEN_LAYERS_MAX: Final = 65536
 
 
 def _loose_json_unescape(text: str) -> str:
@@ -893,13 +895,16 @@ def _children(text: str) -> Iterator[tuple[str, str | None, bool]]:
     if _MAY_NEST.search(text) is None:  # most strings of a JSON body: nothing inside
         return
     summary = json_summary(text) if looks_like_json(text) else None
+    opens = summary is None and len(text) <= _OPEN_LAYERS_MAX
     for layer, form in layers(text, json_document=summary is not None):
         if form is not None:
             # A JSON document's unescaped copy is read whole (token shapes), not opened:
             # its strings are each walked below, and decoding the copy again and again
             # (a Reddit listing's HTML, escaped twice, then percent-encoded) made dozens
-            # of copies of a megabyte body, a minute's walk.
-            yield layer, form, summary is None
+            # of copies of a megabyte body, a minute's walk. So are the decoded copies of
+            # a large text (an SEC filing's HTML page): each decoding of it is read whole
+            # once, not decoded in turn in every order (a minute for 1.6 MB).
+            yield layer, form, opens
     if summary is not None:
         # Each string once: a later repeat would be skipped by nested_texts anyway.
         for value in summary.strings:

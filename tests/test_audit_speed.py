@@ -36,7 +36,7 @@ def plain_children(text: str) -> Iterator[tuple[str, str | None, bool]]:
     is_json = document is not None
     for layer, form in decoding.layers(text, json_document=is_json):
         if form is not None:
-            yield layer, form, not is_json
+            yield layer, form, not is_json and len(text) <= decoding._OPEN_LAYERS_MAX
     if is_json:
         for _, _, value in decoding.json_scalars(document):
             if isinstance(value, str) and value and value != text:
@@ -287,3 +287,14 @@ def test_a_json_documents_unescaped_copy_is_not_decoded_again() -> None:
     assert len(copies) == 2
     strings = [t for t, depth, _ in decoding.nested_texts(text) if t.startswith("<a href")]
     assert strings  # each string is still decoded, layer after layer
+
+
+def test_the_decoded_copies_of_a_large_page_are_read_but_not_decoded_again() -> None:
+    # An SEC filing: megabytes of HTML, entities and percent-escapes everywhere.
+    row = "<td>A&amp;amp;B %2541 &#x27;x&#x27;</td>"
+    page = row * (decoding._OPEN_LAYERS_MAX // len(row) + 1)
+    link = '<a href="https://h.invalid/x?a=1&amp;access_token=Zq8Xk2Lm9Np4Rt7Vw1Yb3">'
+    texts = list(decoding.nested_texts(page + link))
+    assert [depth for _, depth, _ in texts] == [0] + [1] * (len(texts) - 1)
+    positions = list(decoding.credential_positions(page + link))
+    assert ("access_token", "query field") in positions  # the one decoding still finds it
