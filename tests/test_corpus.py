@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, measure
 
-CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghij")]
+CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijk")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
 #: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
 #: call, docs/cli.md), so one false positive there is 0.20. heldout_j keeps two flagged
 #: clean files (docs/cli.md): an anonymous YouTube watch page, whose browser API key,
 #: signed stream URLs and click-through keys the server hands to every visitor, and
-#: Rdio's signed ``r`` cookie, whose payload holds nothing but a flag.
+#: Rdio's signed ``r`` cookie, whose payload holds nothing but a flag. heldout_k keeps one:
+#: mirascope's tool call ``{"password": "mellon"}``, a fictional password in an LLM test.
 PRECISION_FLOORS = {
     "real_cassettes": 0.90,
     "heldout_a": 0.90,
@@ -32,6 +33,7 @@ PRECISION_FLOORS = {
     "heldout_h": 0.90,
     "heldout_i": 0.90,
     "heldout_j": 0.85,
+    "heldout_k": 0.90,
 }
 _WZ = "response.body (html WIZ_global_data WZsZ1e)"
 #: Left alone, with the reason (docs/cli.md). heldout_h: a Google page-data value the
