@@ -64,6 +64,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Final
+from urllib.parse import unquote_plus
 
 __all__ = [
     "AUTH_HEADERS",
@@ -340,6 +341,7 @@ _UUID: Final = re.compile(
 )
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
 _NUMBERISH: Final = re.compile(r"[\d.:,+\-]+")
+_PERCENT_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
 _IBAN_SHAPE: Final = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 #: Standard base64 of 40+ characters with a ``+`` or padding: many ``/`` in it are no path.
 _BASE64_BLOCK: Final = re.compile(r"(?=[A-Za-z0-9/]*[+=])[A-Za-z0-9+/]{38,}={0,2}")
@@ -388,6 +390,10 @@ def looks_random(value: str) -> bool:
         return False
     if _WORD_NAME.fullmatch(text):
         return False  # csid=youtube_watch_html5_desktop: words, not a token
+    if "%" in text and _PERCENT_ESCAPE.search(text):
+        plain = unquote_plus(text)  # visited=2021%2F06%2F10+21%3A21%3A58: a date
+        if plain != text and (_DATE.search(plain) or _NUMBERISH.fullmatch(plain)):
+            return False
     digits = any(c.isdigit() for c in text)
     lower = any(c.islower() for c in text)
     upper = any(c.isupper() for c in text)

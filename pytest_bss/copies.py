@@ -57,8 +57,9 @@ def copy_findings(file: CassetteFile, report: AuditReport) -> list[Finding]:
     learn_values(as_saved_text(file.data), learned)
     learn_unread(file, learned)
     values = SecretSet()
+    kept = _kept_cookie_values(file.data)
     for kind, value, _ in learned.items():
-        if kind in KINDS and len(value) >= MIN_LENGTH:
+        if kind in KINDS and len(value) >= MIN_LENGTH and not (kind == "cookie" and value in kept):
             values.add(kind, value, pinned=True)
     if not len(values):
         return []
@@ -75,3 +76,23 @@ def copy_findings(file: CassetteFile, report: AuditReport) -> list[Finding]:
                 Finding(str(file.path), index, leak.place, what, "structural", kind="copy")
             )
     return found
+
+
+def _kept_cookie_values(data: dict[str, Any]) -> set[str]:
+    """Values of the cookies scrub replaces but the audit does not report (``"other"``:
+    a preference, a visitor id such as allegro's ``_cmuid=<uuid>``): their copies are no
+    credential's either."""
+    from .catalogue import COOKIE_HEADERS, cookie_kind, cookie_pairs
+
+    kept: set[str] = set()
+    for interaction in data.get("interactions") or ():
+        for side in ("request", "response"):
+            headers = (interaction.get(side) or {}).get("headers") or {}
+            for name, values in headers.items():
+                if str(name).lower() not in COOKIE_HEADERS:
+                    continue
+                for value in values if isinstance(values, list | tuple) else [values]:
+                    for cookie, raw in cookie_pairs(str(name), str(value)):
+                        if cookie_kind(cookie, raw) == "other":
+                            kept.add(raw.strip().strip('"'))
+    return kept

@@ -339,11 +339,20 @@ def _from_vcrpy(document: Mapping[str, Any]) -> dict[str, Any]:
         request["body"] = _request_body(request.get("body"))
         request["headers"] = _headers(request.get("headers"))
         response["headers"] = _headers(response.get("headers"))
+        if _httpx_layout(response):  # vcrpy < 5's httpx responses: the body is "content"
+            response["body"] = {"string": response.pop("content")}
         body = response.get("body")
         if not isinstance(body, Mapping):
             response["body"] = {"string": body if body is not None else ""}
         interactions.append({"request": request, "response": response})
     return {"version": 1, "interactions": interactions}
+
+
+def _httpx_layout(response: Mapping[str, Any]) -> bool:
+    """Whether a vcrpy response is in the layout vcrpy before 5 wrote for httpx
+    (``status_code``, ``http_version``, ``headers``, ``content``), which vcrpy still
+    loads, its ``content`` as the body."""
+    return "content" in response and "body" not in response and "status_code" in response
 
 
 def _betamax_body(body: Any) -> Any:
@@ -412,6 +421,8 @@ def unmodelled_texts(file: CassetteFile) -> list[tuple[int | None, str, str]]:
         for key, value in item.items():
             if key in ("request", "response") and isinstance(value, Mapping):
                 known = request_keys if key == "request" else response_keys
+                if key == "response" and file.tool == "vcrpy" and _httpx_layout(value):
+                    known = known | {"content"}
                 for field_name, field_value in value.items():
                     if field_name not in known:
                         out += [
@@ -517,6 +528,8 @@ def _replace_unmodelled(tool: str, document: Any, replace: Callable[[str], str])
         for key, value in item.items():
             if key in ("request", "response") and isinstance(value, dict):
                 known = request_keys if key == "request" else response_keys
+                if key == "response" and tool == "vcrpy" and _httpx_layout(value):
+                    known = known | {"content"}
                 for name in [name for name in value if name not in known]:
                     value[name] = _map_strings(value[name], fix)
             else:
@@ -617,10 +630,13 @@ def _into_vcrpy(document: Any, scrubbed: Mapping[str, Any]) -> None:
             request[key] = new["request"].get(key)
         request["body"] = _set_request_body(request.get("body"), new["request"].get("body"))
         request["headers"] = _set_headers(request.get("headers"), new["request"]["headers"])
-        response["status"] = new["response"].get("status", response.get("status"))
+        if "status" in response or "status" in new["response"]:
+            response["status"] = new["response"].get("status", response.get("status"))
         response["headers"] = _set_headers(response.get("headers"), new["response"]["headers"])
         body = new["response"].get("body")
-        if isinstance(response.get("body"), Mapping) and isinstance(body, Mapping):
+        if _httpx_layout(response):
+            response["content"] = body.get("string") if isinstance(body, Mapping) else body
+        elif isinstance(response.get("body"), Mapping) and isinstance(body, Mapping):
             response["body"] = {**response["body"], **body}
         else:
             response["body"] = body.get("string") if isinstance(body, Mapping) else body

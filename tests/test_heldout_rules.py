@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cassette_data import cassette
 
-from pytest_bss.audit import audit_data, audit_report
+from pytest_bss.audit import audit_data, audit_path, audit_report
 from pytest_bss.catalogue import is_placeholder_value, looks_random, secret_field_kind
 from pytest_bss.leaks import find_structural_leaks
 from pytest_bss.scrub import SecretSet, scrub_interactions
@@ -924,3 +924,67 @@ def test_a_datadog_client_token_in_a_csp_report_uri_is_public() -> None:
     assert credentials(data) == []
     key = csp.replace("pub6a4daf9be897fccfebb14341baa5d70c", "6a4daf9be897fccfebb14341baa5d70c")
     assert credentials(cassette(response_headers={"content-security-policy": [key]})) != []
+
+
+# --- set L -----------------------------------------------------------------------------
+
+
+def test_vcrpys_old_httpx_layout_is_read_and_scrubbed_in_its_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    from pytest_bss.cli import main
+
+    secret = "Yz66kJ8zDIB0vZOuGwcP"
+    data = cassette(
+        method="POST",
+        request_body=f"event=file.uploaded&signing_secret={secret}",
+        request_headers={"content-type": ["application/x-www-form-urlencoded"]},
+    )
+    response = data["interactions"][0]["response"]
+    data["interactions"][0]["response"] = {  # what vcrpy before 5 wrote for httpx
+        "content": json.dumps({"id": 865715, "signing_secret": secret}),
+        "headers": response["headers"],
+        "http_version": "HTTP/1.1",
+        "status_code": 201,
+    }
+    path = _write(tmp_path / "webhook.yaml", data)
+
+    report = audit_path(path, SecretSet())
+    assert ("response.body", "secret in a JSON field") in [
+        (f.place, f.what) for f in report.credentials
+    ]
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    text = path.read_text(encoding="utf-8")
+    assert secret not in text
+    assert "content:" in text
+    assert "status_code: 201" in text
+    _requests, responses = FilesystemPersister.load_cassette(str(path), yamlserializer)
+    assert json.loads(responses[0]["content"])["id"] == 865715
+
+
+def test_a_percent_encoded_date_in_a_cookie_does_not_look_random() -> None:
+    cookie = "visited=2021%2F06%2F10+21%3A21%3A58; expires=Sat, 11-Jun-2022 12:21:58 GMT; path=/"
+    assert credentials(cassette(response_headers={"set-cookie": [cookie]})) == []
+    assert looks_random("Wq3Zr7Lm9Xw4Tb6N%2BcHd1Jp3%3D")  # escapes in a token: still one
+
+
+def test_a_visitor_cookie_the_audit_keeps_has_no_copies_to_report() -> None:
+    from pytest_bss.audit import audit_cassette
+    from pytest_bss.formats import read_text
+
+    visitor = "072c1d20-9bce-4528-a70c-46a4f2d2a4f6"
+    link = "https://shop.example.invalid/events/clicks?sig=a43a1d63f79bcd3ad755db1451cebd71"
+    data = cassette(
+        uri=link,
+        response_headers={"set-cookie": [f"_cmuid={visitor}; Path=/"]},
+        response_body=f'{{"cmuid": "{visitor}"}}',
+    )
+    from vcr.serializers import yamlserializer
+
+    file = read_text(Path("shop.yaml"), yamlserializer.serialize(data))
+    report = audit_cassette(file, SecretSet())
+    assert [f.kind for f in report.credentials if f.kind == "copy"] == []
+    assert report.credentials  # the link's signature is still a finding
