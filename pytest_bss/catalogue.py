@@ -71,7 +71,6 @@ __all__ = [
     "COOKIE_ATTRIBUTES",
     "COOKIE_HEADERS",
     "CREDENTIAL_COOKIE_WORDS",
-    "CREDENTIAL_NOUNS",
     "FORM_FIELDS",
     "IDENTIFIER_FIELDS",
     "IDENTIFIER_KINDS",
@@ -106,6 +105,7 @@ __all__ = [
     "is_masked",
     "is_own_placeholder",
     "is_placeholder_value",
+    "is_typed_id",
     "json_credential_kind",
     "json_field_kind",
     "json_identifier_kind",
@@ -151,10 +151,14 @@ _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SEPARATORS: Final = re.compile(r"[-_.: ]")
 #: Three or more lowercase words joined by ``-`` or ``_``: ``xero-client-secret``.
 _NAMED_STAND_IN: Final = re.compile(r"[a-z]+(?:[-_][a-z]+){2,}")
-#: What a credential is called: a stand-in made of a name and words ends in one of these.
-CREDENTIAL_NOUNS: Final = frozenset(
-    {"token", "secret", "key", "password", "passwd", "pwd", "passphrase", "code", "session"}
-)
+#: The names of credential fields that a project's stand-in repeats after its own name
+#: (``xero-client-secret``). No password: ``tiger-secret-password`` may be a real one.
+_FIELD_NAMES: Final = frozenset(
+    {
+        "access token", "refresh token", "id token", "client secret", "api key",
+        "auth token", "session token", "consumer secret", "app secret", "client id",
+    }
+)  # fmt: skip
 #: Shortened for show: ``ntn_...``, ``sk_live_…``.
 _ELIDED: Final = re.compile(r"\.\.\.|…")
 #: The name of a variable that holds the value, not the value: ``__MY_APP_TEST_TOKEN_2``.
@@ -269,13 +273,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
-    if (
-        words
-        and _NAMED_STAND_IN.fullmatch(text)
-        and found[-1] in CREDENTIAL_NOUNS
-        and all(word in PLACEHOLDER_WORDS for word in found[1:])
-    ):
-        return True  # xero-access-token, acme_client_secret: a name, then the field's words
+    if words and _NAMED_STAND_IN.fullmatch(text) and " ".join(found[1:]) in _FIELD_NAMES:
+        return True  # xero-access-token, acme_client_secret: a name, then the field's
     return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
 
 
@@ -303,22 +302,30 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     scheme, sep, rest = text.partition(" ")
     if sep and scheme.isalpha() and (is_own_placeholder(rest) or _BRACKETED.fullmatch(rest)):
         return True  # "Bearer <BSS_ACCESS_TOKEN_1>", "Token <TOKEN>"
-    if _TYPED_ID.fullmatch(text):
-        return True  # {"token": "svd_fltr_16da937bc6e0cdb8"}: Vantage's name for an object's id
-    if _DATADOG_CLIENT_TOKEN.fullmatch(text):
-        return True  # a browser's dd-api-key: public, served to every visitor of the page
     return not text or is_own_placeholder(text) or is_masked(value, words=words)
 
 
 #: An object's id that says its type: lowercase words, then 8 to 20 hex digits
-#: (``wrkspc_576fafc861f024a4``, ``kbnts_eff_rprt_4f2737fec20a66c8``). APIs that call an
-#: object's id its ``token`` (Vantage) send it in the URL path of every request for the
-#: object; replacing it changed what replay matches on. 80 bits or fewer are an id's
-#: size; a vendor's secret of this shape would need a rule in :mod:`pytest_bss.shapes`.
+#: (``svd_fltr_16da937bc6e0cdb8``, ``kbnts_eff_rprt_4f2737fec20a66c8``).
 _TYPED_ID: Final = re.compile(r"[a-z]{2,12}(?:_[a-z]{2,12})*_[0-9a-f]{8,20}")
-#: A Datadog client token (``pub`` and 32 hex digits): made to be public, in a page's
-#: Content-Security-Policy report URI or its RUM script (an API key has no prefix).
-_DATADOG_CLIENT_TOKEN: Final = re.compile(r"pub[0-9a-f]{32}")
+
+
+def is_typed_id(key: str, value: object) -> bool:
+    """Whether a JSON ``token`` field holds an object's typed id, not a credential.
+
+    Vantage calls every object's id its ``token`` (``{"token": "svd_fltr_16da…"}``) and
+    puts it in the URL path of each request for the object: replacing it changed what
+    replay matches on. Only a field named ``token`` exactly (never ``access_token``, a
+    header, a cookie or a password), and never a value of a known token shape
+    (``sk_live_…``: :mod:`pytest_bss.shapes`).
+    """
+    if not isinstance(value, str) or _TYPED_ID.fullmatch(value) is None:
+        return False
+    if field_key(key) != "token":
+        return False
+    from .shapes import find_shapes  # shapes reads this module
+
+    return next(find_shapes(value), None) is None
 
 
 #: An absolute http(s) URL without userinfo; a path segment, fragment or query part that
@@ -680,6 +687,10 @@ TRACKING_COOKIES: Final = frozenset(
         "ingresscookie",
         "routeid",
         "do-lb",
+        # Salesforce's and Xero's browser ids (not "device" words at large: a trusted-device
+        # cookie of a 2FA login is a credential)
+        "browserid",
+        "device",
         # Flickr's bucket / experiment cookie, Stack Exchange's and Wikipedia's visitor ones
         "xb",
         "prov",
@@ -745,11 +756,8 @@ _CREDENTIAL_COOKIE_NAMES: Final = frozenset({"sid", "ssid", "connectsid", "id", 
 
 
 #: Words in a cookie's name (by :func:`field_key`) that say it tells visitors apart, not
-#: users: ``dzr_uniq_id``, ``visitor_id``, ``_uuid``, Salesforce's ``BrowserId``, Xero's
-#: ``Device``.
-VISITOR_COOKIE_WORDS: Final = (
-    "uniq", "visitor", "uuid", "tracking", "analytics", "browser", "device"
-)  # fmt: skip
+#: users: ``dzr_uniq_id``, ``visitor_id``, ``_uuid``.
+VISITOR_COOKIE_WORDS: Final = ("uniq", "visitor", "uuid", "tracking", "analytics")
 
 
 #: A cookie named by a 32-digit hex hash: the OpenShift (HAProxy) router's route
@@ -1077,8 +1085,10 @@ def value_field_name(name: str) -> str | None:
     if key.endswith("sid"):
         # a word ending in "sid" (ssid, PHPSESSID), not an "Id" after a word ending in
         # "s": Salesforce's ApexClassId, a class_id
-        words = _WORDS.findall(name)
-        return "session" if words and words[-1].lower().endswith("sid") else None
+        words = [word.lower() for word in _WORDS.findall(name)]
+        if words and words[-1].endswith("sid"):
+            return "session"
+        return "session" if words[-2:-1] in (["sess"], ["ses"], ["session"]) else None
     return "secret" if key.endswith("signature") else "cookie"
 
 

@@ -480,12 +480,17 @@ _NOT_A_NAME: Final = re.compile(r"[\r\n\t?/:\"'{}<>]")
 
 
 def form_credentials(
-    text: str, *, query: bool = False, known: Callable[[str], bool] | None = None
+    text: str,
+    *,
+    query: bool = False,
+    known: Callable[[str], bool] | None = None,
+    link: bool = False,
 ) -> Iterator[tuple[int, str, str]]:
     """(index of the ``&``-piece, kind, decoded value) of every credential field not scrubbed.
 
     ``query``: ``text`` is a query string or fragment (where ``key`` may be an API key);
-    ``known``: as in :func:`multipart_credentials`.
+    ``known``: as in :func:`multipart_credentials`; ``link``: the query of a link written
+    in a text (an HTML page), where a user name alone names an account and is none.
     """
     pieces = [piece.partition("=") for piece in text.split("&")]
     names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
@@ -503,9 +508,10 @@ def form_credentials(
         )
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             found.append((index, kind, value))
-    if query and not any(_secret(kind) for _, kind, _ in found):
-        # a user name in a link (addthis.com/bookmark.php?username=fdamain) names an
-        # account and unlocks nothing; beside a password or secret it is a login's half
+    if link and not any(_secret(kind) for _, kind, _ in found):
+        # a user name in a page's share link (addthis.com/bookmark.php?username=fdamain)
+        # names an account and unlocks nothing; in a request's own URI it may be the API
+        # credential (GeoNames' ?username=), and beside a secret it is a login's half
         found = [entry for entry in found if entry[1] != "username"]
     yield from found
 
@@ -716,7 +722,7 @@ def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
     for match in EMBEDDED_URL.finditer(text):
         _, _, query, _, fragment = split_url(html.unescape(match[0]))
         for part in (query, fragment):
-            for _, kind, value in form_credentials(part, query=True):
+            for _, kind, value in form_credentials(part, query=True, link=True):
                 yield kind, value
 
 

@@ -16,7 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .catalogue import header_field_kind, is_headers_key, json_credential_kind, json_key_rule
+from .catalogue import (
+    header_field_kind,
+    is_headers_key,
+    is_typed_id,
+    json_credential_kind,
+    json_key_rule,
+)
 from .text_cache import CACHE_BUDGET, TextCache
 
 __all__ = [
@@ -223,7 +229,7 @@ def _summarise(
                     and ("eaders" in inner_key or "EADERS" in inner_key)  # cheap, then sure
                     and is_headers_key(inner_key),
                 )
-            elif inner_kind is not None:
+            elif inner_kind is not None and not is_typed_id(inner_key, item):
                 credentials.append((inner_kind, item))
                 if isinstance(item, str):
                     strings[item] = None
@@ -261,7 +267,7 @@ def _summary_of_entries(entries: Iterable[_Entry]) -> JsonSummary:
         if is_key:
             continue
         kind = json_credential_kind(path)
-        if kind is not None:
+        if kind is not None and not (path and is_typed_id(path[-1] or "", value)):
             credentials.append((kind, value))
         elif isinstance(value, str):
             plain.append((next((k for k in reversed(path) if k is not None), ""), value))

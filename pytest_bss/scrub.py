@@ -76,6 +76,7 @@ from .catalogue import (
     SIGNATURE_WORDS,
     header_kind,
     is_placeholder_value,
+    is_typed_id,
     json_credential_kind,
     json_identifier_kind,
     split_scheme,
@@ -388,6 +389,8 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
         kind = None if is_key else json_credential_kind(path)
+        if kind is not None and path[-1] is not None and is_typed_id(path[-1], _loads_str(token)):
+            kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:
             kind = value_field_kind(path[-1], _loads_str(token) or "")
         if kind is not None:

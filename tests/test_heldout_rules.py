@@ -854,8 +854,9 @@ def test_an_id_after_a_word_ending_in_s_is_no_session() -> None:
         {"records": [{"Id": "70917000002tUkpAAE", "ApexClassId": "01p1700000PXJMRAA5"}]}
     )
     assert credentials(cassette(response_body=body)) == []
-    sid = json.dumps({"PHPSESSID": "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3"})  # a word ending in "sid"
-    assert credentials(cassette(response_body=sid)) != []
+    for name in ("PHPSESSID", "sess_id", "SessId", "session_id"):  # a session's id still
+        sid = json.dumps({name: "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3"})
+        assert credentials(cassette(response_body=sid)) != [], name
 
 
 @pytest.mark.parametrize(
@@ -873,6 +874,13 @@ def test_anti_forgery_browser_and_device_cookies_are_no_credentials(cookie: str)
     assert credentials(data) == []
 
 
+@pytest.mark.parametrize("name", ["trusted_device", "device_trust", "mfa_trusted_device"])
+def test_a_trusted_device_cookie_is_still_a_credential(name: str) -> None:
+    cookie = f"{name}=Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3Vf5Gk2Sa0; path=/; HttpOnly"
+
+    assert credentials(cassette(response_headers={"set-cookie": [cookie]})) != []
+
+
 def test_a_user_name_in_a_link_is_none_beside_a_password_it_is() -> None:
     link = '<a href="http://share.example.invalid/bookmark.php?v=152&amp;username=fdamain">'
     assert credentials(cassette(response_body=link)) == []
@@ -880,6 +888,8 @@ def test_a_user_name_in_a_link_is_none_beside_a_password_it_is() -> None:
     places = {place for place, _ in credentials(cassette(uri=login))}
     assert places == {"request.uri"}
     assert len(credentials(cassette(uri=login))) == 2  # the password, and its user name
+    geonames = "https://api.geonames.invalid/searchJSON?q=berlin&username=fdamain"
+    assert credentials(cassette(uri=geonames)) != []  # a request's own ?username= is its key
 
 
 @pytest.mark.parametrize(
@@ -897,7 +907,15 @@ def test_a_projects_name_then_the_fields_words_is_a_stand_in(value: str) -> None
 
 
 @pytest.mark.parametrize(
-    "value", ["correct-horse-battery", "orange-staple-token", "tr0ub4dor-access-token"]
+    "value",
+    [
+        "correct-horse-battery",
+        "orange-staple-token",
+        "tr0ub4dor-access-token",
+        "tiger-secret-password",
+        "sunshine_access_code",
+        "summer-real-secret",
+    ],
 )
 def test_words_that_do_not_restate_a_credential_are_no_stand_in(value: str) -> None:
     assert not is_placeholder_value(value)
@@ -905,9 +923,7 @@ def test_words_that_do_not_restate_a_credential_are_no_stand_in(value: str) -> N
 
 def test_an_objects_typed_id_in_a_token_field_is_kept_and_replay_still_matches() -> None:
     uri = "https://api.vantage.invalid/v2/saved_filters/svd_fltr_16da937bc6e0cdb8"
-    body = json.dumps(
-        {"token": "svd_fltr_16da937bc6e0cdb8", "workspace_token": "wrkspc_576fafc861f024a4"}
-    )
+    body = json.dumps({"token": "svd_fltr_16da937bc6e0cdb8", "title": "test_filter_vcr"})
     data = cassette(uri=uri, response_body=body)
 
     assert credentials(data) == []
@@ -915,15 +931,15 @@ def test_an_objects_typed_id_in_a_token_field_is_kept_and_replay_still_matches()
     assert scrubbed["interactions"][0]["request"]["uri"] == uri
     secret = json.dumps({"token": "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3Vf5Gk2Sa0Y"})  # a token is one still
     assert credentials(cassette(response_body=secret)) != []
-
-
-def test_a_datadog_client_token_in_a_csp_report_uri_is_public() -> None:
-    csp = "report-uri https://intake.example.invalid/api/v2/logs?dd-api-key=pub6a4daf9be897fccfebb14341baa5d70c"
-    data = cassette(response_headers={"content-security-policy": [csp]})
-
-    assert credentials(data) == []
-    key = csp.replace("pub6a4daf9be897fccfebb14341baa5d70c", "6a4daf9be897fccfebb14341baa5d70c")
-    assert credentials(cassette(response_headers={"content-security-policy": [key]})) != []
+    # the shape counts in a field named "token" only, and never over a known token shape
+    for body in (
+        {"access_token": "at_da9e86b5b150647ab29c"},
+        {"password": "test_9c1e5b7a2d4f"},
+        {"token": "sk_live_0a1b2c3d4e5f6a7b"},
+    ):
+        assert credentials(cassette(response_body=json.dumps(body))) != [], body
+    bearer = {"authorization": ["Bearer at_da9e86b5b150647ab29c"]}
+    assert credentials(cassette(request_headers=bearer)) != []
 
 
 # --- set L -----------------------------------------------------------------------------
