@@ -826,6 +826,23 @@ def layers(text: str, *, json_document: bool = False) -> Iterator[tuple[str, str
             yield layer, form
 
 
+def fully_decoded(text: str) -> str:
+    """``text`` with percent-encoding, JSON escapes and HTML entities undone, again and
+    again until none changes it (at most :data:`MAX_DEPTH` rounds): the one copy of a
+    large text that stands for all the orders :func:`layers` would give."""
+    current = text
+    for _ in range(MAX_DEPTH):
+        new = unquote(current) if "%" in current else current
+        if "\\" in new:
+            new = _loose_json_unescape(new)
+        if "&" in new and _HTML_ENTITY.search(new):
+            new = html.unescape(new)
+        if new == current:
+            break
+        current = new
+    return current
+
+
 def nested_texts(text: str, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str, int, str | None]]:
     """(text, depth, form) for ``text`` and every text inside it: each layer
     (:func:`layers`, with the form it undid), each key and string of a JSON document and
@@ -911,6 +928,12 @@ def _children(text: str) -> Iterator[tuple[str, str | None, bool]]:
             # a large text (an SEC filing's HTML page): each decoding of it is read whole
             # once, not decoded in turn in every order (a minute for 1.6 MB).
             yield layer, form, opens
+    if summary is None and not opens:
+        # what the unopened copies would have given, in one: every decoding undone in
+        # turn until none changes the text (a token percent-encoded twice in a page)
+        full = fully_decoded(text)
+        if full != text:
+            yield full, "decoded", False
     if summary is not None:
         # Each string once: a later repeat would be skipped by nested_texts anyway.
         for value in summary.strings:

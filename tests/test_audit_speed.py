@@ -34,9 +34,12 @@ def plain_children(text: str) -> Iterator[tuple[str, str | None, bool]]:
     document's unescaped copy is not opened (its strings are)."""
     document = decoding.load_json(text) if decoding.looks_like_json(text) else None
     is_json = document is not None
+    opens = not is_json and len(text) <= decoding._OPEN_LAYERS_MAX
     for layer, form in decoding.layers(text, json_document=is_json):
         if form is not None:
-            yield layer, form, not is_json and len(text) <= decoding._OPEN_LAYERS_MAX
+            yield layer, form, opens
+    if not is_json and not opens and decoding.fully_decoded(text) != text:
+        yield decoding.fully_decoded(text), "decoded", False
     if is_json:
         for _, _, value in decoding.json_scalars(document):
             if isinstance(value, str) and value and value != text:
@@ -296,5 +299,14 @@ def test_the_decoded_copies_of_a_large_page_are_read_but_not_decoded_again() -> 
     link = '<a href="https://h.invalid/x?a=1&amp;access_token=Zq8Xk2Lm9Np4Rt7Vw1Yb3">'
     texts = list(decoding.nested_texts(page + link))
     assert [depth for _, depth, _ in texts] == [0] + [1] * (len(texts) - 1)
+    assert "decoded" in [form for _, _, form in texts]  # all decodings at once, too
     positions = list(decoding.credential_positions(page + link))
     assert ("access_token", "query field") in positions  # the one decoding still finds it
+
+
+def test_a_token_encoded_twice_in_a_large_page_is_found() -> None:
+    row = "<td>A&amp;B %2541</td>"
+    page = row * (decoding._OPEN_LAYERS_MAX // len(row) + 1)
+    twice = "a=1%2526access_token%253DZq8Xk2Lm9Np4Rt7Vw1Yb3"  # "&" and "=" encoded twice
+    link = f'<a href="https://h.invalid/x?{twice}">'
+    assert ("access_token", "query field") in list(decoding.credential_positions(page + link))
