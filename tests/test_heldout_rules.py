@@ -1004,3 +1004,14 @@ def test_a_visitor_cookie_the_audit_keeps_has_no_copies_to_report() -> None:
     report = audit_cassette(file, SecretSet())
     assert [f.kind for f in report.credentials if f.kind == "copy"] == []
     assert report.credentials  # the link's signature is still a finding
+
+
+# -- attack on this round ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["passcode", "pwd", "pw"])
+def test_short_names_of_a_password_are_password_fields(field: str) -> None:
+    body = json.dumps({"user": "ci.runner.acme", field: "Tr0ub4dor3xQ"})
+
+    assert credentials(cassette(method="POST", request_body=body)) != []
+    assert credentials(cassette(uri=f"https://h.invalid/login?user=ci&{field}=hunter2Horse"))
