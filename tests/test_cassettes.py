@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from child_signals import default_sigint
 from vcr.matchers import method, path, query
 from vcr.record_mode import RecordMode
 from vcr.request import Request
@@ -320,7 +321,9 @@ while True:
 @contextlib.contextmanager
 def child_python(code: str, *args: str, ready: bytes) -> Iterator[subprocess.Popen[bytes]]:
     """A Python child running ``code``; it has printed ``ready`` when the block starts."""
-    with subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE) as child:
+    with subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, preexec_fn=default_sigint
+    ) as child:
         try:
             assert child.stdout is not None
             assert child.stdout.readline() == ready + b"\n"

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from child_signals import default_sigint
 
 from pytest_bss.cassettes import load_cassette_data
 from pytest_bss.fake import TenantEmulator
@@ -226,6 +227,7 @@ def test_a_recording_killed_at_any_moment_leaves_each_cassette_as_it_was_or_comp
             cwd=project.path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=default_sigint,  # not inherited ignored from a background shell
         ) as run:
             try:
                 time.sleep(moment)
