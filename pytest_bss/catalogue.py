@@ -847,8 +847,6 @@ SECRET_FIELDS: Final = {
     "passwd": "password",
     "passphrase": "password",
     "passcode": "password",
-    "pwd": "password",
-    "pw": "password",
     "clientsecret": "client_secret",
     "secret": "secret",
     "token": "access_token",
