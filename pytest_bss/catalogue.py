@@ -110,6 +110,7 @@ __all__ = [
     "json_field_kind",
     "json_identifier_kind",
     "json_key_rule",
+    "lone_key_token",
     "looks_random",
     "not_secret_field",
     "secret_field_kind",
@@ -326,6 +327,28 @@ def is_typed_id(key: str, value: object) -> bool:
     from .shapes import find_shapes  # shapes reads this module
 
     return next(find_shapes(value), None) is None
+
+
+#: A JSON answer that is one ``key`` and nothing else: Django REST framework's token login
+#: (``rest_framework.authtoken``, dj-rest-auth: ``{"key": "<40 hex>"}``).
+_LONE_KEY: Final = re.compile(r'\s*\{\s*"key"\s*:\s*"([^"\\]{16,4096})"\s*\}\s*')
+
+
+def lone_key_token(text: str) -> str | None:
+    """The token of a JSON document that is ``{"key": <random-looking value>}`` alone, or
+    ``None``.
+
+    A JSON ``key`` is no credential position (too many APIs name an object's key, a
+    setting's or a translation's so), but an answer that holds nothing else is a token
+    login's: Django REST framework answers ``POST /auth/login/`` so, and the test that
+    recorded only the login never sends the token back where a header would show it.
+    """
+    if not text.startswith(("{", " ", "\n", "\t", "\r")):
+        return None
+    match = _LONE_KEY.fullmatch(text)
+    if match is None or not looks_random(match[1]):
+        return None
+    return match[1]
 
 
 #: An absolute http(s) URL without userinfo; a path segment, fragment or query part that

@@ -506,6 +506,9 @@ def form_credentials(
         kind = form_field_kind(field, oauth=oauth, query=query, value=value) or _known_client(
             field, value, known
         )
+        if kind is not None and "~" in value:
+            edge = _EDGE_TOKEN.fullmatch(value)
+            value = edge["hmac"] if edge else value
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             found.append((index, kind, value))
     if link and not any(_secret(kind) for _, kind, _ in found):
@@ -514,6 +517,11 @@ def form_credentials(
         # credential (GeoNames' ?username=), and beside a secret it is a login's half
         found = [entry for entry in found if entry[1] != "username"]
     yield from found
+
+
+#: An edge-authorization token (Akamai's, Uploadcare's ``exp=…~acl=/…/~hmac=<hex>``): only
+#: its ``hmac`` is a secret; its expiry and the paths it opens stay readable.
+_EDGE_TOKEN: Final = re.compile(r"(?:[a-z_]+=[^~]*~)+hmac=(?P<hmac>[^~]*)(?:~[a-z_]+=[^~]*)*")
 
 
 _BOUNDARY_PART: Final = re.compile(
@@ -718,12 +726,41 @@ def _value_fields(plain: tuple[tuple[str, str], ...]) -> Iterator[tuple[str, str
 
 def embedded_url_credentials(text: str) -> Iterator[tuple[str, str]]:
     """(kind, value) of each credential field in the query or fragment of a URL written
-    inside ``text`` (``href="…?token=…"``, ``Link: <…&access_token=…>``)."""
+    inside ``text`` (``href="…?token=…"``, ``Link: <…&access_token=…>``), and of the URLs
+    its query fields hold (a click-tracking or login link's ``?url=https%3A…%3Ftoken%3D…``,
+    percent-encoded once or more)."""
     for match in EMBEDDED_URL.finditer(text):
-        _, _, query, _, fragment = split_url(html.unescape(match[0]))
-        for part in (query, fragment):
-            for _, kind, value in form_credentials(part, query=True, link=True):
-                yield kind, value
+        yield from _link_credentials(html.unescape(match[0]), 0)
+
+
+def _link_credentials(url: str, depth: int) -> Iterator[tuple[str, str]]:
+    _, _, query, _, fragment = split_url(url)
+    for part in (query, fragment):
+        if "=" not in part:
+            continue
+        for _, kind, value in form_credentials(part, query=True, link=True):
+            yield kind, value
+        if depth >= MAX_DEPTH or ("%" not in part and "://" not in part):
+            continue  # no field holds a URL (its ":" is written or escaped)
+        for piece in part.split("&"):
+            link = _link_in(unquote_plus(piece.partition("=")[2]))
+            if link is not None:
+                yield from _link_credentials(link, depth + 1)
+
+
+#: A URL percent-encoded (once or more): ``https%3A%2F%2F…``, ``https%253A%252F…``.
+_ENCODED_LINK: Final = re.compile(r"(?i)[a-z][a-z0-9+.\-]*%(?:25)*3a%(?:25)*2f")
+
+
+def _link_in(value: str) -> str | None:
+    """The URL a query field's (decoded) value is, decoded as often as it was encoded."""
+    for _ in range(MAX_DEPTH):
+        if ABSOLUTE_URL.match(value):
+            return value
+        if _ENCODED_LINK.match(value) is None:
+            return None
+        value = unquote(value)
+    return None
 
 
 # --- layers -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .catalogue import (
     is_typed_id,
     json_credential_kind,
     json_key_rule,
+    lone_key_token,
 )
 from .text_cache import CACHE_BUDGET, TextCache
 
@@ -186,6 +187,9 @@ def _summary(text: str) -> JsonSummary | None:
     document = load_json(text)
     if document is None:
         return None
+    token = lone_key_token(text)
+    if token is not None:  # {"key": "<40 hex>"}: a token login's answer
+        return JsonSummary(("key", token), (("access_token", token),), ())
     strings: dict[str, None] = {}
     credentials: list[tuple[str, Any]] = []
     plain: list[tuple[str, str]] = []

@@ -79,6 +79,7 @@ from .catalogue import (
     is_typed_id,
     json_credential_kind,
     json_identifier_kind,
+    lone_key_token,
     split_scheme,
     value_field_kind,
 )
@@ -223,7 +224,11 @@ def _scrub_form_fields(
         if index in found:
             kind, value = found[index]
             # <> stay readable: a reviewer (and a secret scanner) sees a placeholder at a glance.
-            pieces[index] = f"{name}={quote(secrets.add(kind, value), safe='<>')}"
+            placeholder = quote(secrets.add(kind, value), safe="<>")
+            if value != unquote_plus(raw) and value in raw:  # exp=…~acl=…~hmac=<this>
+                pieces[index] = f"{name}={raw.replace(value, placeholder)}"
+            else:
+                pieces[index] = f"{name}={placeholder}"
             count += 1
         elif sep and depth < MAX_DEPTH and ("=" in raw or "%" in raw or "@" in raw):
             value = unquote_plus(raw)
@@ -385,10 +390,13 @@ def _scrub_header(name: str, value: str, secrets: SecretSet) -> tuple[str, int]:
 
 def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
+    lone_key = lone_key_token(text) is not None  # {"key": "<40 hex>"}: a token login's answer
 
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
         kind = None if is_key else json_credential_kind(path)
+        if lone_key and not is_key and path == ("key",):
+            kind = "access_token"
         if kind is not None and path[-1] is not None and is_typed_id(path[-1], _loads_str(token)):
             kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:

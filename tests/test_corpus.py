@@ -21,6 +21,8 @@ CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijkl
 #: signed stream URLs and click-through keys the server hands to every visitor, and
 #: Rdio's signed ``r`` cookie, whose payload holds nothing but a flag. heldout_k keeps one:
 #: mirascope's tool call ``{"password": "mellon"}``, a fictional password in an LLM test.
+#: heldout_l keeps three: AgentOps ``session_id`` UUIDs (trace ids, to the labeller) and
+#: allegro's ad-click ``sig=`` signatures in two search pages.
 PRECISION_FLOORS = {
     "real_cassettes": 0.90,
     "heldout_a": 0.90,
@@ -36,11 +38,8 @@ PRECISION_FLOORS = {
     "heldout_k": 0.90,
     "heldout_l": 0.75,
 }
-#: Recall floors, 0.95 (the issue's bar) unless named. heldout_l: dj-rest-auth's login
-#: answer ``{"key": "<40 hex>"}`` (four labels) is missed: a JSON ``key`` is no credential
-#: position (too many APIs name an object's key so); its use as ``Authorization: Token …``
-#: in a later request is found, and then every copy of it.
-RECALL_FLOORS = {"heldout_l": 0.85}
+#: Recall floors, 0.95 (the issue's bar) unless named.
+RECALL_FLOORS: dict[str, float] = {}
 _WZ = "response.body (html WIZ_global_data WZsZ1e)"
 #: Left alone, with the reason (docs/cli.md). heldout_h: a Google page-data value the
 #: labeller took for a session cookie's (their least certain call; the audit does not read
@@ -54,20 +53,8 @@ KNOWN_SURVIVORS = {
         f"notebooklm_notebooks_delete.yaml #0 {_WZ}",
     ]
 }
-_DRF = "#0 response.body (json key)"
-KNOWN_SURVIVORS["heldout_l"] = [
-    f"doccano_{name}_login.yaml {_DRF}"
-    for name in ("data_download", "member", "metrics", "user_details")
-]
-#: heldout_l: Uploadcare's ACL token ``exp=…~acl=…~hmac=…`` in a query is replaced whole,
-#: where the labels call only its ``hmac`` a credential (replay of a signed URL needs the
-#: token either way).
 KNOWN_BROKEN = {
     "heldout_h": ["pyoffers_affiliate.json"],
-    "heldout_l": [
-        f"pyuploadcare_test_acl_token_{name}.yaml"
-        for name in ("bare_uuid", "basic_url", "wildcard_uuid_with_transformations")
-    ],
 }
 
 

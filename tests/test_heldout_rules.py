@@ -1015,3 +1015,67 @@ def test_short_names_of_a_password_are_password_fields(field: str) -> None:
 
     assert credentials(cassette(method="POST", request_body=body)) != []
     assert credentials(cassette(uri=f"https://h.invalid/login?user=ci&{field}=hunter2Horse"))
+
+
+# --- lessons left open after set L ------------------------------------------------------
+
+
+def test_a_token_logins_lone_key_answer_is_a_credential_and_scrubbed() -> None:
+    token = "3f1c9a8e5d7b2064c1a9e8f7d6b5a4c3b2a1f0e9"  # synthetic: 40 hex, a DRF token key
+    data = cassette(
+        method="POST",
+        uri="https://app.example.invalid/v1/auth/login/",
+        request_body='{"username": "admin", "password": "<PASSWORD>"}',
+        response_body=f'{{"key":"{token}"}}',
+    )
+    assert ("response.body", "access_token in a JSON field") in credentials(data)
+    scrubbed = clean_after_scrub(data)
+    assert token not in json.dumps(scrubbed)
+    assert json.loads(scrubbed["interactions"][0]["response"]["body"]["string"]).keys() == {"key"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"key": "settings.theme.dark"}',  # a translation's or a setting's key
+        '{"key": "PROJ-1234"}',  # an issue's key
+        '{"key": "3f1c9a8e5d7b2064c1a9e8f7d6b5a4c3b2a1f0e9", "name": "bucket/object"}',
+    ],
+)
+def test_a_key_beside_other_fields_or_of_words_is_no_credential(body: str) -> None:
+    assert credentials(cassette(response_body=body)) == []
+
+
+def _click_link(encodings: int) -> str:
+    from urllib.parse import quote
+
+    target = f"https://api.example.invalid/v1/files?access_token={KEY[:32]}"
+    for _ in range(encodings):
+        target = quote(target, safe="")
+    return f"https://click.example.invalid/r?url={target}"
+
+
+@pytest.mark.parametrize("encodings", [1, 2])
+@pytest.mark.parametrize("where", ["uri", "html", "location"])
+def test_a_token_in_a_link_a_query_field_holds_is_found_and_scrubbed(
+    encodings: int, where: str
+) -> None:
+    link = _click_link(encodings)
+    data = {
+        "uri": cassette(uri=link),
+        "html": cassette(response_body=f'<html><a href="{link}">open</a></html>'),
+        "location": cassette(response_headers={"location": [link]}),
+    }[where]
+    assert [kind for _, kind in credentials(data)] == ["access_token in the query string"]
+    scrubbed = clean_after_scrub(data)
+    assert KEY[:32] not in json.dumps(scrubbed)
+
+
+def test_only_the_hmac_of_an_edge_token_is_replaced() -> None:
+    hmac = "9f2c" * 16  # synthetic: 64 hex
+    acl = "exp=2015971200~acl=/1bd27101-6f40-460a-9358-d44c282e9d16/"
+    data = cassette(uri=f"https://cdn.example.invalid/1bd27101/?token={acl}~hmac={hmac}")
+    assert credentials(data) == [("request.uri", "access_token in the query string")]
+    uri = clean_after_scrub(data)["interactions"][0]["request"]["uri"]
+    assert hmac not in uri
+    assert uri.startswith(f"https://cdn.example.invalid/1bd27101/?token={acl}~hmac=<")
