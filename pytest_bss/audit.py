@@ -38,6 +38,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote
 
 from .catalogue import (
     AUTH_HEADERS,
@@ -86,7 +87,7 @@ from .formats import (
 )
 from .leaks import Leak, interaction_leaks
 from .secret_set import SecretSet
-from .shapes import SHAPES, basic_pair, find_shapes
+from .shapes import SHAPES, Shape, basic_pair, find_shapes
 
 __all__ = [
     "CANARY_VARS",
@@ -300,17 +301,40 @@ def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
     (token shapes, query and form fields), so that scrubbing the file's text replaces them
     wherever they are; return how many were new."""
     before = len(secrets)
-    texts = [text for _, _, text in unmodelled_texts(file)]
-    if file.syntax == "yaml":
-        texts.append(file.text)  # comments: the parser drops them
-    for text in texts:
+    for _, _, text in unmodelled_texts(file):
         for shape, value in shape_credentials(text):
             secrets.add(shape.secret_kind, value, anywhere=True)
         for nested, _, _ in notable_texts(text):
             query = split_url(nested)[2] if ABSOLUTE_URL.match(nested) else nested
-            for _, kind, value in form_credentials(query, query=True):
+            pieces = query.split("&")
+            for index, kind, value in form_credentials(query, query=True):
                 secrets.add(kind, value, anywhere=True)
+                # as written, "+" kept: in a text that is no URL (a log line quoting one)
+                # a base64 signature's "+" is a "+", not the space a form decodes it to
+                raw = unquote(pieces[index].partition("=")[2])
+                if raw != value and raw.strip():
+                    secrets.add(kind, raw, anywhere=True)
+    for value, shape in comment_shapes(file).items():
+        secrets.add(shape.secret_kind, value, anywhere=True)
     return len(secrets) - before
+
+
+def comment_shapes(file: CassetteFile) -> dict[str, Shape]:
+    """value -> shape of each token of a known shape in a YAML file's text that no value
+    of the file holds: in a comment, which the parser drops. (What the values hold is read
+    in its place, where the place decides: a Google API key in an HTML page is none.)"""
+    if file.syntax != "yaml":
+        return {}
+    raw = {value: shape for shape, value in find_shapes(file.text)}
+    if raw:
+        seen = {
+            value
+            for read in (file, *file.shadows)
+            for text in model_strings(read.data)
+            for _, value in find_shapes(text)
+        }
+        raw = {value: shape for value, shape in raw.items() if value not in seen}
+    return raw
 
 
 def unread_findings(
@@ -343,21 +367,13 @@ def unread_findings(
                         path, interaction, place, f"{_label(kind)}, {form}", "canary", kind=kind
                     )
                 )
-        if file.syntax == "yaml" and comments:
-            raw = {value: shape for shape, value in find_shapes(file.text)}
-            if raw:
-                seen.update(
-                    value
-                    for read in (file, *file.shadows)
-                    for text in model_strings(read.data)
-                    for _, value in find_shapes(text)
-                )
-                for value, shape in raw.items():
-                    if value not in seen:
-                        what = f"{shape.label} outside any value (a comment?)"
-                        found.append(
-                            Finding(path, None, "file text", what, "structural", kind=shape.kind)
-                        )
+        if comments:
+            for value, shape in comment_shapes(file).items():
+                if value not in seen:
+                    what = f"{shape.label} outside any value (a comment?)"
+                    found.append(
+                        Finding(path, None, "file text", what, "structural", kind=shape.kind)
+                    )
     except Exception as exc:  # fail closed
         found.append(_unreadable(file.path, f"cannot be audited ({type(exc).__name__})", secrets))
     return found

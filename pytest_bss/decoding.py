@@ -58,6 +58,7 @@ from .catalogue import (
     is_own_placeholder,
     is_placeholder_value,
     looks_random,
+    short_for_its_name,
     value_field_kind,
     value_field_name,
 )
@@ -73,7 +74,7 @@ from .jsondoc import (
     sub_json,
     too_deep,
 )
-from .markup import looks_like_xml, xml_credentials
+from .markup import looks_like_html_page, looks_like_xml, xml_credentials
 from .shapes import Shape, find_shapes, placeholder_basic
 from .text_cache import CACHE_BUDGET, TextCache
 
@@ -226,7 +227,8 @@ def charset_codec(name: str) -> str | None:
 def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText | None:
     """The text of a bytes body: by its byte-order mark, its declared charset, else UTF-8
     (UTF-16/32 when zero bytes say so; Latin-1 for a ``text/*`` body that is not UTF-8,
-    and for a textual body its declared charset cannot read).
+    for a textual body its declared charset cannot read, and for a ``multipart/*`` body
+    with a binary part).
 
     A UTF-16 or UTF-32 mark counts only when the ``Content-Type`` is textual
     (:func:`is_textual`); a UTF-8 mark always does.
@@ -254,14 +256,19 @@ def body_text(body: bytes | bytearray, headers: Mapping[str, Any]) -> BodyText |
     try:
         return BodyText(data.decode(codec), codec)
     except (UnicodeDecodeError, LookupError):
-        if (not declared and media_type(headers)[0].startswith("text/")) or (
-            declared and textual and b"\x00" not in data
+        mime = media_type(headers)[0]
+        if (
+            (not declared and mime.startswith("text/"))
+            or (declared and textual and b"\x00" not in data)
+            or mime.startswith("multipart/")
         ):
             # No charset, not UTF-8: HTTP/1.1's old default for text/* (RFC 2616, 3.7.1).
             # A charset the bytes break (a Windows-1250 page sent as UTF-8): read the same
             # way. Every byte is a character, so the body is written back as it was, and a
             # credential (ASCII, or UTF-8 read as Latin-1: secret_set._forms) still shows;
             # not with zero bytes (UTF-16 or UTF-32 in disguise), where it would not.
+            # A multipart body with a binary part (a PDF upload): its part headers and
+            # form fields are ASCII, read and written back the same way.
             return BodyText(data.decode("latin-1"), "latin-1")
         return None
 
@@ -431,6 +438,7 @@ ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 USERINFO: Final = re.compile(
     r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*"
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s\"'<>\\]+)@"
+    r"(?=(?P<host>[^/?#@\s\"'<>\\:]*))"
 )
 
 
@@ -441,10 +449,18 @@ def split_url(url: str) -> tuple[str, str, str, str, str]:
     return head, qsep, query, hsep, fragment
 
 
-def userinfo_values(info: str) -> list[tuple[str, str]]:
+#: A Sentry DSN's public key: meant for the browser (every page that reports its errors
+#: holds it), it only lets one send events to the project.
+_SENTRY_KEY: Final = re.compile(r"[0-9a-f]{32}")
+
+
+def userinfo_values(info: str, host: str = "") -> list[tuple[str, str]]:
     """(kind, value) of the user name and password in URL userinfo that are not placeholders
-    (:func:`~pytest_bss.catalogue.is_placeholder_value`)."""
-    user, _, password = unquote(info).partition(":")
+    (:func:`~pytest_bss.catalogue.is_placeholder_value`), nor a Sentry DSN's public key
+    (``https://<32 hex>@o1.ingest.sentry.io/2``: a user name alone, at a Sentry host)."""
+    user, sep, password = unquote(info).partition(":")
+    if not sep and "sentry" in host.lower() and _SENTRY_KEY.fullmatch(user):
+        return []
     return [
         (kind, value)
         for kind, value in (("username", user), ("password", password))
@@ -509,6 +525,8 @@ def form_credentials(
         if kind is not None and "~" in value:
             edge = _EDGE_TOKEN.fullmatch(value)
             value = edge["hmac"] if edge else value
+        if kind is not None and short_for_its_name(field, value):
+            continue  # ?secret_token=s-BgH5G: a share code, no generated token
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             found.append((index, kind, value))
     if link and not any(_secret(kind) for _, kind, _ in found):
@@ -630,12 +648,20 @@ def shape_credentials(text: str) -> list[tuple[Shape, str]]:
     return list(shapes)
 
 
+#: Shapes that an HTML page hands to every visitor: a Google API key in a page is a browser
+#: key (YouTube's ``INNERTUBE_API_KEY``, a Maps embed's), public by design and restricted
+#: by referrer; the same key sent in a request (``?key=AIza…``) is still a credential.
+PAGE_PUBLIC_SHAPES: Final = frozenset({"google_api_key"})
+
+
 def _shapes(text: str) -> tuple[tuple[Shape, str], ...]:
     found: dict[tuple[str, str], Shape] = {}
+    page = looks_like_html_page(text)
     for nested, depth, decoding in notable_texts(text):
         if depth <= MAX_DEPTH and (depth == 0 or decoding is not None):
             for shape, value in find_shapes(nested):
-                found.setdefault((shape.kind, value), shape)
+                if not (page and shape.kind in PAGE_PUBLIC_SHAPES):
+                    found.setdefault((shape.kind, value), shape)
     return tuple((shape, value) for (_, value), shape in found.items())
 
 
@@ -702,7 +728,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
         if "@" not in nested:  # what USERINFO needs
             continue
         for match in USERINFO.finditer(nested):
-            if userinfo_values(match["info"]):
+            if userinfo_values(match["info"], match["host"]):
                 yield "userinfo", "url"
 
 

@@ -532,8 +532,19 @@ def _replace_unmodelled(tool: str, document: Any, replace: Callable[[str], str])
                     known = known | {"content"}
                 for name in [name for name in value if name not in known]:
                     value[name] = _map_strings(value[name], fix)
+                if key == "response":
+                    value["body"] = _body_extras_replaced(value.get("body"), fix)
             else:
                 item[key] = _map_strings(value, fix)
+
+
+def _body_extras_replaced(body: Any, fix: Callable[[str], str]) -> Any:
+    """A response body mapping with the known values replaced in the keys the model does
+    not read (:func:`_extra_body_keys`: a recorder's own ``{"data": {...}}``)."""
+    if not isinstance(body, Mapping):
+        return body
+    extras = dict(_extra_body_keys(body))
+    return {key: _map_strings(item, fix) if key in extras else item for key, item in body.items()}
 
 
 def _url_aware(replace: Callable[[str], str]) -> Callable[[str], str]:
@@ -564,6 +575,8 @@ def _with_rest_replaced(
                     key: value if key in known else _map_strings(value, fix)
                     for key, value in message.items()
                 }
+                if side == "response" and "body" in message:
+                    pair[side]["body"] = _body_extras_replaced(message["body"], fix)
         interactions.append(pair)
     return {**data, "interactions": interactions}
 
@@ -611,13 +624,16 @@ def _set_headers(target: Any, headers: Mapping[str, Any]) -> Any:
 
 
 def _set_request_body(old: Any, new: Any) -> Any:
-    text = new.decode("utf-8", "surrogatepass") if isinstance(new, bytes) else new
+    # a bytes body is decoded only to be read as a form (a binary upload stays bytes)
+    def text() -> str:
+        return (new.decode("utf-8", "surrogatepass") if isinstance(new, bytes) else new) or ""
+
     if isinstance(old, Mapping) and not ("string" in old and len(old) <= 2):
-        return dict(parse_qsl(text or "", keep_blank_values=True))
+        return dict(parse_qsl(text(), keep_blank_values=True))
     if isinstance(old, Mapping):
         return {**old, "string": new}
     if isinstance(old, list):
-        return [list(pair) for pair in parse_qsl(text or "", keep_blank_values=True)]
+        return [list(pair) for pair in parse_qsl(text(), keep_blank_values=True)]
     if isinstance(old, bytes) and isinstance(new, str):
         return new.encode("utf-8", "surrogatepass")
     return new

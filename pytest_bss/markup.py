@@ -29,7 +29,7 @@ from .catalogue import (
     value_field_kind,
 )
 
-__all__ = ["escape_placeholders", "looks_like_xml", "xml_credentials"]
+__all__ = ["escape_placeholders", "looks_like_html_page", "looks_like_xml", "xml_credentials"]
 
 _NAME: Final = r"[A-Za-z_][\w.\-]*"
 #: One markup token: a tag (start, end or empty), CDATA, a comment, a declaration.
@@ -50,19 +50,35 @@ _MARKUP_START: Final = re.compile(r"[\ufeff\s]*<[A-Za-z?!]")
 _HTML_ROOT: Final = re.compile(r"<(?:!doctype\s+html|html)\b", re.I)
 
 
-def looks_like_xml(text: str) -> bool:
-    """Whether ``text`` is an XML document (not HTML) by its start: cheap, no parse."""
-    if _MARKUP_START.match(text) is None or ("</" not in text and "/>" not in text):
-        return False
+def _root(text: str) -> int | None:
+    """Where the root element of a markup ``text`` starts (comments before it skipped), or
+    ``None`` if ``text`` does not start like markup."""
+    if _MARKUP_START.match(text) is None:
+        return None
     at = len(text) - len(text.lstrip("\ufeff \t\r\n"))
     while text.startswith("<!--", at):  # comments before the root: skipped, never copied
         end = text.find("-->", at)
         if end < 0:
-            return False
+            return None
         at = end + 3
         while at < len(text) and text[at] in " \t\r\n":
             at += 1
-    return _HTML_ROOT.match(text, at) is None
+    return at
+
+
+def looks_like_xml(text: str) -> bool:
+    """Whether ``text`` is an XML document (not HTML) by its start: cheap, no parse."""
+    if _MARKUP_START.match(text) is None or ("</" not in text and "/>" not in text):
+        return False
+    at = _root(text)
+    return at is not None and _HTML_ROOT.match(text, at) is None
+
+
+def looks_like_html_page(text: str) -> bool:
+    """Whether ``text`` is an HTML page by its start (``<!DOCTYPE html>``, ``<html>``,
+    after comments): cheap, no parse."""
+    at = _root(text)
+    return at is not None and _HTML_ROOT.match(text, at) is not None
 
 
 def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:

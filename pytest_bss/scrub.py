@@ -80,6 +80,7 @@ from .catalogue import (
     json_credential_kind,
     json_identifier_kind,
     lone_key_token,
+    short_for_its_name,
     split_scheme,
     value_field_kind,
 )
@@ -197,7 +198,7 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
 
     def replace(match: re.Match[str]) -> str:
         nonlocal count
-        found = userinfo_values(match["info"])
+        found = userinfo_values(match["info"], match["host"])
         for kind, value in found:
             secrets.add(kind, value)
         count += bool(found)
@@ -397,8 +398,10 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
         kind = None if is_key else json_credential_kind(path)
         if lone_key and not is_key and path == ("key",):
             kind = "access_token"
-        if kind is not None and path[-1] is not None and is_typed_id(path[-1], _loads_str(token)):
-            kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
+        if kind is not None and path[-1] is not None:
+            value = _loads_str(token) if token[0] == '"' else token
+            if is_typed_id(path[-1], value) or short_for_its_name(path[-1], value):
+                kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:
             kind = value_field_kind(path[-1], _loads_str(token) or "")
         if kind is not None:

@@ -1079,3 +1079,135 @@ def test_only_the_hmac_of_an_edge_token_is_replaced() -> None:
     uri = clean_after_scrub(data)["interactions"][0]["request"]["uri"]
     assert hmac not in uri
     assert uri.startswith(f"https://cdn.example.invalid/1bd27101/?token={acl}~hmac=<")
+
+
+# --- set M -----------------------------------------------------------------------------
+
+
+def test_an_odata_skiptoken_is_a_cursor() -> None:
+    link = (
+        "https://management.example.invalid/vaults?api-version=2019-09-01"
+        "&$skiptoken=Y2ZiLXR4cXJOcERjLXRlc3QtZ3JvdXB8Y2ZiLXR4cXJOcERjLW5SQkFDLXZhdWx0"
+    )
+    data = cassette(response_body=json.dumps({"value": [], "nextLink": link}))
+    assert credentials(data) == []
+    assert credentials(cassette(uri=link)) == []
+
+
+@pytest.mark.parametrize("value", ["OAuth 1-fake-token", "Bearer test-token-2"])
+def test_a_stand_in_with_a_number_is_a_placeholder(value: str) -> None:
+    assert credentials(cassette(request_headers={"Authorization": [value]})) == []
+
+
+def test_a_flag_in_a_token_field_is_no_value() -> None:
+    uri = "https://h.example.invalid/watch?v=abc&has_verified_token=true&x_token=false"
+    assert credentials(cassette(uri=uri)) == []
+
+
+def test_a_short_share_code_is_no_token_but_a_short_password_is_a_password() -> None:
+    playlist = {"sharing": "public", "secret_token": "s-BgH5G", "id": 501736827}
+    uri = "https://api.example.invalid/playlists/501736827?secret_token=s-BgH5G"
+    assert credentials(cassette(response_body=json.dumps(playlist))) == []
+    assert credentials(cassette(uri=uri)) == []
+    login = json.dumps({"username": "ci", "password": "Vrelk!47"})
+    assert credentials(cassette(method="POST", request_body=login)) != []
+
+
+_BROWSER_KEY = "AIzaSyC9XL3ZjWddXya6X74dJoCTL-" + "WEYFDNX30"  # synthetic look-alike
+
+
+def test_a_google_api_key_in_an_html_page_is_a_browser_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.cli import main
+
+    page = (
+        "<!DOCTYPE html><html><head><script>ytcfg.set({"
+        f'"INNERTUBE_API_KEY":"{_BROWSER_KEY}","innertubeApiKey":"{_BROWSER_KEY}",'
+        '"has_token":"true"});</script></head><body>watch</body></html>'
+    )
+    data = cassette(
+        uri="https://www.youtube.example.invalid/watch?v=abc",
+        response_headers={"Content-Type": ["text/html; charset=utf-8"]},
+        response_body=page,
+    )
+    assert credentials(data) == []
+    path = _write(tmp_path / "page.yaml", data)
+    before = path.read_text(encoding="utf-8")
+    assert main(["scrub", str(tmp_path)]) == 0, capsys.readouterr().out
+    assert path.read_text(encoding="utf-8") == before  # nothing learned from the file's text
+    # the same key sent by a client is its credential
+    sent = cassette(uri=f"https://www.youtube.example.invalid/youtubei/v1/next?key={_BROWSER_KEY}")
+    assert credentials(sent) != []
+
+
+def test_a_sentry_dsn_in_a_page_is_public_and_other_userinfo_is_not() -> None:
+    key = "5588e3adb3e545248e893d6f2fc41ba2"
+    page = f"<html><script>Raven.config('https://{key}@sentry.example.invalid/3').install();"
+    assert credentials(cassette(response_body=page + "</script></html>")) == []
+    other = f"<html><a href='https://{key}@files.example.invalid/3'>x</a></html>"
+    assert credentials(cassette(response_body=other)) != []
+    login = f"<html><a href='https://ci:{key}@sentry.example.invalid/3'>x</a></html>"
+    assert credentials(cassette(response_body=login)) != []
+
+
+def test_a_multipart_upload_with_a_binary_part_is_read_and_scrubbed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    from pytest_bss.cli import main
+
+    pdf = b"%PDF-1.3\n%\xc4\xe5\xf2\xe5\xeb\xa7\xf3\xa0\xd0\xc4\xc6\n\x00\x01binary"
+    secret = "Wq3Zr7Lm9Xw4Tb6Nc8Hd1Jp3"
+    body = (
+        b'--b0\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n'
+        + secret.encode()
+        + b'\r\n--b0\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+        + b"Content-Type: application/pdf\r\n\r\n"
+        + pdf
+        + b"\r\n--b0--\r\n"
+    )
+    data = cassette(
+        method="PUT",
+        request_body=body,
+        request_headers={"Content-Type": ["multipart/form-data; boundary=b0"]},
+    )
+    assert [kind for _, kind in credentials(data)] == ["api_key (multipart field)"]
+    path = _write(tmp_path / "upload.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    requests, _ = FilesystemPersister.load_cassette(str(path), yamlserializer)
+    scrubbed = requests[0].body
+    assert secret.encode() not in scrubbed
+    assert pdf in scrubbed  # the binary part byte for byte
+
+
+def test_a_recorders_own_body_mapping_is_scrubbed_not_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.cli import main
+
+    jwt = (
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+        "eyJSZWdpc3RyYXRpb25JZCI6IjRmZTk0YjQ4LTk2YjQifQ."
+        "c2lnbmF0dXJlOWZRM1pyN0xtOVh3NFRiNk5jOEhkMUpwM1ZmNUdrMlNh"
+    )
+    signature = "J/WPeBLo2boIifJ/savQlAt+z4FmggBHOPpyxKPvtCc="
+    message = (
+        f"Downloading https://agent.example.invalid/a.msi?sv=2021-10-04&sr=b&sig={signature}&type=x"
+    )
+    data = cassette()
+    data["interactions"][0]["response"]["body"] = {
+        "data": {"settings": {"registrationInfoToken": jwt}, "status": {"message": message}}
+    }
+    second = cassette()
+    second["interactions"][0]["response"]["body"] = {"data": {"token": jwt, "n": 2}}
+    (tmp_path / "host.json").write_text(json.dumps(data, indent=4), encoding="utf-8")
+    (tmp_path / "pool.json").write_text(json.dumps(second, indent=4), encoding="utf-8")
+    assert main(["scrub", str(tmp_path)]) == 0, capsys.readouterr().out
+    for name in ("host.json", "pool.json"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert jwt not in text, name
+        assert signature not in text, name
+        assert audit_path(tmp_path / name, SecretSet()).credentials == []
