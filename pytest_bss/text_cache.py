@@ -34,14 +34,16 @@ class TextCache:
                 return found[1]
         value = compute()
         weight += 64  # what a small entry costs too
-        if weight <= self._budget:
-            with self._lock:
-                if key not in self._items:
-                    self._items[key] = (weight, value)
-                    self._size += weight
-                    while self._size > self._budget:
-                        _, (old, _) = self._items.popitem(last=False)
-                        self._size -= old
+        with self._lock:
+            if key not in self._items:
+                # A text over the budget is kept alone, as the most recent: the questions
+                # about one large body come one after another (a 3.4 MB page was walked
+                # again for each of them), and it is alive while they are asked anyway.
+                self._items[key] = (weight, value)
+                self._size += weight
+                while self._size > self._budget and len(self._items) > 1:
+                    _, (old, _) = self._items.popitem(last=False)
+                    self._size -= old
         return value
 
 

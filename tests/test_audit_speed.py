@@ -310,3 +310,20 @@ def test_a_token_encoded_twice_in_a_large_page_is_found() -> None:
     twice = "a=1%2526access_token%253DZq8Xk2Lm9Np4Rt7Vw1Yb3"  # "&" and "=" encoded twice
     link = f'<a href="https://h.invalid/x?{twice}">'
     assert ("access_token", "query field") in list(decoding.credential_positions(page + link))
+
+
+def test_a_text_over_the_cache_budget_is_kept_alone_as_the_most_recent() -> None:
+    from pytest_bss.text_cache import TextCache
+
+    calls: list[str] = []
+    cache = TextCache(budget=1000)
+
+    def ask(text: str) -> int:
+        return int(cache.get(text, len(text), lambda: calls.append(text) or len(text)))
+
+    big, small = "x" * 5000, "y" * 10
+    assert [ask(big), ask(big)] == [5000, 5000]  # the second question answered from the cache
+    assert calls == [big]
+    ask(small)  # a newer entry: the big one goes, the cache is back within its budget
+    ask(big)
+    assert calls == [big, small, big]
