@@ -280,9 +280,28 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True
     if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
-    if words and _NAMED_STAND_IN.fullmatch(text) and " ".join(found[1:]) in _FIELD_NAMES:
-        return True  # xero-access-token, acme_client_secret: a name, then the field's
+    if words and _NAMED_STAND_IN.fullmatch(text) and _named_stand_in(found):
+        return True  # xero-access-token, test_openai_api_key: a name, then the field's
     return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
+
+
+#: The first words of a stand-in that names a vendor before the field's name
+#: (``test_openai_api_key``, ``my-stripe-secret-key``, ``fake_github_token``).
+_STAND_IN_STARTS: Final = frozenset(
+    {"test", "testing", "my", "your", "fake", "dummy", "mock", "example", "sample", "demo"}
+)
+_FIELD_TAILS: Final = frozenset({"token", "secret", "key", "apikey", "secret key"})
+
+
+def _named_stand_in(found: list[str]) -> bool:
+    """Whether the words of a lowercase ``-``/``_``-joined value are a stand-in: a name,
+    then a credential field's name (``xero access token``), or a stand-in word, a name,
+    then a field's name or its last word (``test openai api key``, ``fake github token``)."""
+    if " ".join(found[1:]) in _FIELD_NAMES:
+        return True
+    if found[0] not in _STAND_IN_STARTS or len(found) < 3:
+        return False
+    return " ".join(found[-2:]) in _FIELD_NAMES | _FIELD_TAILS or found[-1] in _FIELD_TAILS
 
 
 def _compound(word: str) -> bool:

@@ -1211,3 +1211,20 @@ def test_a_recorders_own_body_mapping_is_scrubbed_not_refused(
         assert jwt not in text, name
         assert signature not in text, name
         assert audit_path(tmp_path / name, SecretSet()).credentials == []
+
+
+# --- set N -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["test_openai_api_key", "my-stripe-secret-key", "fake_github_token"]
+)
+def test_a_stand_in_word_a_vendor_and_a_field_name_is_a_stand_in(value: str) -> None:
+    assert credentials(cassette(request_headers={"authorization": [f"Bearer {value}"]})) == []
+    assert credentials(cassette(response_body=json.dumps({"api_key": value}))) == []
+
+
+@pytest.mark.parametrize("value", ["tiger-secret-password", "correct-horse-battery-staple"])
+def test_words_without_a_stand_in_start_and_a_field_name_stay_credentials(value: str) -> None:
+    body = json.dumps({"username": "ci", "password": value})
+    assert credentials(cassette(method="POST", request_body=body)) != []
