@@ -32,6 +32,7 @@ import copy
 import dataclasses
 import functools
 import io
+import json
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -50,6 +51,7 @@ from .catalogue import (
     form_field_kind,
     header_kind,
     is_masked,
+    is_placeholder_value,
     json_identifier_kind,
     looks_random,
     not_secret_field,
@@ -64,6 +66,7 @@ from .decoding import (
     body_text,
     credential_positions,
     decode_message,
+    embedded_url_credentials,
     form_credentials,
     json_summary,
     looks_like_json,
@@ -84,9 +87,10 @@ from .formats import (
     read_cassette,
     shown_name,
     unmodelled_texts,
+    unmodelled_values,
 )
 from .leaks import Leak, interaction_leaks
-from .secret_set import SecretSet
+from .secret_set import KINDS, SecretSet
 from .shapes import SHAPES, Shape, basic_pair, find_shapes
 
 __all__ = [
@@ -316,7 +320,63 @@ def learn_unread(file: CassetteFile, secrets: SecretSet) -> int:
                     secrets.add(kind, raw, anywhere=True)
     for value, shape in comment_shapes(file).items():
         secrets.add(shape.secret_kind, value, anywhere=True)
+    for _, kind, value in comment_fields(file):
+        secrets.add(kind if kind in KINDS else "secret", value, anywhere=True)
+    for _, _, kind, value in unmodelled_fields(file):
+        secrets.add(kind if kind in KINDS else "secret", value, anywhere=True)
     return len(secrets) - before
+
+
+def unmodelled_fields(file: CassetteFile) -> Iterator[tuple[int | None, str, str, str]]:
+    """(interaction, place, kind, value) of each credential position in what the model
+    does not read, read as a JSON document under its own key (a recorder's own
+    ``"body": {"data": {"password": …}}``, a note's ``api_key:``)."""
+    for index, place, value in unmodelled_values(file):
+        key = place.rsplit(".", 1)[-1]
+        try:
+            text = json.dumps({key: value}, default=_as_text)
+        except (TypeError, ValueError, RecursionError):  # keys that are no text: not read
+            continue
+        summary = json_summary(text)
+        for kind, item in summary.credentials if summary is not None else ():
+            usable = isinstance(item, str | int | float) and not isinstance(item, bool)
+            if usable and not is_placeholder_value(str(item)):
+                yield index, place, kind, str(item)
+
+
+def _as_text(value: Any) -> str:
+    return (
+        bytes(value).decode("utf-8", "replace")
+        if isinstance(value, bytes | bytearray)
+        else str(value)
+    )
+
+
+#: A whole-line YAML comment.
+_COMMENT_LINE: Final = re.compile(r"^[ \t]*#(.*)$", re.M)
+
+
+def comment_fields(file: CassetteFile) -> list[tuple[str, str, str]]:
+    """(place, kind, value) of each credential field in a link or form written in a
+    whole-line comment of a YAML file (``# recorded with https://…?access_token=…``,
+    ``# curl -d 'username=…&password=…'``) that no value of the file holds."""
+    if file.syntax != "yaml" or "#" not in file.text:
+        return []
+    found: list[tuple[str, str, str]] = []
+    for match in _COMMENT_LINE.finditer(file.text):
+        line = match[1]
+        if "=" not in line:
+            continue
+        for kind, value in embedded_url_credentials(line):
+            found.append(("file text", kind, value))
+        for piece in line.replace("'", " ").replace('"', " ").split():
+            if "=" in piece and "://" not in piece:
+                for _, kind, value in form_credentials(piece, query=True):
+                    found.append(("file text", kind, value))
+    if not found:
+        return []
+    held = "\n".join(text for read in (file, *file.shadows) for text in model_strings(read.data))
+    return [(place, kind, value) for place, kind, value in found if value not in held]
 
 
 def comment_shapes(file: CassetteFile) -> dict[str, Shape]:
@@ -374,6 +434,12 @@ def unread_findings(
                     found.append(
                         Finding(path, None, "file text", what, "structural", kind=shape.kind)
                     )
+            for place, kind, _ in comment_fields(file):
+                what = f"{kind} (query field) outside any value (a comment?)"
+                found.append(Finding(path, None, place, what, "structural", kind=kind))
+        for interaction, place, kind, _ in unmodelled_fields(file):
+            what = f"{kind} in a field the recorder added"
+            found.append(Finding(path, interaction, place, what, "structural", kind=kind))
     except Exception as exc:  # fail closed
         found.append(_unreadable(file.path, f"cannot be audited ({type(exc).__name__})", secrets))
     return found

@@ -88,7 +88,6 @@ __all__ = [
     "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
     "SET_COOKIE_FOLD",
-    "SHORTEST_TOKEN",
     "SIGNATURE_WORDS",
     "TOKEN_HEADERS",
     "TOKEN_HEADER_PATTERNS",
@@ -117,7 +116,6 @@ __all__ = [
     "secret_field_kind",
     "set_cookie_lines",
     "shannon_entropy",
-    "short_for_its_name",
     "split_scheme",
     "value_field_kind",
     "value_field_name",
@@ -271,12 +269,10 @@ def is_masked(value: str, *, words: bool = True) -> bool:
     if not text.isascii():  # "sécret": the words without their accents
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     found = [word.lower() for word in _WORDS.findall(_X_RUN.sub(" xxx ", text))]
-    if len(found) > 1 and any(word.isalpha() for word in found):
-        # a stand-in's number ("1-fake-token", "test-token-2") is no word of a secret
-        found = [word for word in found if not (word.isdigit() and len(word) <= 3)]
     if not found:
         return False
-    if found[0] in REDACTION_WORDS:
+    first = next((word for word in found if not word.isdigit()), found[0])
+    if first in REDACTION_WORDS:  # FAKE_TOKEN, and "1-fake-token" (a number before it)
         return True
     if "xxx" in found and all(word.isalpha() for word in found) and _X_RUN.search(text):
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
@@ -325,36 +321,10 @@ def is_placeholder_value(value: object, *, words: bool = True) -> bool:
     text = value.strip()
     if _PLAIN_URL.fullmatch(text) and not any(map(_capability, _URL_PARTS.split(text))):
         return True  # {"secret": "https://…/secret.png"}: a link; its query is read as one
-    if text.lower() in ("true", "false"):
-        return True  # a flag written as text (?has_token=true): no value at all
     scheme, sep, rest = text.partition(" ")
     if sep and scheme.isalpha() and (is_own_placeholder(rest) or _BRACKETED.fullmatch(rest)):
         return True  # "Bearer <BSS_ACCESS_TOKEN_1>", "Token <TOKEN>"
     return not text or is_own_placeholder(text) or is_masked(value, words=words)
-
-
-#: A generated token is never shorter; a password or a device flow's user code may be.
-SHORTEST_TOKEN: Final = 8
-
-
-def short_for_its_name(name: str, value: object) -> bool:
-    """Whether ``value`` is too short to be the token a field named ``name`` would hold:
-    fewer than :data:`SHORTEST_TOKEN` characters in a field whose name only ends like a
-    token's, key's, secret's or session's (SoundCloud's ``"secret_token": "s-BgH5G"``, a
-    public playlist's share code). A field named as a credential exactly (``access_token``,
-    ``api_key``, ``password``) and every password field keep any value: the name is the
-    evidence there."""
-    if not isinstance(value, str) or len(value.strip()) >= SHORTEST_TOKEN:
-        return False
-    key = field_key(name)
-    if key in SECRET_FIELDS:
-        return False
-    return secret_field_kind(name) in _GENERATED_KINDS
-
-
-_GENERATED_KINDS: Final = frozenset(
-    {"access_token", "refresh_token", "id_token", "api_key", "secret", "session"}
-)
 
 
 #: An object's id that says its type: lowercase words, then 8 to 20 hex digits

@@ -58,7 +58,6 @@ from .catalogue import (
     is_own_placeholder,
     is_placeholder_value,
     looks_random,
-    short_for_its_name,
     value_field_kind,
     value_field_name,
 )
@@ -112,6 +111,7 @@ __all__ = [
     "message_body",
     "multipart_boundary",
     "multipart_credentials",
+    "multipart_parts",
     "nested_texts",
     "notable_texts",
     "replace_body",
@@ -438,7 +438,7 @@ ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 USERINFO: Final = re.compile(
     r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*"
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s\"'<>\\]+)@"
-    r"(?=(?P<host>[^/?#@\s\"'<>\\:]*))"
+    r"(?=(?P<host>[^/?#@\s\"'<>\\:]*)(?P<dsn>/[0-9]+(?![\w/.?#]))?)"
 )
 
 
@@ -452,14 +452,26 @@ def split_url(url: str) -> tuple[str, str, str, str, str]:
 #: A Sentry DSN's public key: meant for the browser (every page that reports its errors
 #: holds it), it only lets one send events to the project.
 _SENTRY_KEY: Final = re.compile(r"[0-9a-f]{32}")
+#: A Sentry host: sentry.io's, or one whose name has the word (``sentry.example.org``,
+#: ``wwwb-sentry.us.archive.org``), not ``notsentry.example``.
+_SENTRY_HOST: Final = re.compile(r"(?i)(?:^|[.-])sentry(?:[.-]|$)")
 
 
-def userinfo_values(info: str, host: str = "") -> list[tuple[str, str]]:
+def _sentry_dsn(match: re.Match[str]) -> bool:
+    return (
+        match["scheme"].lower() in ("https://", "http://")
+        and match["dsn"] is not None
+        and _SENTRY_HOST.search(match["host"]) is not None
+    )
+
+
+def userinfo_values(info: str, match: re.Match[str] | None = None) -> list[tuple[str, str]]:
     """(kind, value) of the user name and password in URL userinfo that are not placeholders
     (:func:`~pytest_bss.catalogue.is_placeholder_value`), nor a Sentry DSN's public key
-    (``https://<32 hex>@o1.ingest.sentry.io/2``: a user name alone, at a Sentry host)."""
+    (``match``, the :data:`USERINFO` match: ``https://<32 hex>@o1.ingest.sentry.io/2``, a
+    user name alone, at a Sentry host, then the project's number and nothing more)."""
     user, sep, password = unquote(info).partition(":")
-    if not sep and "sentry" in host.lower() and _SENTRY_KEY.fullmatch(user):
+    if not sep and match is not None and _sentry_dsn(match) and _SENTRY_KEY.fullmatch(user):
         return []
     return [
         (kind, value)
@@ -522,11 +534,9 @@ def form_credentials(
         kind = form_field_kind(field, oauth=oauth, query=query, value=value) or _known_client(
             field, value, known
         )
-        if kind is not None and "~" in value:
+        if kind is not None and kind != "password" and "~" in value:
             edge = _EDGE_TOKEN.fullmatch(value)
             value = edge["hmac"] if edge else value
-        if kind is not None and short_for_its_name(field, value):
-            continue  # ?secret_token=s-BgH5G: a share code, no generated token
         if kind is not None and not is_placeholder_value(value, words=_secret(kind)):
             found.append((index, kind, value))
     if link and not any(_secret(kind) for _, kind, _ in found):
@@ -539,7 +549,10 @@ def form_credentials(
 
 #: An edge-authorization token (Akamai's, Uploadcare's ``exp=…~acl=/…/~hmac=<hex>``): only
 #: its ``hmac`` is a secret; its expiry and the paths it opens stay readable.
-_EDGE_TOKEN: Final = re.compile(r"(?:[a-z_]+=[^~]*~)+hmac=(?P<hmac>[^~]*)(?:~[a-z_]+=[^~]*)*")
+#: Only these fields beside it: Akamai's ``id`` and ``data`` may hold a session.
+_EDGE_TOKEN: Final = re.compile(
+    r"(?:(?:exp|st|acl|url|ip)=[^~]*~)+hmac=(?P<hmac>[^~]*)(?:~(?:exp|st|acl|url|ip)=[^~]*)*"
+)
 
 
 _BOUNDARY_PART: Final = re.compile(
@@ -555,15 +568,9 @@ def multipart_boundary(headers: Mapping[str, Any]) -> str | None:
     return params.get("boundary") or None
 
 
-def multipart_credentials(
-    text: str, boundary: str, known: Callable[[str], bool] | None = None
-) -> Iterator[tuple[int, int, str, str]]:
-    """(start, end, kind, value) of every credential part value not scrubbed.
-
-    A part is a credential when its ``Content-Disposition`` ``name`` is a credential form
-    field (:func:`~pytest_bss.catalogue.form_field_kind`), or a ``client_id`` holding a
-    value ``known`` accepts (an OAuth client id is public, a configured client key is not).
-    """
+def multipart_parts(text: str, boundary: str) -> list[tuple[str, int, int]]:
+    """(``Content-Disposition`` name, start, end) of the value of each part of a
+    ``multipart/*`` ``text`` that has a name."""
     delimiter = "--" + boundary
     parts: list[tuple[str, int, int]] = []
     position = text.find(delimiter)
@@ -586,6 +593,19 @@ def multipart_credentials(
                         break
                 parts.append((match["q"] or match["t"] or "", head_end + sep_len, value_end))
         position = following
+    return parts
+
+
+def multipart_credentials(
+    text: str, boundary: str, known: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, kind, value) of every credential part value not scrubbed.
+
+    A part is a credential when its ``Content-Disposition`` ``name`` is a credential form
+    field (:func:`~pytest_bss.catalogue.form_field_kind`), or a ``client_id`` holding a
+    value ``known`` accepts (an OAuth client id is public, a configured client key is not).
+    """
+    parts = multipart_parts(text, boundary)
     oauth = any(field_key(name) in OAUTH_CONTEXT for name, _, _ in parts)
     for name, start, end in parts:
         kind = form_field_kind(name, oauth=oauth)
@@ -688,6 +708,10 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
     if boundary is not None:
         for _, _, part_kind, _ in multipart_credentials(text, boundary):
             yield part_kind, "multipart field"
+        for _, start, end in multipart_parts(text, boundary):
+            part = text[start:end]  # a part's own document: JSON metadata, a form, XML
+            if looks_like_json(part) or looks_like_xml(part) or FORM_TEXT.fullmatch(part):
+                yield from credential_positions(part, form=FORM_TEXT.fullmatch(part) is not None)
     for nested, depth, _ in notable_texts(text):
         if depth > MAX_DEPTH:
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"
@@ -728,7 +752,7 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
         if "@" not in nested:  # what USERINFO needs
             continue
         for match in USERINFO.finditer(nested):
-            if userinfo_values(match["info"], match["host"]):
+            if userinfo_values(match["info"], match):
                 yield "userinfo", "url"
 
 

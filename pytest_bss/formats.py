@@ -408,13 +408,23 @@ def unmodelled_texts(file: CassetteFile) -> list[tuple[int | None, str, str]]:
     model ignores (betamax's ``response.url``): ``audit`` checks them too, so nothing in a
     file goes unread.
     """
+    return [
+        (index, f"{place}{where}", text)
+        for index, place, value in unmodelled_values(file)
+        for where, text in _leaves(value)
+    ]
+
+
+def unmodelled_values(file: CassetteFile) -> list[tuple[int | None, str, Any]]:
+    """(interaction, place, value) of each value the model does not read, whole (a
+    recorder's own ``{"data": {"password": …}}``: its keys say what its strings are)."""
     request_keys, response_keys = _MODELLED[file.tool]
     list_key = "http_interactions" if file.tool == "betamax" else "interactions"
-    out: list[tuple[int | None, str, str]] = []
+    out: list[tuple[int | None, str, Any]] = []
     document = file.document
     for key, value in document.items():
         if key != list_key:
-            out += [(None, f"{key}{where}", text) for where, text in _leaves(value)]
+            out.append((None, str(key), value))
     for index, item in enumerate(document[list_key]):
         if not isinstance(item, Mapping):
             continue
@@ -425,19 +435,15 @@ def unmodelled_texts(file: CassetteFile) -> list[tuple[int | None, str, str]]:
                     known = known | {"content"}
                 for field_name, field_value in value.items():
                     if field_name not in known:
-                        out += [
-                            (index, f"{key}.{field_name}{where}", text)
-                            for where, text in _leaves(field_value)
-                        ]
+                        out.append((index, f"{key}.{field_name}", field_value))
                     elif field_name == "body" and key == "response":
                         # keys of a body mapping beside the ones read ({"string", "encoding"})
                         out += [
-                            (index, f"{key}.body.{name}{where}", text)
+                            (index, f"{key}.body.{name}", item)
                             for name, item in _extra_body_keys(field_value)
-                            for where, text in _leaves(item)
                         ]
             else:
-                out += [(index, f"{key}{where}", text) for where, text in _leaves(value)]
+                out.append((index, str(key), value))
     return out
 
 

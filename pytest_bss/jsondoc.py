@@ -23,7 +23,6 @@ from .catalogue import (
     json_credential_kind,
     json_key_rule,
     lone_key_token,
-    short_for_its_name,
 )
 from .text_cache import CACHE_BUDGET, TextCache
 
@@ -234,11 +233,7 @@ def _summarise(
                     and ("eaders" in inner_key or "EADERS" in inner_key)  # cheap, then sure
                     and is_headers_key(inner_key),
                 )
-            elif (
-                inner_kind is not None
-                and not is_typed_id(inner_key, item)
-                and not short_for_its_name(inner_key, item)
-            ):
+            elif inner_kind is not None and not is_typed_id(inner_key, item):
                 credentials.append((inner_kind, item))
                 if isinstance(item, str):
                     strings[item] = None
@@ -276,8 +271,7 @@ def _summary_of_entries(entries: Iterable[_Entry]) -> JsonSummary:
         if is_key:
             continue
         kind = json_credential_kind(path)
-        name = (path[-1] or "") if path else ""
-        if kind is not None and not (is_typed_id(name, value) or short_for_its_name(name, value)):
+        if kind is not None and not (path and is_typed_id(path[-1] or "", value)):
             credentials.append((kind, value))
         elif isinstance(value, str):
             plain.append((next((k for k in reversed(path) if k is not None), ""), value))

@@ -185,7 +185,7 @@ def _structural_leaks(side: str, message: _Message, body: Any) -> Iterator[_Wher
 def _url_leaks(place: str, url: str) -> Iterator[_Where]:
     head, _, query, _, fragment = split_url(url)
     for match in USERINFO.finditer(head):
-        if userinfo_values(match["info"], match["host"]):
+        if userinfo_values(match["info"], match):
             yield place, "userinfo", "url"
     for text in (query, fragment):
         for _, kind, _ in form_credentials(text, query=True):

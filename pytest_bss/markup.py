@@ -75,10 +75,16 @@ def looks_like_xml(text: str) -> bool:
 
 
 def looks_like_html_page(text: str) -> bool:
-    """Whether ``text`` is an HTML page by its start (``<!DOCTYPE html>``, ``<html>``,
-    after comments): cheap, no parse."""
+    """Whether ``text`` is an HTML page: it starts as one (``<!DOCTYPE html>``, ``<html>``,
+    after comments) and has a ``<head>`` or a ``<body>`` (not a text that only starts
+    with ``<html>``, such as a configuration file behind a stray tag). Cheap, no parse."""
     at = _root(text)
-    return at is not None and _HTML_ROOT.match(text, at) is not None
+    if at is None or _HTML_ROOT.match(text, at) is None:
+        return False
+    return _PAGE_PART.search(text, at) is not None
+
+
+_PAGE_PART: Final = re.compile(r"<(?:head|body)[\s>]", re.I)
 
 
 def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:

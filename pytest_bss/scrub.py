@@ -80,7 +80,6 @@ from .catalogue import (
     json_credential_kind,
     json_identifier_kind,
     lone_key_token,
-    short_for_its_name,
     split_scheme,
     value_field_kind,
 )
@@ -103,6 +102,7 @@ from .decoding import (
     message_body,
     multipart_boundary,
     multipart_credentials,
+    multipart_parts,
     replace_body,
     shape_credentials,
     split_url,
@@ -198,7 +198,7 @@ def _scrub_userinfo(text: str, secrets: SecretSet) -> tuple[str, int]:
 
     def replace(match: re.Match[str]) -> str:
         nonlocal count
-        found = userinfo_values(match["info"], match["host"])
+        found = userinfo_values(match["info"], match)
         for kind, value in found:
             secrets.add(kind, value)
         count += bool(found)
@@ -400,7 +400,7 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
             kind = "access_token"
         if kind is not None and path[-1] is not None:
             value = _loads_str(token) if token[0] == '"' else token
-            if is_typed_id(path[-1], value) or short_for_its_name(path[-1], value):
+            if is_typed_id(path[-1], value):
                 kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:
             kind = value_field_kind(path[-1], _loads_str(token) or "")
@@ -484,9 +484,18 @@ def _scrub_xml(text: str, secrets: SecretSet) -> tuple[str, int]:
 
 def _scrub_multipart(text: str, boundary: str, secrets: SecretSet) -> tuple[str, int]:
     found = list(multipart_credentials(text, boundary, secrets.__contains__))
-    for start, end, kind, value in reversed(found):
-        text = text[:start] + secrets.add(kind, value) + text[end:]
-    return text, len(found)
+    edits = [(start, end, secrets.add(kind, value)) for start, end, kind, value in found]
+    count = len(found)
+    fields = {start for start, _, _ in edits}
+    for _, start, end in multipart_parts(text, boundary):
+        if start not in fields:  # a part's own document: JSON metadata, a form, XML
+            new, n = _scrub_nested(text[start:end], secrets, 1)
+            if n:
+                edits.append((start, end, new))
+                count += n
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text, count
 
 
 # --- free-text scrubbing ----------------------------------------------------------------
