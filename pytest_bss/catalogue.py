@@ -88,12 +88,14 @@ __all__ = [
     "SECRET_FIELD_SUFFIXES",
     "SECRET_KINDS",
     "SET_COOKIE_FOLD",
+    "SHORT_PASSWORD_FIELDS",
     "SIGNATURE_WORDS",
     "TOKEN_HEADERS",
     "TOKEN_HEADER_PATTERNS",
     "TRACKING_COOKIES",
     "TRACKING_COOKIE_PREFIXES",
     "URL_HEADERS",
+    "USER_FIELDS",
     "VISITOR_COOKIE_WORDS",
     "cookie_kind",
     "cookie_pairs",
@@ -891,6 +893,8 @@ SECRET_FIELDS: Final = {
     "passwd": "password",
     "passphrase": "password",
     "passcode": "password",
+    # QNAP's login answer (<authSid>): a session, however short (8 characters)
+    "authsid": "session",
     "clientsecret": "client_secret",
     "secret": "secret",
     "token": "access_token",
@@ -1077,6 +1081,13 @@ def not_secret_field(name: str) -> bool:
 QUERY_SIGNATURES: Final = frozenset(
     {"signature", "sig", "xgoogsignature", "xamzsignature", "xmssignature"}
 )
+
+
+#: Short names of a password, a password only beside a user name in the same form or
+#: query (QNAP's ``authLogin.cgi?user=…&pwd=…``): alone, ``pwd`` is often a directory.
+SHORT_PASSWORD_FIELDS: Final = frozenset({"pwd", "pw"})
+#: The user-name fields that make a short password name one.
+USER_FIELDS: Final = frozenset({"user", "username", "login", "usr", "userid", "account"})
 
 
 def form_field_kind(

@@ -51,7 +51,9 @@ from .catalogue import (
     COOKIE_HEADERS,
     IDENTIFIER_KINDS,
     OAUTH_CONTEXT,
+    SHORT_PASSWORD_FIELDS,
     URL_HEADERS,
+    USER_FIELDS,
     cookie_kind,
     field_key,
     form_field_kind,
@@ -523,6 +525,7 @@ def form_credentials(
     pieces = [piece.partition("=") for piece in text.split("&")]
     names = {field_key(unquote_plus(name)) for name, sep, _ in pieces if sep}
     oauth = bool(names & OAUTH_CONTEXT)
+    login = bool(names & USER_FIELDS)
     found = []
     for index, (name, sep, raw) in enumerate(pieces):
         if not sep:
@@ -534,6 +537,8 @@ def form_credentials(
         kind = form_field_kind(field, oauth=oauth, query=query, value=value) or _known_client(
             field, value, known
         )
+        if kind is None and login and field_key(field) in SHORT_PASSWORD_FIELDS:
+            kind = "password"  # ?user=admin&pwd=…: a login's password
         if kind is not None and kind != "password" and "~" in value:
             edge = _EDGE_TOKEN.fullmatch(value)
             value = edge["hmac"] if edge else value

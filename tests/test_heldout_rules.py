@@ -1332,3 +1332,22 @@ def test_a_credential_in_a_field_the_recorder_added_is_found_and_scrubbed(
     assert [f.kind for f in audit_path(path, SecretSet()).credentials] == ["password"]
     assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
     assert password not in path.read_text(encoding="utf-8")
+
+
+# --- set O -----------------------------------------------------------------------------
+
+
+def test_a_short_password_name_beside_a_user_name_is_a_password() -> None:
+    login = "http://10.0.0.5:8080/cgi-bin/authLogin.cgi?user=ci&pwd=IXRpbWN4YmpycTI1Ng%3D%3D"
+    assert ("request.uri", "password in the query string") in credentials(cassette(uri=login))
+    alone = "https://files.example.invalid/list?pwd=%2Fhome%2Fci&sort=name"
+    assert credentials(cassette(uri=alone)) == []
+
+
+def test_qnaps_auth_sid_is_a_session_however_short() -> None:
+    answer = "<QDocRoot><authPassed><![CDATA[1]]></authPassed><authSid><![CDATA[zttvbdxr]]></authSid></QDocRoot>"
+    data = cassette(
+        response_headers={"Content-Type": ["text/xml"]},
+        response_body=f'<?xml version="1.0" encoding="UTF-8" ?>{answer}',
+    )
+    assert [kind for _, kind in credentials(data)] == ["session (xml field)"]
