@@ -375,8 +375,13 @@ def comment_fields(file: CassetteFile) -> list[tuple[str, str, str]]:
                     found.append(("file text", kind, value))
     if not found:
         return []
-    held = "\n".join(text for read in (file, *file.shadows) for text in model_strings(read.data))
+    held = "\n".join(_held_texts(file))
     return [(place, kind, value) for place, kind, value in found if value not in held]
+
+
+def _held_texts(file: CassetteFile) -> Iterator[str]:
+    """The strings the file's values hold, in every reading of it: what a comment is not."""
+    return (text for read in (file, *file.shadows) for text in model_strings(read.data))
 
 
 def comment_shapes(file: CassetteFile) -> dict[str, Shape]:
@@ -387,12 +392,7 @@ def comment_shapes(file: CassetteFile) -> dict[str, Shape]:
         return {}
     raw = {value: shape for shape, value in find_shapes(file.text)}
     if raw:
-        seen = {
-            value
-            for read in (file, *file.shadows)
-            for text in model_strings(read.data)
-            for _, value in find_shapes(text)
-        }
+        seen = {value for text in _held_texts(file) for _, value in find_shapes(text)}
         raw = {value: shape for value, shape in raw.items() if value not in seen}
     return raw
 

@@ -715,8 +715,9 @@ def _positions(text: str, form: bool, boundary: str | None) -> Iterator[tuple[st
             yield part_kind, "multipart field"
         for _, start, end in multipart_parts(text, boundary):
             part = text[start:end]  # a part's own document: JSON metadata, a form, XML
-            if looks_like_json(part) or looks_like_xml(part) or FORM_TEXT.fullmatch(part):
-                yield from credential_positions(part, form=FORM_TEXT.fullmatch(part) is not None)
+            is_form = FORM_TEXT.fullmatch(part) is not None
+            if is_form or looks_like_json(part) or looks_like_xml(part):
+                yield from credential_positions(part, form=is_form)
     for nested, depth, _ in notable_texts(text):
         if depth > MAX_DEPTH:
             yield "unverifiable body", f"nested deeper than {MAX_DEPTH} levels"

@@ -395,28 +395,24 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
 
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
+        # the token decoded once (a string's escapes undone; a number as written)
+        secret = _loads_str(token) if token[0] == '"' else token
         kind = None if is_key else json_credential_kind(path)
         if lone_key and not is_key and path == ("key",):
             kind = "access_token"
-        if kind is not None and path[-1] is not None:
-            value = _loads_str(token) if token[0] == '"' else token
-            if is_typed_id(path[-1], value):
-                kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
+        if kind is not None and path[-1] is not None and is_typed_id(path[-1], secret):
+            kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:
-            kind = value_field_kind(path[-1], _loads_str(token) or "")
+            kind = value_field_kind(path[-1], secret or "")
         if kind is not None:
-            secret = _loads_str(token) if token[0] == '"' else token
             if secret and not is_placeholder_value(secret):
                 count += 1
                 return f'"{secrets.add(kind, secret)}"'
             if not (secret and ABSOLUTE_URL.match(secret)):
                 return token  # a link is read on: its query may hold a credential
-        if token[0] != '"' or depth >= MAX_DEPTH:
+        if token[0] != '"' or depth >= MAX_DEPTH or secret is None:
             return token
-        value = _loads_str(token)
-        if value is None:
-            return token
-        new, n = _scrub_nested(value, secrets, depth + 1)
+        new, n = _scrub_nested(secret, secrets, depth + 1)
         if not n:
             return token
         count += n
