@@ -60,13 +60,14 @@ import base64
 import binascii
 import functools
 import itertools
+import json
 import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Final
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 __all__ = [
     "AUTH_HEADERS",
@@ -374,6 +375,13 @@ def _named_session(text: str) -> bool:
     )
 
 
+#: MediaWiki's action tokens (csrf, login, patrol, watch …): hex, then ``+\\``, which the
+#: API adds so that a token that went through a broken proxy is refused. They keep a form
+#: from being forged; they open nothing (the session cookie does).
+#: (``[+ ]``: a form's value read once more turns its ``+`` into a space.)
+_MEDIAWIKI_TOKEN: Final = re.compile(r"[0-9a-f]{32,48}[+ ]\\")
+
+
 def is_placeholder_value(value: object, *, words: bool = True, kind: str | None = None) -> bool:
     """Whether a value in a credential position holds no credential: empty, ours, masked
     (``words``: as in :func:`is_masked`); for a ``kind`` only a server issues (a session
@@ -385,6 +393,8 @@ def is_placeholder_value(value: object, *, words: bool = True, kind: str | None 
     # only a session id: a server issues it; a token, a key or a secret may be chosen
     if kind == "session" and (_keyboard_run(text) or _named_session(text)):
         return True  # {"sessionId": "asdfasdfasdf", "custom_sessionid": "csessid"}
+    if _MEDIAWIKI_TOKEN.fullmatch(text):
+        return True  # MediaWiki's CSRF and login tokens (csrftoken, token=…+\): anti-forgery
     if _PLAIN_URL.fullmatch(text) and not any(map(_capability, _URL_PARTS.split(text))):
         return True  # {"secret": "https://…/secret.png"}: a link; its query is read as one
     scheme, sep, rest = text.partition(" ")
@@ -810,6 +820,10 @@ TRACKING_COOKIES: Final = frozenset(
         "wmf-last-access",
         "wmf-last-access-global",
         "geoip",
+        # MediaWiki's ChronologyProtector (which database replica position a client saw)
+        # and its data-centre pin
+        "cpposindex",
+        "usedc",
     }
 )
 #: Cookie name prefixes (lowercase) of tracking and routing cookies.
@@ -950,9 +964,40 @@ def cookie_kind(name: str, value: str) -> str | None:
         or any(word in key for word in CREDENTIAL_COOKIE_WORDS)
     ):
         return "credential"
-    if looks_random(text) and _TAGGED_UUID.fullmatch(text) is None:
-        return "credential"  # not _op_aixPageId=a2_<uuid>: an id, as a bare UUID is
+    if (
+        looks_random(text)
+        and _TAGGED_UUID.fullmatch(text) is None  # _op_aixPageId=a2_<uuid>: an id, as a UUID
+        and not _encoded_preferences(text)
+    ):
+        return "credential"
     return "other" if len(text) >= 4 else None  # csv=2, lang=en: nothing to hide
+
+
+def _encoded_preferences(text: str) -> bool:
+    """A percent-encoded JSON object or array of flags: every value a boolean, a number,
+    ``null`` or a short word or number written as text, nothing else (Flickr's consent
+    cookie ``ccc=%7B%22needsConsent%22%3Atrue…``): preferences, random-looking only by
+    their escapes. A token, a URL, a password or JSON in a string keeps it a credential."""
+    if text[:3].upper() not in ("%7B", "%5B"):
+        return False
+    try:
+        document = json.loads(unquote(text))
+    except (ValueError, RecursionError):
+        return False
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and _FLAG_TEXT.fullmatch(value) is None:
+            return False
+    return True
+
+
+#: What a preference cookie's JSON may hold as text: a short word, or a number.
+_FLAG_TEXT: Final = re.compile(r"[A-Za-z_\- ]{0,16}|-?[0-9]{1,12}(?:\.[0-9]+)?")
 
 
 # --- fields -------------------------------------------------------------------------------

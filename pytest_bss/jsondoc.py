@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .catalogue import (
+    USER_FIELDS,
+    field_key,
     header_field_kind,
     is_headers_key,
     is_typed_id,
     json_credential_kind,
     json_key_rule,
     lone_key_token,
+    looks_random,
 )
 from .text_cache import CACHE_BUDGET, TextCache
 
@@ -34,6 +37,7 @@ __all__ = [
     "json_scalars",
     "json_summary",
     "load_json",
+    "login_keys",
     "looks_like_json",
     "sub_json",
     "too_deep",
@@ -196,9 +200,50 @@ def _summary(text: str) -> JsonSummary | None:
     try:
         _summarise(document, None, "", strings, credentials, plain)
     except RecursionError:  # deeper than Python's stack: from the walk without recursion
-        return _summary_of_entries(json_scalars(document))
+        return with_login_keys(_summary_of_entries(json_scalars(document)), text, document)
     strings.pop("", None)
-    return JsonSummary(tuple(strings), tuple(credentials), tuple(plain))
+    return with_login_keys(
+        JsonSummary(tuple(strings), tuple(credentials), tuple(plain)), text, document
+    )
+
+
+def with_login_keys(summary: JsonSummary, text: str, document: Any) -> JsonSummary:
+    """``summary`` with the :func:`login_keys` of the document as session credentials
+    (taken out of the plain strings)."""
+    keys = login_keys(text, document)
+    if not keys:
+        return summary
+    plain = tuple(entry for entry in summary.plain if entry[1] not in keys or entry[0] != "key")
+    credentials = summary.credentials + tuple(("session", key) for key in keys)
+    return JsonSummary(summary.strings, credentials, plain)
+
+
+#: What a text holds when it may have a login's ``key`` (:func:`login_keys`).
+_KEY_MEMBER: Final = re.compile(r'"key"\s*:\s*"', re.I)
+
+
+def login_keys(text: str, document: Any = None) -> tuple[str, ...]:
+    """The random-looking ``key`` of each object that names a user beside it: a login's
+    session key (Vine's ``{"username": …, "userId": …, "key": "<id>-<uuid>"}``), which the
+    API then wants in a header. A ``key`` alone is no credential position (an object's, a
+    setting's, a translation's key). ``document``: ``text`` parsed by :func:`load_json`."""
+    if _KEY_MEMBER.search(text) is None:
+        return ()
+    if document is None:
+        document = load_json(text)
+    found: dict[str, None] = {}
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, JsonObject):
+            names = {field_key(name): item for name, item in value}
+            key = names.get("key")
+            if isinstance(key, str) and names.keys() & USER_FIELDS and looks_random(key):
+                found[key] = None
+            stack.extend(item for _, item in value if isinstance(item, list))
+        elif isinstance(value, list):
+            stack.extend(item for item in value if isinstance(item, list))
+    return tuple(found)
 
 
 def _summarise(

@@ -119,6 +119,8 @@ def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
             kind = secret_field_kind(attribute["name"])
             group = "dq" if attribute["dq"] is not None else "sq"
             value = html.unescape(attribute[group])
+            if kind is not None and _photo_secret(name, attribute["name"], value, attrs):
+                continue
             if kind is not None and not is_placeholder_value(value, kind=kind):
                 offset = match.start("attrs")
                 yield offset + attribute.start(group), offset + attribute.end(group), kind, value
@@ -126,6 +128,30 @@ def xml_credentials(text: str) -> Iterator[tuple[int, int, str, str]]:
             continue  # <br/>: the element around it is still read as text
         stack.append(name)
         open_end = match.end()
+
+
+#: Flickr's photo secret: 10 hex digits (``<photo id="…" secret="7e49d9ae15" server="8178"
+#: farm="9" originalsecret="…">``).
+_PHOTO_SECRET: Final = re.compile(r"[0-9a-f]{10}")
+
+
+def _photo_secret(element: str, name: str, value: str, attrs: str) -> bool:
+    """Whether an attribute is the ``secret`` / ``originalsecret`` of a public Flickr
+    photo: a ``<photo>`` with ``server`` and ``farm`` attributes, not marked private
+    (``ispublic="0"``). It is part of the photo's public static URL
+    (``live.staticflickr.com/{server}/{id}_{secret}.jpg``), not an account's secret; a
+    private photo's secret is what keeps its URL private, and stays a credential."""
+    if element != "photo" or name.lower() not in ("secret", "originalsecret"):
+        return False
+    if _PHOTO_SECRET.fullmatch(value) is None:
+        return False
+    names = {
+        attribute["name"].lower(): attribute["dq"]
+        if attribute["dq"] is not None
+        else attribute["sq"]
+        for attribute in _ATTRIBUTE.finditer(attrs)
+    }
+    return "server" in names and "farm" in names and names.get("ispublic") != "0"
 
 
 _MARKUP_IN_TEXT: Final = re.compile(

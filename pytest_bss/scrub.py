@@ -74,6 +74,7 @@ from .catalogue import (
     AUTH_HEADERS,
     SET_COOKIE_FOLD,
     SIGNATURE_WORDS,
+    field_key,
     header_kind,
     is_placeholder_value,
     is_typed_id,
@@ -98,6 +99,7 @@ from .decoding import (
     is_json,
     is_placeholder,
     is_url_header,
+    login_keys,
     looks_like_json,
     message_body,
     multipart_boundary,
@@ -398,6 +400,7 @@ def _scrub_header(name: str, value: str, secrets: SecretSet) -> tuple[str, int]:
 def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
     lone_key = lone_key_token(text) is not None  # {"key": "<40 hex>"}: a token login's answer
+    user_keys = login_keys(text)  # {"username": …, "key": "<random>"}: a login's session key
 
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
@@ -406,6 +409,8 @@ def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[s
         kind = None if is_key else json_credential_kind(path)
         if lone_key and not is_key and path == ("key",):
             kind = "access_token"
+        if user_keys and not is_key and field_key(path[-1] or "") == "key" and secret in user_keys:
+            kind = "session"
         if kind is not None and path[-1] is not None and is_typed_id(path[-1], secret):
             kind = None  # {"token": "svd_fltr_16da…"}: an object's id, in its URL path too
         if kind is None and not is_key and token[0] == '"' and path and path[-1] is not None:

@@ -159,7 +159,11 @@ def test_json_entries_are_the_scalars_of_the_document(document: object) -> None:
     assert decoding.json_entries(text) == expected
 
 
-KEYS = st.sampled_from(["password", "token", "value", "Value", "access_token", "id", "name"]) | TEXT
+KEYS = (
+    st.sampled_from(["password", "token", "value", "Value", "access_token", "id", "name", "key"])
+    | st.sampled_from(["username", "userId"])
+    | TEXT
+)
 FIELDS = st.recursive(
     st.none() | st.booleans() | st.integers() | TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
@@ -175,7 +179,10 @@ def test_the_json_summary_is_read_from_the_scalars_and_their_paths(document: obj
     expected = (
         None
         if loaded is None
-        else jsondoc._summary_of_entries(decoding.json_scalars(loaded))  # the definition
+        # the definition (and the logins' keys, read from the document in both)
+        else jsondoc.with_login_keys(
+            jsondoc._summary_of_entries(decoding.json_scalars(loaded)), text, loaded
+        )
     )
     assert decoding.json_summary(text) == expected
     if expected is not None:

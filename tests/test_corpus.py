@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, measure
 
-CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijklmnopqrs")]
+CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijklmnopqrst")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
 #: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
 #: call, docs/cli.md), so one false positive there is 0.20. heldout_j keeps two flagged
@@ -32,6 +32,9 @@ CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijkl
 #: looks generated), gbdxtools' hand-typed ``dwada`` / ``dwadwaN`` refresh-grant fields (a
 #: short value under a credential name stays a credential: the attack on set M's round)
 #: and pydexcom's ``p@$$w0rd`` (a leetspeak rule let ``P@ssw0rd`` go: withdrawn).
+#: heldout_t keeps six: icloudpd's hand-anonymised Apple sign-ins, whose session headers
+#: and cookies are stand-ins (``token-1234567890``, ``v=1:t=Cw==BST_IAAAAAAABLw1234~~``)
+#: that only their repetition across the files tells from a server's values.
 PRECISION_FLOORS = {
     "real_cassettes": 0.90,
     "heldout_a": 0.90,
@@ -53,6 +56,7 @@ PRECISION_FLOORS = {
     "heldout_q": 0.75,
     "heldout_r": 0.75,
     "heldout_s": 0.90,
+    "heldout_t": 0.80,
 }
 #: Recall floors, 0.95 (the issue's bar) unless named.
 RECALL_FLOORS = {"heldout_s": 0.93}

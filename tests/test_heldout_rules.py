@@ -11,6 +11,7 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from cassette_data import cassette
@@ -1683,3 +1684,167 @@ def test_a_stub_phrase_in_a_token_answer_is_a_placeholder(value: str) -> None:
 def test_a_stub_word_beside_a_random_value_stays_a_credential(value: str) -> None:
     body = json.dumps({"access_token": value})
     assert credentials(cassette(response_body=body)) != []
+
+
+# --- set T -----------------------------------------------------------------------------
+
+MEDIAWIKI_TOKEN = "5f0c2e9ab17d43e88c6a0b4f92d1e7c3a8b56d20+\\"
+
+
+def test_a_mediawiki_csrf_token_is_no_credential_in_its_answer_or_the_form_that_posts_it() -> None:
+    answer = json.dumps({"query": {"tokens": {"csrftoken": MEDIAWIKI_TOKEN}}})
+    form = "action=wbsetlabel&language=en&format=json&token=" + quote_plus(MEDIAWIKI_TOKEN)
+    data = cassette(response_body=answer)
+    data["interactions"].append(cassette(method="POST", request_body=form)["interactions"][0])
+    assert credentials(data) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "5f0c2e9ab17d43e88c6a0b4f92d1e7c3a8b56d20",  # no "+\": any 40-hex token
+        "5f0c2e9ab17d43e88c6a0b4f92d1e7c3a8b56d20+\\x",
+        "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy+\\",  # not hex
+    ],
+)
+def test_a_token_that_is_not_mediawikis_stays_a_credential(value: str) -> None:
+    assert credentials(cassette(method="POST", request_body="token=" + quote_plus(value))) != []
+
+
+FLICKR_PHOTO = (
+    '<?xml version="1.0" encoding="utf-8" ?>\n<rsp stat="ok">\n<photo id="7982377911"'
+    ' secret="{secret}" server="8178" farm="9" dateuploaded="1347539868"'
+    ' originalsecret="042e69b5e9" originalformat="jpg"><title>Buckets</title></photo>\n</rsp>'
+)
+
+
+def test_a_flickr_photo_secret_beside_its_server_is_no_credential() -> None:
+    body = FLICKR_PHOTO.format(secret="7e49d9ae15")
+    data = cassette(response_headers={"Content-Type": ["text/xml"]}, response_body=body)
+    assert credentials(data) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        FLICKR_PHOTO.format(secret="Zx9Qw7Lm2Vb8Np4Kt6Hs"),  # not a photo's 10 hex digits
+        '<app id="1" secret="7e49d9ae15" name="x"/>',  # no server: an app's secret
+        '<creds secret="7e49d9ae15" webserver="a"/>',  # "webserver" is no "server"
+        # the attack on this rule: a shared secret beside a server is no photo's
+        '<radius server="10.20.0.5" port="1812" secret="3f9c2e1b7a"/>',
+        '<photo url="https://hooks.example.test/in?server=eu1" secret="9d8c7b6a50"/>',
+        # a private photo's secret is what keeps its URL private
+        FLICKR_PHOTO.format(secret="7e49d9ae15").replace('farm="9"', 'farm="9" ispublic="0"'),
+    ],
+)
+def test_a_secret_attribute_that_is_no_photos_stays_a_credential(body: str) -> None:
+    data = cassette(response_headers={"Content-Type": ["text/xml"]}, response_body=body)
+    assert credentials(data) != []
+
+
+CONSENT = quote(json.dumps({"needsConsent": True, "managed": 0, "info": {"level": 0}}))
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        f"ccc={CONSENT}; Path=/; Secure",
+        "cpPosIndex=1%401697195870%23433c42afb8bc6da7f47c22df55bd543c; Max-Age=10; path=/",
+        "UseDC=master; Max-Age=10; path=/",
+    ],
+)
+def test_preference_and_replica_cookies_are_no_credentials(cookie: str) -> None:
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"needsConsent": True, "sid": "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5"},  # a random value inside
+        {"token": "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5"},  # a credential field inside
+        # the attack on this rule: JSON in a string, a password under a short name, a
+        # token too short to look random, a signed value, a magic link
+        {"user": "alice", "auth": json.dumps({"accessToken": "Q7fK2mZpX9rT4wLs", "exp": 1})},
+        {"user": "alice", "pw": "Tr0ub4dor&3x"},
+        {"t": "Q7fK2mZpX9rT4w"},
+        {"v": "alice|1717171717|Q7fK2mZpX9rT4wLs8vBn"},
+        {"next": "https://app.example.test/magic?token=Q7fK2mZpX9rT4w"},
+    ],
+)
+def test_a_percent_encoded_json_cookie_holding_a_secret_stays_a_credential(
+    payload: dict[str, object],
+) -> None:
+    cookie = f"prefs={quote(json.dumps(payload))}; Path=/"
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) != []
+
+
+def test_a_json_cookie_encoded_like_javascripts_escape_keeps_its_plus_signs() -> None:
+    # escape() leaves "+" as it is: read as a space, a base64 token no longer looked random
+    raw = json.dumps({"uid": "alice", "sid": "Q7fK2m+ZpX9rT4wLs8vBn3Hy=="})
+    cookie = "app_state=" + quote(raw, safe="+") + "; Path=/"
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) != []
+
+
+def test_a_vcrpy_4_httpx_response_is_written_back_in_its_own_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # vcrpy before 5 wrote httpx responses as status_code / http_version / content; scrub
+    # added an empty "body" beside "content", which then read as the body: refused
+    from pytest_bss.cli import main
+
+    token = "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy"
+    data = {
+        "interactions": [
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": "https://api.example.test/me",
+                    "body": None,
+                    "headers": {"authorization": [f"Bearer {token}"]},
+                },
+                "response": {
+                    "status_code": 200,
+                    "http_version": "HTTP/1.1",
+                    "headers": {
+                        "content-type": ["application/json"],
+                        # scrub replaces a preference cookie's value where the model
+                        # holds it, which the file's text alone cannot show: so the
+                        # file is written from its parsed document
+                        "set-cookie": ["NetworkProbeLimit=0.001;Path=/"],
+                    },
+                    "content": '{"name": "ops"}',
+                },
+            }
+        ]
+    }
+    path = _write(tmp_path / "httpx.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    text = path.read_text(encoding="utf-8")
+    assert token not in text
+    assert 'content: \'{"name": "ops"}\'' in text
+    assert "body:" not in text.split("response:")[1]
+
+
+VINE_KEY = "5260869257087782127-4d7be0c2-9f1a-4e3b-b8d6-2a7c5e9f1b30"
+
+
+def test_a_logins_key_beside_the_user_is_a_session_and_scrub_replaces_it() -> None:
+    answer = json.dumps(
+        {"code": "", "data": {"username": "ops", "userId": 5260869257087782127, "key": VINE_KEY}}
+    )
+    data = cassette(method="POST", response_body=answer)
+    assert credentials(data) == [("response.body", "session in a JSON field")]
+    scrubbed = clean_after_scrub(data)
+    assert VINE_KEY not in json.dumps(scrubbed)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"items": [{"key": VINE_KEY, "size": 12}]},  # an object's key: no user beside it
+        {"user": "ops", "key": "settings.theme.dark"},  # a setting's key: not random
+        {"user": "ops", "keyId": VINE_KEY},  # not "key"
+    ],
+)
+def test_other_keys_are_no_credentials(answer: dict[str, object]) -> None:
+    assert credentials(cassette(response_body=json.dumps(answer))) == []
