@@ -285,6 +285,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
     if words and _NAMED_STAND_IN.fullmatch(text) and _named_stand_in(found):
         return True  # xero-access-token, test_openai_api_key: a name, then the field's
+    if words and (_FENCED_STAND_IN.search(text) or _numbered_stand_in(text)):
+        return True  # FVQ__sample_token__QYzz…, Validpassword1
     return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
 
 
@@ -305,6 +307,36 @@ def _named_stand_in(found: list[str]) -> bool:
     if found[0] not in _STAND_IN_STARTS or len(found) < 3:
         return False
     return " ".join(found[-2:]) in _FIELD_NAMES | _FIELD_TAILS or found[-1] in _FIELD_TAILS
+
+
+#: A stand-in phrase fenced by double underscores inside a value: a project's sample
+#: token file (``FVQ__sample_token__QYzzRracgjH``).
+_FENCED_STAND_IN: Final = re.compile(
+    r"__(?:sample|example|fake|dummy|mock|placeholder)_(?:access_|refresh_|api_)?"
+    r"(?:token|key|secret)__",
+    re.I,
+)
+#: The words a test's made-up password starts with (``Validpassword1``, ``TestPassword12``,
+#: ``invalid_password3``).
+_STAND_IN_PASSWORD_STARTS: Final = frozenset(
+    {"valid", "invalid", "test", "fake", "dummy", "sample", "example", "wrong", "bad",
+     "incorrect", "bogus", "mock", "demo"}
+)  # fmt: skip
+
+
+def _numbered_stand_in(text: str) -> bool:
+    """A stand-in word and ``password`` (or ``pass``, ``pwd``), then one to three digits
+    (``Validpassword1``: a made-up password that passes a validator). ``Password1``,
+    ``Summer2024`` or ``mypassword1`` may be a real one: they stay credentials."""
+    stem = text.rstrip("0123456789")
+    if not 1 <= len(text) - len(stem) <= 3:
+        return False
+    low = _SEPARATORS.sub("", stem).lower()
+    for end in ("password", "passwd", "pass", "pwd"):
+        start = low.removesuffix(end)
+        if start != low and start in _STAND_IN_PASSWORD_STARTS:
+            return True
+    return False
 
 
 def _compound(word: str) -> bool:

@@ -1848,3 +1848,45 @@ def test_a_logins_key_beside_the_user_is_a_session_and_scrub_replaces_it() -> No
 )
 def test_other_keys_are_no_credentials(answer: dict[str, object]) -> None:
     assert credentials(cassette(response_body=json.dumps(answer))) == []
+
+
+# --- set U -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["Validpassword1", "TestPassword12", "invalid_password3", "Fakepass7", "demo-pwd1"]
+)
+def test_a_stand_in_password_with_a_number_is_a_placeholder_and_so_is_its_user(value: str) -> None:
+    form = f"UserName=apiuser&Password={value}"
+    assert credentials(cassette(method="POST", request_body=form)) == []
+    body = json.dumps({"UserName": "apiuser", "Password": value, "Role": "Supervisor"})
+    assert credentials(cassette(method="POST", request_body=body)) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Password1", "Password123", "mypassword1", "Summer2024", "Test123", "Validpassword1234"],
+)
+def test_a_weak_password_stays_a_credential_and_its_user_too(value: str) -> None:
+    form = f"UserName=apiuser&Password={value}"
+    found = credentials(cassette(method="POST", request_body=form))
+    assert ("request.body", "password in a form field") in found
+    assert ("request.body", "username in a form field") in found
+
+
+def test_a_sample_token_fenced_by_underscores_is_a_placeholder() -> None:
+    headers = {"Authorization": ["Bearer FVQ__sample_token__QYzzRracgjH"]}
+    assert credentials(cassette(request_headers=headers)) == []
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "FVQ_sample_token_QYzzRracgjHk8Lm2",  # single underscores: not the fence
+        "FVQ__token__QYzzRracgjHk8Lm2Wq9",  # no stand-in word
+        "sk_test_51HxyzQYzzRracgjHk8Lm2Wq9",  # Stripe's test key is a credential
+    ],
+)
+def test_a_token_without_the_fenced_stand_in_stays_a_credential(token: str) -> None:
+    headers = {"Authorization": [f"Bearer {token}"]}
+    assert credentials(cassette(request_headers=headers)) != []
