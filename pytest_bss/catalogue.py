@@ -285,8 +285,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True  # AUTHORIZATION-XXX, X-GOOG-API-KEY-XXX: names and a run of x
     if words and _NAMED_STAND_IN.fullmatch(text) and _named_stand_in(found):
         return True  # xero-access-token, test_openai_api_key: a name, then the field's
-    if words and (_FENCED_STAND_IN.search(text) or _numbered_stand_in(text)):
-        return True  # FVQ__sample_token__QYzz…, Validpassword1
+    if words and _ONE_TOKEN.fullmatch(text) and _FENCED_STAND_IN.search(text):
+        return True  # FVQ__sample_token__QYzz…: a project's sample token
     return words and all(word in PLACEHOLDER_WORDS or _compound(word) for word in found)
 
 
@@ -316,27 +316,10 @@ _FENCED_STAND_IN: Final = re.compile(
     r"(?:token|key|secret)__",
     re.I,
 )
-#: The words a test's made-up password starts with (``Validpassword1``, ``TestPassword12``,
-#: ``invalid_password3``).
-_STAND_IN_PASSWORD_STARTS: Final = frozenset(
-    {"valid", "invalid", "test", "fake", "dummy", "sample", "example", "wrong", "bad",
-     "incorrect", "bogus", "mock", "demo"}
-)  # fmt: skip
-
-
-def _numbered_stand_in(text: str) -> bool:
-    """A stand-in word and ``password`` (or ``pass``, ``pwd``), then one to three digits
-    (``Validpassword1``: a made-up password that passes a validator). ``Password1``,
-    ``Summer2024`` or ``mypassword1`` may be a real one: they stay credentials."""
-    stem = text.rstrip("0123456789")
-    if not 1 <= len(text) - len(stem) <= 3:
-        return False
-    low = _SEPARATORS.sub("", stem).lower()
-    for end in ("password", "passwd", "pass", "pwd"):
-        start = low.removesuffix(end)
-        if start != low and start in _STAND_IN_PASSWORD_STARTS:
-            return True
-    return False
+#: One token, nothing around it (no scheme, parameter, list or space): where a fenced
+#: stand-in phrase makes the whole value a placeholder (not ``OAuth oauth_consumer_key=
+#: "__sample_api_key__", oauth_token="<real>"``).
+_ONE_TOKEN: Final = re.compile(r"[A-Za-z0-9_\-.~+/]+=*")
 
 
 def _compound(word: str) -> bool:

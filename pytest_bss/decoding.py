@@ -572,7 +572,6 @@ def form_credentials(
     oauth = bool(names & OAUTH_CONTEXT)
     login = bool(names & USER_FIELDS)
     found = []
-    masked_password = False  # a login whose password is a stand-in (Validpassword1)
     for index, (name, sep, raw) in enumerate(pieces):
         if not sep:
             continue
@@ -592,15 +591,10 @@ def form_credentials(
             value = edge["hmac"] if edge else value
         if kind is not None and not is_placeholder_value(value, words=_secret(kind), kind=kind):
             found.append((index, kind, value))
-        elif kind == "password":
-            masked_password = True
-    if (link or looks_up_users(head) or masked_password) and not any(
-        _secret(kind) for _, kind, _ in found
-    ):
+    if (link or looks_up_users(head)) and not any(_secret(kind) for _, kind, _ in found):
         # a user name in a page's share link (addthis.com/bookmark.php?username=fdamain)
         # names an account and unlocks nothing; in a request's own URI it may be the API
-        # credential (GeoNames' ?username=), and beside a secret it is a login's half;
-        # beside a stand-in password (Validpassword1) it is half of nothing
+        # credential (GeoNames' ?username=), and beside a secret it is a login's half
         found = [entry for entry in found if entry[1] != "username"]
     yield from found
 

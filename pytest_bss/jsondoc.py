@@ -218,32 +218,45 @@ def with_login_keys(summary: JsonSummary, text: str, document: Any) -> JsonSumma
     return JsonSummary(summary.strings, credentials, plain)
 
 
-#: What a text holds when it may have a login's ``key`` (:func:`login_keys`).
-_KEY_MEMBER: Final = re.compile(r'"key"\s*:\s*"', re.I)
+#: What a text holds if it may name a ``key`` (or a name written with escapes).
+_MAY_HOLD_KEY: Final = re.compile(r"[eE][yY]|\\u")
+#: The shortest login key :func:`login_keys` takes (Vine's are ``<id>-<uuid>``, 56; a
+#: Firebase push id, an object's key reused in its URLs, is 20).
+_LOGIN_KEY_LENGTH: Final = 32
 
 
 def login_keys(text: str, document: Any = None) -> tuple[str, ...]:
-    """The random-looking ``key`` of each object that names a user beside it: a login's
-    session key (Vine's ``{"username": …, "userId": …, "key": "<id>-<uuid>"}``), which the
-    API then wants in a header. A ``key`` alone is no credential position (an object's, a
-    setting's, a translation's key). ``document``: ``text`` parsed by :func:`load_json`."""
-    if _KEY_MEMBER.search(text) is None:
+    """The session key of a login's answer: the one random-looking ``key`` of 32
+    characters or more in the document, in an object that names a user beside it, at most
+    two levels down (Vine's ``{"data": {"username": …, "userId": …, "key": "<id>-<uuid>"}}``),
+    which the API then wants in a header. A ``key`` alone is no credential position (an
+    object's, a setting's, a translation's key), nor is one of many (a listing's).
+    ``document``: ``text`` parsed by :func:`load_json`."""
+    if _MAY_HOLD_KEY.search(text) is None:
         return ()
     if document is None:
         document = load_json(text)
     found: dict[str, None] = {}
-    stack = [document]
+    stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
-        value = stack.pop()
+        value, depth = stack.pop()
         if isinstance(value, JsonObject):
             names = {field_key(name): item for name, item in value}
             key = names.get("key")
-            if isinstance(key, str) and names.keys() & USER_FIELDS and looks_random(key):
+            if (
+                isinstance(key, str)
+                and len(key) >= _LOGIN_KEY_LENGTH
+                and names.keys() & USER_FIELDS
+                and looks_random(key)
+            ):
                 found[key] = None
-            stack.extend(item for _, item in value if isinstance(item, list))
-        elif isinstance(value, list):
-            stack.extend(item for item in value if isinstance(item, list))
-    return tuple(found)
+        if isinstance(value, list) and depth < 2:  # an object (a list of pairs) or an array
+            stack.extend((item, depth + 1) for item in _children(value) if isinstance(item, list))
+    return tuple(found) if len(found) == 1 else ()
+
+
+def _children(value: list[Any]) -> Iterator[Any]:
+    return (item for _, item in value) if isinstance(value, JsonObject) else iter(value)
 
 
 def _summarise(
