@@ -219,7 +219,7 @@ def with_login_keys(summary: JsonSummary, text: str, document: Any) -> JsonSumma
 
 
 #: What a text holds if it may name a ``key`` (or a name written with escapes).
-_MAY_HOLD_KEY: Final = re.compile(r"[eE][yY]|\\u")
+_MAY_HOLD_KEY: Final = re.compile(r'"[kK][eE][yY]"\s*:|\\u')
 #: The shortest login key :func:`login_keys` takes (Vine's are ``<id>-<uuid>``, 56; a
 #: Firebase push id, an object's key reused in its URLs, is 20).
 _LOGIN_KEY_LENGTH: Final = 32
