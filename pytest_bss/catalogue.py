@@ -973,6 +973,8 @@ def cookie_kind(name: str, value: str) -> str | None:
     key = field_key(low)
     if len(text) >= 4 and text.isalpha() and text.lower() in key:  # TNS_SESSIONID=SESSIONID
         return "masked"
+    if (len(text) <= 3 and text.isdigit()) or text.lower() in _FLAG_WORDS:
+        return None  # override_session=0, secure_login=1: a flag, whatever the name says
     if (
         key in _CREDENTIAL_COOKIE_NAMES
         or key.endswith("sid")
@@ -986,6 +988,10 @@ def cookie_kind(name: str, value: str) -> str | None:
     ):
         return "credential"
     return "other" if len(text) >= 4 else None  # csv=2, lang=en: nothing to hide
+
+
+#: A cookie value that is a flag, whatever the cookie's name.
+_FLAG_WORDS: Final = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
 
 
 def _encoded_preferences(text: str) -> bool:

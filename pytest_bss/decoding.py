@@ -586,6 +586,8 @@ def form_credentials(
             kind = "password"  # ?user=admin&pwd=…: a login's password
         if kind == "password" and is_encoded_stand_in(value):
             continue  # pwd=aW52YWxpZHB3: base64 of "invalidpw"
+        if kind is not None and not _secret(kind) and field_key(value) == field_key(field):
+            continue  # username=username: a stand-in named after its field
         if kind is not None and kind != "password" and "~" in value:
             edge = _EDGE_TOKEN.fullmatch(value)
             value = edge["hmac"] if edge else value

@@ -1917,3 +1917,66 @@ def test_a_token_without_the_fenced_stand_in_stays_a_credential(token: str) -> N
 )
 def test_a_fenced_stand_in_beside_a_real_credential_hides_nothing(value: str) -> None:
     assert credentials(cassette(request_headers={"Authorization": [value]})) != []
+
+
+# --- set V -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cookie", ["override_session=0; Path=/", "secure_login=1; Path=/", "remember_me=true"]
+)
+def test_a_flag_under_a_credential_cookie_name_is_no_credential(cookie: str) -> None:
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) == []
+
+
+@pytest.mark.parametrize(
+    "cookie", ["session=5829; Path=/", "session=Zx9Qw7Lm2Vb8Np4K; Path=/", "auth=abc"]
+)
+def test_a_credential_cookie_that_is_no_flag_stays_one(cookie: str) -> None:
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) != []
+
+
+def test_a_short_learned_value_is_not_masked_in_messages_but_a_configured_one_is() -> None:
+    secrets = SecretSet()
+    secrets.add("cookie", "0")
+    secrets.add("password", "pw1", pinned=True)
+    assert secrets.redact("/tmp/run0123/pw1.yaml") == "/tmp/run0123/<BSS_PASSWORD>.yaml"
+
+
+def test_a_dummy_basic_login_in_one_file_does_not_refuse_another_files_client_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GoCD's test server logs in as ba:secret; "secret" was learned as a client secret and
+    # every "client_secret=" of the folder then read as a leak of it: refused
+    from pytest_bss.cli import main
+
+    basic = base64.b64encode(b"ba:secret").decode()
+    _write(tmp_path / "gocd.yaml", cassette(request_headers={"Authorization": [f"Basic {basic}"]}))
+    client_secret = "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy"
+    form = f"grant_type=client_credentials&client_id=app&client_secret={client_secret}"
+    _write(tmp_path / "azure.yaml", cassette(method="POST", request_body=form))
+    assert main(["scrub", str(tmp_path)]) == 0, capsys.readouterr().out
+    assert client_secret not in (tmp_path / "azure.yaml").read_text(encoding="utf-8")
+    assert basic not in (tmp_path / "gocd.yaml").read_text(encoding="utf-8")
+
+
+def test_a_user_name_that_is_its_fields_name_is_a_stand_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # okcupyd logs in as username=username and then reads /profile/username: scrub replaced
+    # the path, and replay no longer matched
+    from pytest_bss.cli import main
+
+    data = cassette(method="POST", request_body="username=username&password=password")
+    profile = cassette(uri="https://www.okcupid.test/profile/username")["interactions"][0]
+    data["interactions"].append(profile)
+    assert credentials(data) == []
+    path = _write(tmp_path / "okc.yaml", data)
+    original = path.read_text(encoding="utf-8")
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_real_user_name_in_a_login_stays_a_finding() -> None:
+    found = credentials(cassette(method="POST", request_body="username=alice&password=password"))
+    assert ("request.body", "username in a form field") in found
