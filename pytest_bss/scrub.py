@@ -339,11 +339,14 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     scheme, credentials = found
     if scheme.lower() == "basic":
         pair = _basic_pair(credentials)
-        # ba:secret (a test server's dummy login): the header is replaced, but "secret" is
-        # not learned, or every "client_secret=" of a folder would read as a leak of it
-        if pair is not None and not is_placeholder_value(pair[1], kind="client_secret"):
-            secrets.add("client_key", pair[0])
-            secrets.add("client_secret", pair[1])
+        if pair is not None:
+            # KEY: (Stripe), TOKEN:api_token (Toggl): the user half is the credential; and
+            # ba:secret (a test server's dummy login): "secret" is not learned, or every
+            # "client_secret=" of a folder would read as a leak of it
+            if not is_placeholder_value(pair[0], words=False, kind="client_key"):
+                secrets.add("client_key", pair[0])
+            if not is_placeholder_value(pair[1], kind="client_secret"):
+                secrets.add("client_secret", pair[1])
         return f"{scheme} {_CLIENT_CREDENTIALS}", 1
     if scheme.lower() == "bearer":
         return f"{scheme} {secrets.add('access_token', credentials)}", 1

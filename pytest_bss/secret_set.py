@@ -487,8 +487,6 @@ class SecretSet:
         if matcher is not None:
             text = matcher.sub(text, url_like=False)[0]
         for value, placeholder in sorted(self._placeholders.items(), key=lambda i: -len(i[0])):
-            if len(value) < _REDACTED_LENGTH and value not in self._pinned:
-                continue  # a flag ("0", "1"): every digit of a message is none of it
             for form in _forms(value):
                 text = text.replace(form, placeholder)
         return text
@@ -595,11 +593,6 @@ class SecretSet:
             matcher = _Matcher(hits, protect) if hits or self._kinds else None
             self._matchers[key] = matcher
             return matcher
-
-
-#: The shortest learned value :meth:`SecretSet.redact` masks in a message (a configured
-#: credential is masked however short).
-_REDACTED_LENGTH: Final = 4
 
 
 def short_session(kind: str, value: str) -> bool:

@@ -1936,11 +1936,25 @@ def test_a_credential_cookie_that_is_no_flag_stays_one(cookie: str) -> None:
     assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) != []
 
 
-def test_a_short_learned_value_is_not_masked_in_messages_but_a_configured_one_is() -> None:
-    secrets = SecretSet()
-    secrets.add("cookie", "0")
-    secrets.add("password", "pw1", pinned=True)
-    assert secrets.redact("/tmp/run0123/pw1.yaml") == "/tmp/run0123/<BSS_PASSWORD>.yaml"
+def test_a_flag_cookie_is_not_learned_so_a_report_shows_paths_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # override_session=0 was learned as a cookie, and a report showed the folder
+    # run0123 as run<BSS_COOKIE_<BSS_COOKIE_4>>…
+    from pytest_bss.cli import main
+
+    folder = tmp_path / "run0123"
+    folder.mkdir()
+    headers = {"Set-Cookie": ["override_session=0; Path=/", "secure_login=1; Path=/"]}
+    data = cassette(response_headers=headers)
+    data["interactions"][0]["request"]["headers"] = {
+        "Authorization": ["Bearer Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy"]
+    }
+    _write(folder / "flags.yaml", data)
+    assert main(["scrub", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "run0123/flags.yaml: rewritten" in out
+    assert "BSS_COOKIE" not in out
 
 
 def test_a_dummy_basic_login_in_one_file_does_not_refuse_another_files_client_secret(
@@ -1958,6 +1972,27 @@ def test_a_dummy_basic_login_in_one_file_does_not_refuse_another_files_client_se
     assert main(["scrub", str(tmp_path)]) == 0, capsys.readouterr().out
     assert client_secret not in (tmp_path / "azure.yaml").read_text(encoding="utf-8")
     assert basic not in (tmp_path / "gocd.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("password", ["", "api_token", "password"])
+def test_an_api_key_as_a_basic_user_name_is_learned_whatever_the_password(
+    password: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the attack on the rule above: KEY: (Stripe), TOKEN:api_token (Toggl) — the user half
+    # is the credential, and its copies elsewhere in the file must go too
+    from pytest_bss.cli import main
+
+    key = "9f3c2e1b7a6d5c4b3a2f1e0d9c8b7a6f"
+    basic = base64.b64encode(f"{key}:{password}".encode()).decode()
+    data = cassette(
+        method="DELETE",
+        uri=f"https://api.example.test/v1/keys/{key}",
+        request_headers={"Authorization": [f"Basic {basic}"]},
+        response_body=json.dumps({"error": f"key {key} cannot delete itself"}),
+    )
+    path = _write(tmp_path / "key.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    assert key not in path.read_text(encoding="utf-8")
 
 
 def test_a_user_name_that_is_its_fields_name_is_a_stand_in(

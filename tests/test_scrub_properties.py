@@ -280,7 +280,15 @@ cookie_values = st.text(
     st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=';,"\\'),
     min_size=1,
     max_size=5,
-).filter(lambda v: not is_placeholder_value(v))
+).filter(
+    # a flag (1-3 digits, true/false ...) is no cookie to hide whatever its name
+    # (docs/scrubbing.md: override_session=0)
+    lambda v: (
+        not is_placeholder_value(v)
+        and not (v.isdigit() and len(v) <= 3)
+        and v.lower() not in {"true", "false", "yes", "no", "on", "off", "null", "none"}
+    )
+)
 
 
 @PROPERTIES
