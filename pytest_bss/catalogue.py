@@ -158,6 +158,10 @@ _STARS: Final = re.compile(r"[*•]+")
 _X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
 _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SEPARATORS: Final = re.compile(r"[-_.: ]")
+#: Hex words programmers type as stand-ins (``0xdeadbeef``, ``cafebabe``), alone or repeated.
+_HEX_SPEAK: Final = re.compile(
+    r"(?:0x)?(?:deadbeef|cafebabe|feedface|baadf00d|deadc0de|8badf00d)+", re.I
+)
 #: Three or more lowercase words joined by ``-`` or ``_``: ``xero-client-secret``.
 _NAMED_STAND_IN: Final = re.compile(r"[a-z]+(?:[-_][a-z]+){2,}")
 #: The names of credential fields that a project's stand-in repeats after its own name
@@ -273,6 +277,8 @@ def is_masked(value: str, *, words: bool = True) -> bool:
         return True  # "123", "1234": a stand-in, too short to be a token
     if _ELIDED.search(text) or _ENV_NAME.fullmatch(text) or _mostly_sequences(text):
         return True
+    if _HEX_SPEAK.fullmatch(text):
+        return True  # Basic 0xdeadbeef: a programmer's stand-in
     if not text.isascii():  # "sécret": the words without their accents
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     found = [word.lower() for word in _WORDS.findall(_X_RUN.sub(" xxx ", text))]
@@ -991,7 +997,10 @@ def cookie_kind(name: str, value: str) -> str | None:
 
 
 #: A cookie value that is a flag, whatever the cookie's name.
-_FLAG_WORDS: Final = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
+_FLAG_WORDS: Final = frozenset(
+    # and a deletion: Apache Shiro's rememberMe=deleteMe, PHP's "deleted" (Max-Age=0)
+    {"true", "false", "yes", "no", "on", "off", "null", "none", "deleteme", "deleted"}
+)
 
 
 def _encoded_preferences(text: str) -> bool:

@@ -332,7 +332,9 @@ _PUBLIC_PARAMS: Final = frozenset(
 )
 
 
-def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
+def _scrub_authorization(
+    value: str, secrets: SecretSet, *, token_request: bool = False
+) -> tuple[str, int]:
     found = authorization_credentials(value)
     if found is None:
         return value, 0
@@ -340,10 +342,14 @@ def _scrub_authorization(value: str, secrets: SecretSet) -> tuple[str, int]:
     if scheme.lower() == "basic":
         pair = _basic_pair(credentials)
         if pair is not None:
-            # KEY: (Stripe), TOKEN:api_token (Toggl): the user half is the credential; and
-            # ba:secret (a test server's dummy login): "secret" is not learned, or every
-            # "client_secret=" of a folder would read as a leak of it
-            if not is_placeholder_value(pair[0], words=False, kind="client_key"):
+            # KEY: (Stripe), TOKEN:api_token (Toggl): the user half is the credential, but
+            # not an OAuth client's id at its token endpoint (RFC 6749, 2.3.1: public, and
+            # in every authorize URL replay matches on); ba:secret (a test server's dummy
+            # login): "secret" is not learned, or every "client_secret=" of a folder would
+            # read as a leak of it
+            if not token_request and not is_placeholder_value(
+                pair[0], words=False, kind="client_key"
+            ):
                 secrets.add("client_key", pair[0])
             if not is_placeholder_value(pair[1], kind="client_secret"):
                 secrets.add("client_secret", pair[1])
@@ -382,10 +388,12 @@ def _scrub_cookies(value: str, secrets: SecretSet, *, first_only: bool) -> tuple
     return ";".join(pieces), count
 
 
-def _scrub_header(name: str, value: str, secrets: SecretSet) -> tuple[str, int]:
+def _scrub_header(
+    name: str, value: str, secrets: SecretSet, *, token_request: bool = False
+) -> tuple[str, int]:
     low = name.lower()
     if low in AUTH_HEADERS:
-        return _scrub_authorization(value, secrets)
+        return _scrub_authorization(value, secrets, token_request=token_request)
     if low == "cookie":
         return _scrub_cookies(value, secrets, first_only=False)
     if low == "set-cookie":
@@ -625,13 +633,15 @@ def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> i
     if is_request and isinstance(message.get("uri"), str):
         message["uri"], total = _scrub_url(message["uri"], secrets)
     headers = message.get("headers") or {}
+    body = message_body(message, is_request=is_request)
     if headers:
+        token_request = is_request and _grants(body)
         message["headers"], n = _map_headers(
-            headers, lambda name, value: _scrub_header(name, value, secrets)
+            headers,
+            lambda name, value: _scrub_header(name, value, secrets, token_request=token_request),
         )
         total += n
     headers = message.get("headers") or {}
-    body = message_body(message, is_request=is_request)
     if body:
         new, n = _map_body(
             body, headers, lambda text: _scrub_body_fields(headers, text, secrets), None
@@ -640,6 +650,13 @@ def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> i
         total += n
     _register_shapes(message, secrets, is_request=is_request)
     return total
+
+
+def _grants(body: Any) -> bool:
+    """Whether a request body asks an OAuth token endpoint for a grant (``grant_type=``)."""
+    if isinstance(body, bytes | bytearray):
+        return b"grant_type" in body
+    return isinstance(body, str) and "grant_type" in body
 
 
 def _register_shapes(message: _Message, secrets: SecretSet, *, is_request: bool) -> None:

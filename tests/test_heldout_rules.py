@@ -2015,3 +2015,67 @@ def test_a_user_name_that_is_its_fields_name_is_a_stand_in(
 def test_a_real_user_name_in_a_login_stays_a_finding() -> None:
     found = credentials(cassette(method="POST", request_body="username=alice&password=password"))
     assert ("request.body", "username in a form field") in found
+
+
+# --- set W -----------------------------------------------------------------------------
+
+
+def test_an_oauth_clients_id_in_basic_at_its_token_endpoint_is_not_learned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Keycloak's client sends client_id:client_secret as Basic to /token; the id was learned
+    # and replaced in every authorize URL (client_id=testid), so replay no longer matched
+    from pytest_bss.cli import main
+
+    secret = "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy"
+    basic = base64.b64encode(f"testid:{secret}".encode()).decode()
+    authorize = "http://localhost:8080/realms/test/protocol/openid-connect/auth"
+    data = cassette(uri=f"{authorize}?response_type=code&client_id=testid&state=s")
+    token = cassette(
+        method="POST",
+        uri="http://localhost:8080/realms/test/protocol/openid-connect/token",
+        request_headers={"Authorization": [f"Basic {basic}"]},
+        request_body="grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2Ft%2F",
+    )
+    data["interactions"].append(token["interactions"][0])
+    path = _write(tmp_path / "oidc.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    text = path.read_text(encoding="utf-8")
+    assert f"{authorize}?response_type=code&client_id=testid&state=s" in text
+    assert basic not in text
+    assert secret not in text
+
+
+def test_a_basic_user_name_outside_a_token_request_is_still_learned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.cli import main
+
+    key = "9f3c2e1b7a6d5c4b3a2f1e0d9c8b7a6f"
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    data = cassette(
+        method="POST",
+        uri=f"https://api.example.test/v1/keys/{key}/usage",
+        request_headers={"Authorization": [f"Basic {basic}"]},
+        request_body="note=grant+access",  # no grant_type field
+    )
+    path = _write(tmp_path / "key.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    assert key not in path.read_text(encoding="utf-8")
+
+
+def test_a_deleted_cookie_is_no_credential() -> None:
+    cookie = "rememberMe=deleteMe; Path=/; Max-Age=0; Expires=Tue, 29-Sep-2020 15:48:04 GMT"
+    assert credentials(cassette(response_headers={"Set-Cookie": [cookie]})) == []
+
+
+@pytest.mark.parametrize("value", ["Basic 0xdeadbeef", "Basic cafebabe", "Bearer DEADBEEFDEADBEEF"])
+def test_hex_speak_is_a_stand_in(value: str) -> None:
+    assert credentials(cassette(request_headers={"Authorization": [value]})) == []
+
+
+@pytest.mark.parametrize(
+    "value", ["Bearer deadbeef9f3c2e1b7a6d5c4b3a2f1e0d", "Bearer 0xdeadbeef9f3c2e1b7a6d5c4b"]
+)
+def test_a_token_that_starts_with_hex_speak_stays_a_credential(value: str) -> None:
+    assert credentials(cassette(request_headers={"Authorization": [value]})) != []
