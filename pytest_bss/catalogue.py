@@ -158,9 +158,11 @@ _STARS: Final = re.compile(r"[*•]+")
 _X_RUN: Final = re.compile(r"(?<![A-Za-z])[xX]{3,}(?![A-Za-z])")
 _WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SEPARATORS: Final = re.compile(r"[-_.: ]")
-#: Hex words programmers type as stand-ins (``0xdeadbeef``, ``cafebabe``), alone or repeated.
+#: Hex words programmers type as stand-ins (``0xdeadbeef``, ``CAFEBABE``), alone or repeated,
+#: in one case (``CafeBabeDeadBeef`` reads as a person's password).
 _HEX_SPEAK: Final = re.compile(
-    r"(?:0x)?(?:deadbeef|cafebabe|feedface|baadf00d|deadc0de|8badf00d)+", re.I
+    r"(?:0x)?(?:(?:deadbeef|cafebabe|feedface|baadf00d|deadc0de|8badf00d)+"
+    r"|(?:DEADBEEF|CAFEBABE|FEEDFACE|BAADF00D|DEADC0DE|8BADF00D)+)"
 )
 #: Three or more lowercase words joined by ``-`` or ``_``: ``xero-client-secret``.
 _NAMED_STAND_IN: Final = re.compile(r"[a-z]+(?:[-_][a-z]+){2,}")

@@ -653,10 +653,21 @@ def _structural(message: _Message, secrets: SecretSet, *, is_request: bool) -> i
 
 
 def _grants(body: Any) -> bool:
-    """Whether a request body asks an OAuth token endpoint for a grant (``grant_type=``)."""
+    """Whether a request body is the form that asks an OAuth token endpoint for a grant
+    (RFC 6749: ``grant_type=<a grant>`` among its fields), not a text that mentions one."""
     if isinstance(body, bytes | bytearray):
-        return b"grant_type" in body
-    return isinstance(body, str) and "grant_type" in body
+        body = bytes(body).decode("latin-1")
+    if not isinstance(body, str) or "grant_type=" not in body or not FORM_TEXT.fullmatch(body):
+        return False
+    fields = dict(piece.partition("=")[::2] for piece in body.split("&"))
+    grant = unquote_plus(fields.get("grant_type", ""))
+    return grant in _GRANTS or grant.startswith("urn:ietf:params:oauth:grant-type:")
+
+
+#: RFC 6749's grant types (4.1.3, 4.3.2, 4.4.2, 6).
+_GRANTS: Final = frozenset(
+    {"authorization_code", "password", "client_credentials", "refresh_token"}
+)
 
 
 def _register_shapes(message: _Message, secrets: SecretSet, *, is_request: bool) -> None:

@@ -2079,3 +2079,38 @@ def test_hex_speak_is_a_stand_in(value: str) -> None:
 )
 def test_a_token_that_starts_with_hex_speak_stays_a_credential(value: str) -> None:
     assert credentials(cassette(request_headers={"Authorization": [value]})) != []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the attack on the rule above: a text that mentions a grant is no token request
+        json.dumps({"client_name": "app", "grant_types": ["authorization_code"]}),
+        json.dumps({"event": "login", "properties": {"grant_type": "password"}}),
+        "note=grant_type%3Dpassword",
+    ],
+)
+def test_a_basic_user_name_beside_a_mere_mention_of_a_grant_is_learned(
+    body: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_bss.cli import main
+
+    key = "q7Zk29vXw4Lp8mNa3cRt6yBh"
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    data = cassette(
+        method="POST",
+        uri="https://api.example.test/admin/clients",
+        request_headers={"Authorization": [f"Basic {basic}"]},
+        request_body=body,
+        response_body=json.dumps({"owner": key}),
+    )
+    path = _write(tmp_path / "admin.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    assert key not in path.read_text(encoding="utf-8")
+
+
+def test_hex_speak_in_mixed_case_reads_as_a_persons_password() -> None:
+    form = "username=alice&password=CafeBabeDeadBeef"
+    assert ("request.body", "password in a form field") in credentials(
+        cassette(method="POST", request_body=form)
+    )
