@@ -334,3 +334,27 @@ def test_a_text_over_the_cache_budget_is_kept_alone_as_the_most_recent() -> None
     ask(small)  # a newer entry: the big one goes, the cache is back within its budget
     ask(big)
     assert calls == [big, small, big]
+
+
+# Pieces of every shape that starts with a word, glued without and with separators, so that
+# words stand inside other words, tokens run into each other and matches could overlap.
+SHAPE_PIECES = st.sampled_from(
+    [
+        "sk-", "SG.", "AIza", "npm_", "eyJ", "ghp_", "github_pat_", "glpat-", "xoxb-", "AKIA",
+        "ASIA", "ST-", "PGT-", "TGT-", "SSWS ", "Bearer ", "bearer\t", "BASIC ", "basic ",
+        "12-", "a", "Z", "9", "-", "_", ".", " ", "=", "/", "+", "\u00e9", "\u212a",
+        "Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5Fg1Rc0Wy", "YWxpY2U6czNjcjN0UGFzcw==", "eyJhbGciOiJIUzI1NiJ9",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SHAPE_PIECES, min_size=1, max_size=120), st.integers(min_value=1, max_value=30))
+def test_shapes_tried_where_their_words_stand_match_as_every_position_does(
+    pieces: list[str], repeat: int
+) -> None:
+    text = "".join(pieces) * repeat
+    text = text if len(text) >= 512 else text + " " * (512 - len(text)) + text
+    for shape in shapes.SHAPES:
+        expected = [(m.span(), m["value"]) for m in shape.pattern.finditer(text)]
+        assert [(m.span(), m["value"]) for m in shapes._matches(shape, text)] == expected
