@@ -989,6 +989,8 @@ def cookie_kind(name: str, value: str) -> str | None:
         or any(word in key for word in CREDENTIAL_COOKIE_WORDS)
     ):
         return "credential"
+    if _ROUTE_SUFFIX.fullmatch(text):
+        return "tracking"  # jcontainerId=.jcontainer-public1: a balancer's route, as Tomcat's
     if (
         looks_random(text)
         and _TAGGED_UUID.fullmatch(text) is None  # _op_aixPageId=a2_<uuid>: an id, as a UUID
@@ -998,6 +1000,9 @@ def cookie_kind(name: str, value: str) -> str | None:
     return "other" if len(text) >= 4 else None  # csv=2, lang=en: nothing to hide
 
 
+#: A load balancer's route as a whole cookie value: a dot, then a lowercase node name
+#: (``.jcontainer-public1``, ``.node2``; Tomcat appends the same to a session id).
+_ROUTE_SUFFIX: Final = re.compile(r"\.[a-z][a-z0-9_-]{0,39}")
 #: A cookie value that is a flag, whatever the cookie's name.
 _FLAG_WORDS: Final = frozenset(
     # and a deletion: Apache Shiro's rememberMe=deleteMe, PHP's "deleted" (Max-Age=0)

@@ -710,7 +710,21 @@ def authorization_credentials(value: str) -> tuple[str, str] | None:
         return None
     if scheme.lower() == "basic" and placeholder_basic(credentials):  # user:passwd
         return None
+    if scheme.lower().startswith("aws4-") and _masked_signer(credentials):
+        return None  # Credential={admin_access_key_id}/…, Signature=<one request's>
     return scheme, credentials
+
+
+#: The access key id of an AWS Signature Version 4 ``Authorization`` value.
+_SIGV4_KEY: Final = re.compile(r"(?:^|[\s,])Credential=([^/,\s]*)/")
+
+
+def _masked_signer(credentials: str) -> bool:
+    """Whether a SigV4 ``Authorization`` names its access key by a placeholder: what is
+    left is the signature of that one request (valid for minutes, for that request only),
+    which opens nothing else."""
+    match = _SIGV4_KEY.search(credentials)
+    return match is not None and is_placeholder_value(match[1])
 
 
 def cookie_credential(value: str, name: str = "") -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, measure
 
-CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijklmnopqrstuvw")]
+CORPORA = [CORPUS, *(CORPUS.parent / f"heldout_{name}" for name in "abcdefghijklmnopqrstuvwx")]
 #: File-level precision floors. heldout_b has five flagged files, one of them clean by the
 #: labels (a Datadog test's api_key made of the test's name and a timestamp: a judgement
 #: call, docs/cli.md), so one false positive there is 0.20. heldout_j keeps two flagged
@@ -62,6 +62,7 @@ PRECISION_FLOORS = {
     "heldout_u": 0.85,
     "heldout_v": 0.90,
     "heldout_w": 0.90,
+    "heldout_x": 0.90,
 }
 #: Recall floors, 0.95 (the issue's bar) unless named.
 RECALL_FLOORS = {"heldout_s": 0.93}

@@ -2114,3 +2114,38 @@ def test_hex_speak_in_mixed_case_reads_as_a_persons_password() -> None:
     assert ("request.body", "password in a form field") in credentials(
         cassette(method="POST", request_body=form)
     )
+
+
+# --- set X -----------------------------------------------------------------------------
+
+SIGV4 = (
+    "AWS4-HMAC-SHA256 Credential={key}/20251121/eu-west-par/s3/aws4_request,"
+    " SignedHeaders=host;x-amz-content-sha256;x-amz-date,"
+    " Signature=5f0c2e9ab17d43e88c6a0b4f92d1e7c3a8b56d205f0c2e9ab17d43e88c6a0b4f"
+)
+
+
+@pytest.mark.parametrize("key", ["{admin_access_key_id}", "<AWS_ACCESS_KEY_ID>", "REDACTED"])
+def test_a_sigv4_signature_of_a_masked_key_is_no_credential(key: str) -> None:
+    headers = {"authorization": [SIGV4.format(key=key)]}
+    assert credentials(cassette(request_headers=headers)) == []
+
+
+@pytest.mark.parametrize("key", ["AKIAZ7Q3LM2VB8NP4KT6", "minio-ops-7Qx9Lm2Vb8"])
+def test_a_sigv4_signature_of_a_real_key_stays_a_credential(key: str) -> None:
+    headers = {"authorization": [SIGV4.format(key=key)]}
+    assert credentials(cassette(request_headers=headers)) != []
+
+
+@pytest.mark.parametrize("cookie", ["jcontainerId=.jcontainer-public1", "route=.node2"])
+def test_a_balancers_route_cookie_is_no_credential(cookie: str) -> None:
+    assert credentials(cassette(request_headers={"Cookie": [cookie]})) == []
+
+
+@pytest.mark.parametrize(
+    "cookie", ["session=.jcontainer-public1", "jcontainerId=.Zx9Qw7Lm2Vb8Np4Kt6Hs3Jd5"]
+)
+def test_a_route_like_value_under_a_session_name_or_random_stays_a_credential(
+    cookie: str,
+) -> None:
+    assert credentials(cassette(request_headers={"Cookie": [cookie]})) != []
