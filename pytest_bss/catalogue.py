@@ -990,7 +990,9 @@ def cookie_kind(name: str, value: str) -> str | None:
     ):
         return "credential"
     if _ROUTE_SUFFIX.fullmatch(text):
-        return "tracking"  # jcontainerId=.jcontainer-public1: a balancer's route, as Tomcat's
+        # jcontainerId=.jcontainer-public1: a balancer's route, as Tomcat's; not reported,
+        # but scrub replaces it as any other cookie (a password may look so, pw=.hunter2)
+        return "other"
     if (
         looks_random(text)
         and _TAGGED_UUID.fullmatch(text) is None  # _op_aixPageId=a2_<uuid>: an id, as a UUID
