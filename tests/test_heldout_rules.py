@@ -1974,25 +1974,35 @@ def test_a_dummy_basic_login_in_one_file_does_not_refuse_another_files_client_se
     assert basic not in (tmp_path / "gocd.yaml").read_text(encoding="utf-8")
 
 
+def _scrubbed_with_basic_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, password: str, **request: Any
+) -> str:
+    """The text of a one-request cassette whose Basic user half is ``key`` (its response
+    quoting the key), after ``pytest-bss scrub``."""
+    from pytest_bss.cli import main
+
+    basic = base64.b64encode(f"{key}:{password}".encode()).decode()
+    data = cassette(
+        request_headers={"Authorization": [f"Basic {basic}"]},
+        response_body=json.dumps({"error": f"key {key} cannot do that"}),
+        **request,
+    )
+    path = _write(tmp_path / "key.yaml", data)
+    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
+    return path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("password", ["", "api_token", "password"])
 def test_an_api_key_as_a_basic_user_name_is_learned_whatever_the_password(
     password: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the attack on the rule above: KEY: (Stripe), TOKEN:api_token (Toggl) — the user half
     # is the credential, and its copies elsewhere in the file must go too
-    from pytest_bss.cli import main
-
     key = "9f3c2e1b7a6d5c4b3a2f1e0d9c8b7a6f"
-    basic = base64.b64encode(f"{key}:{password}".encode()).decode()
-    data = cassette(
-        method="DELETE",
-        uri=f"https://api.example.test/v1/keys/{key}",
-        request_headers={"Authorization": [f"Basic {basic}"]},
-        response_body=json.dumps({"error": f"key {key} cannot delete itself"}),
+    uri = f"https://api.example.test/v1/keys/{key}"
+    assert key not in _scrubbed_with_basic_key(
+        tmp_path, capsys, key, password, method="DELETE", uri=uri
     )
-    path = _write(tmp_path / "key.yaml", data)
-    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
-    assert key not in path.read_text(encoding="utf-8")
 
 
 def test_a_user_name_that_is_its_fields_name_is_a_stand_in(
@@ -2093,20 +2103,11 @@ def test_a_token_that_starts_with_hex_speak_stays_a_credential(value: str) -> No
 def test_a_basic_user_name_beside_a_mere_mention_of_a_grant_is_learned(
     body: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pytest_bss.cli import main
-
     key = "q7Zk29vXw4Lp8mNa3cRt6yBh"
-    basic = base64.b64encode(f"{key}:".encode()).decode()
-    data = cassette(
-        method="POST",
-        uri="https://api.example.test/admin/clients",
-        request_headers={"Authorization": [f"Basic {basic}"]},
-        request_body=body,
-        response_body=json.dumps({"owner": key}),
+    uri = "https://api.example.test/admin/clients"
+    assert key not in _scrubbed_with_basic_key(
+        tmp_path, capsys, key, "", method="POST", uri=uri, request_body=body
     )
-    path = _write(tmp_path / "admin.yaml", data)
-    assert main(["scrub", str(path)]) == 0, capsys.readouterr().out
-    assert key not in path.read_text(encoding="utf-8")
 
 
 def test_hex_speak_in_mixed_case_reads_as_a_persons_password() -> None:
