@@ -398,7 +398,7 @@ def _named_session(text: str) -> bool:
     )
 
 
-#: MediaWiki's action tokens (csrf, login, patrol, watch …): hex, then ``+\\``, which the
+#: MediaWiki's action tokens (csrf, login, patrol, watch …): hex, then ``+\``, which the
 #: API adds so that a token that went through a broken proxy is refused. They keep a form
 #: from being forged; they open nothing (the session cookie does).
 #: (``[+ ]``: a form's value read once more turns its ``+`` into a space.)
