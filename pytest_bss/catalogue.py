@@ -60,7 +60,6 @@ import base64
 import binascii
 import functools
 import itertools
-import json
 import math
 import re
 import unicodedata
@@ -1019,20 +1018,13 @@ def _encoded_preferences(text: str) -> bool:
     their escapes. A token, a URL, a password or JSON in a string keeps it a credential."""
     if text[:3].upper() not in ("%7B", "%5B"):
         return False
-    try:
-        document = json.loads(unquote(text))
-    except (ValueError, RecursionError):
-        return False
-    stack = [document]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and _FLAG_TEXT.fullmatch(value) is None:
-            return False
-    return True
+    from .jsondoc import json_scalars, load_json  # jsondoc reads this module
+
+    document = load_json(unquote(text))
+    return document is not None and all(
+        is_key or not isinstance(value, str) or _FLAG_TEXT.fullmatch(value) is not None
+        for _, is_key, value in json_scalars(document)
+    )
 
 
 #: What a preference cookie's JSON may hold as text: a short word, or a number.

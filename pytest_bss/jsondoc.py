@@ -172,12 +172,14 @@ class JsonSummary:
     document); ``credentials``: (kind, value) of every scalar at a credential position
     (:func:`~pytest_bss.catalogue.json_credential_kind` of its path), in order;
     ``plain``: (last key, value) of every other string scalar, in order, where the last key
-    is the nearest key above the value (``""`` at the root).
+    is the nearest key above the value (``""`` at the root); ``logins``: its
+    :func:`login_keys` (among the credentials as sessions, for scrub to find them by value).
     """
 
     strings: tuple[str, ...]
     credentials: tuple[tuple[str, Any], ...]
     plain: tuple[tuple[str, str], ...]
+    logins: tuple[str, ...] = ()
 
 
 def json_summary(text: str) -> JsonSummary | None:
@@ -215,7 +217,7 @@ def with_login_keys(summary: JsonSummary, text: str, document: Any) -> JsonSumma
         return summary
     plain = tuple(entry for entry in summary.plain if entry[1] not in keys or entry[0] != "key")
     credentials = summary.credentials + tuple(("session", key) for key in keys)
-    return JsonSummary(summary.strings, credentials, plain)
+    return JsonSummary(summary.strings, credentials, plain, keys)
 
 
 #: What a text holds if it may name a ``key`` (or a name written with escapes).

@@ -68,7 +68,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus
 
 from .catalogue import (
     AUTH_HEADERS,
@@ -99,7 +99,7 @@ from .decoding import (
     is_json,
     is_placeholder,
     is_url_header,
-    login_keys,
+    json_summary,
     looks_like_json,
     message_body,
     multipart_boundary,
@@ -413,7 +413,9 @@ def _scrub_header(
 def _scrub_json_fields(text: str, secrets: SecretSet, depth: int = 0) -> tuple[str, int]:
     count = 0
     lone_key = lone_key_token(text) is not None  # {"key": "<40 hex>"}: a token login's answer
-    user_keys = login_keys(text)  # {"username": …, "key": "<random>"}: a login's session key
+    # {"username": …, "key": "<random>"}: a login's session key (the summary read it)
+    summary = json_summary(text)
+    user_keys = summary.logins if summary is not None else ()
 
     def rewrite(path: tuple[str | None, ...], token: str, is_key: bool) -> str:
         nonlocal count
@@ -659,8 +661,7 @@ def _grants(body: Any) -> bool:
         body = bytes(body).decode("latin-1")
     if not isinstance(body, str) or "grant_type=" not in body or not FORM_TEXT.fullmatch(body):
         return False
-    fields = dict(piece.partition("=")[::2] for piece in body.split("&"))
-    grant = unquote_plus(fields.get("grant_type", ""))
+    grant = dict(parse_qsl(body, keep_blank_values=True)).get("grant_type", "")
     return grant in _GRANTS or grant.startswith("urn:ietf:params:oauth:grant-type:")
 
 

@@ -321,6 +321,7 @@ _HINTS: Final = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=2)  # a large text is lowered once for _searched and _matches
 def _lowered(text: str) -> str:
     """``text`` lowercased so that ``word in`` it whenever a case-blind pattern finds
     ``word`` in ``text``: the three characters outside ASCII that ``re`` matches to an ASCII
@@ -371,7 +372,7 @@ def _matches(shape: Shape, text: str) -> Iterator[re.Match[str]]:
     words, lower = _SHAPE_WORDS[shape.kind]
     if lower and not text.isascii():  # where lowercasing may move a word
         return shape.pattern.finditer(text)
-    haystack = text.lower() if lower else text
+    haystack = _lowered(text) if lower else text  # ASCII here: the same positions
     starts = sorted({at for word in (lower or words) for at in _occurrences(haystack, word)})
     return _anchored(shape.pattern, text, starts)
 
